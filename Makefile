@@ -1,0 +1,38 @@
+# Targets create and reuse .venv themselves; `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test proto proto-check lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/mailgate serve
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+proto: $(STAMP)
+	$(BIN)/python tools/genproto.py
+
+# Fails when the committed stubs differ from a fresh `make proto`.
+proto-check: proto
+	git diff --exit-code --stat -- src/mailgate/gen
+
+lint: $(STAMP) proto
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/buf lint build/proto-image.binpb --path proto/zitadel --path proto/mailgate
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) build

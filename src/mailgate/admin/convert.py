@@ -1,0 +1,133 @@
+"""Domain objects to ZITADEL messages and back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from google.protobuf import timestamp_pb2
+
+from mailgate.gen.zitadel import admin_pb2, object_pb2, settings_pb2
+from mailgate.providers.inputs import AuthInput
+from mailgate.providers.model import AuthKind, Change, Page, Provider
+
+AuthRequest = admin_pb2.SMTPNoAuth | admin_pb2.SMTPPlainAuth | admin_pb2.SMTPXOAuth2Auth
+
+
+def timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def change_details(change: Change) -> object_pb2.ObjectDetails:
+    """Add/Update/Remove: sequence, change date and resource owner."""
+    return object_pb2.ObjectDetails(
+        sequence=change.sequence, change_date=timestamp(change.at), resource_owner=change.resource_owner
+    )
+
+
+def state_change_details(change: Change) -> object_pb2.ObjectDetails:
+    """Activate/Deactivate: ZITADEL clients read the event time from creation_date, so both are set."""
+    details = change_details(change)
+    details.creation_date.CopyFrom(details.change_date)
+    return details
+
+
+def view_details(provider: Provider) -> object_pb2.ObjectDetails:
+    return object_pb2.ObjectDetails(
+        sequence=provider.sequence,
+        creation_date=timestamp(provider.created_at),
+        change_date=timestamp(provider.changed_at),
+        resource_owner=provider.instance_id,
+    )
+
+
+def list_details(page: Page, now: datetime) -> object_pb2.ListDetails:
+    return object_pb2.ListDetails(
+        total_result=page.total, processed_sequence=page.instance_sequence, view_timestamp=timestamp(now)
+    )
+
+
+def auth_input(request: admin_pb2.AddEmailProviderSMTPRequest | admin_pb2.UpdateEmailProviderSMTPRequest | admin_pb2.TestEmailProviderSMTPRequest) -> AuthInput:
+    """The request's Auth oneof; unset means an older client, which only knows `password`."""
+    which = request.WhichOneof("Auth")
+    if which == "none":
+        return AuthInput(kind=AuthKind.NONE)
+    if which == "plain":
+        return AuthInput(kind=AuthKind.PLAIN, password=request.plain.password)
+    if which == "xoauth2":
+        xo = request.xoauth2
+        return AuthInput(
+            kind=AuthKind.XOAUTH2,
+            token_endpoint=xo.token_endpoint,
+            scopes=tuple(xo.scopes),
+            client_id=xo.client_credentials.client_id,
+            client_secret=xo.client_credentials.client_secret,
+        )
+    return AuthInput(kind=None, password=request.password)
+
+
+def email_provider(provider: Provider) -> settings_pb2.EmailProvider:
+    """The EmailProvider read model; secrets, the HTTP signing key included, are never part of it."""
+    message = settings_pb2.EmailProvider(
+        details=view_details(provider),
+        id=provider.id,
+        state=int(provider.state),
+        description=provider.description,
+    )
+    if provider.smtp is not None:
+        smtp = provider.smtp
+        message.smtp.CopyFrom(
+            settings_pb2.EmailProviderSMTP(
+                sender_address=smtp.sender_address,
+                sender_name=smtp.sender_name,
+                tls=smtp.tls,
+                host=smtp.host,
+                user=smtp.user,
+                reply_to_address=smtp.reply_to_address,
+            )
+        )
+        auth = smtp.auth
+        if auth.kind is AuthKind.PLAIN:
+            message.smtp.plain.SetInParent()
+        elif auth.kind is AuthKind.XOAUTH2:
+            message.smtp.xoauth2.token_endpoint = auth.token_endpoint
+            message.smtp.xoauth2.scopes.extend(auth.scopes)
+            message.smtp.xoauth2.client_credentials.client_id = auth.client_id
+        else:
+            message.smtp.none.SetInParent()
+    elif provider.http is not None:
+        message.http.endpoint = provider.http.endpoint
+    return message
+
+
+def smtp_config(provider: Provider) -> settings_pb2.SMTPConfig | None:
+    """The deprecated SMTPConfig view; None for HTTP providers (ZITADEL answers an empty message)."""
+    if provider.smtp is None:
+        return None
+    smtp = provider.smtp
+    return settings_pb2.SMTPConfig(
+        details=view_details(provider),
+        sender_address=smtp.sender_address,
+        sender_name=smtp.sender_name,
+        tls=smtp.tls,
+        host=smtp.host,
+        user=smtp.user,
+        reply_to_address=smtp.reply_to_address,
+        state=int(provider.state),
+        description=provider.description,
+        id=provider.id,
+    )
+
+
+def smtp_config_item(provider: Provider) -> settings_pb2.SMTPConfig:
+    """A ListSMTPConfigs item: HTTP providers appear with only details, id, description and state."""
+    config = smtp_config(provider)
+    if config is not None:
+        return config
+    return settings_pb2.SMTPConfig(
+        details=view_details(provider),
+        state=int(provider.state),
+        description=provider.description,
+        id=provider.id,
+    )

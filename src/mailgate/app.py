@@ -1,0 +1,98 @@
+"""One process: builds the pieces, binds every listener, serves, and drains on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass
+
+from mailgate.admin.servicer import TEST_RPCS, AdminServicer
+from mailgate.config import Settings
+from mailgate.gen.zitadel import admin_pb2
+from mailgate.pipeline.auth import Authenticator
+from mailgate.pipeline.calls import Pipeline, methods_of
+from mailgate.pipeline.limits import TokenBucket
+from mailgate.providers.commands import ProviderCommands
+from mailgate.providers.queries import ProviderQueries
+from mailgate.secrets import SecretBox, load_master_key
+from mailgate.store.database import Database
+from mailgate.store.migrate import migrate
+from mailgate.store.providers import ProviderRepository
+from mailgate.store.tokens import TokenRepository
+from mailgate.transports.grpc import GrpcServer
+
+log = logging.getLogger("mailgate.app")
+
+ADMIN_SERVICE = admin_pb2.DESCRIPTOR.services_by_name["AdminService"]
+
+
+@dataclass
+class Services:
+    """Everything a transport needs, built once per process."""
+
+    settings: Settings
+    db: Database
+    box: SecretBox
+    commands: ProviderCommands
+    queries: ProviderQueries
+    tokens: TokenRepository
+    pipeline: Pipeline
+
+
+async def build_services(settings: Settings) -> Services:
+    """Open the store (migrating it) and wire the domain and the pipeline."""
+    box = SecretBox(load_master_key(settings))
+    db = Database(settings)
+    await migrate(db)
+    repo = ProviderRepository(db)
+    commands = ProviderCommands(repo, box, settings.allow_secret_reuse_any_host)
+    queries = ProviderQueries(repo)
+    tokens = TokenRepository(db)
+    pipeline = Pipeline(
+        authenticator=Authenticator(tokens),
+        test_limiter=TokenBucket(settings.test_rate, settings.test_burst),
+    )
+    servicer = AdminServicer(commands, queries)
+    pipeline.methods.update(methods_of(ADMIN_SERVICE, servicer, TEST_RPCS))
+    return Services(settings, db, box, commands, queries, tokens, pipeline)
+
+
+class App:
+    """The running service: every listener bound before any starts answering."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.grpc = GrpcServer(services.pipeline, services.settings.grpc_addr)
+
+    def bind(self) -> None:
+        self.grpc.bind()
+
+    async def start(self) -> None:
+        await self.grpc.start()
+        log.info("serving", extra={"grpc": self.services.settings.grpc_addr, "grpc_port": self.grpc.port})
+
+    async def stop(self) -> None:
+        grace = self.services.settings.shutdown_grace
+        await self.grpc.stop(grace)
+        await self.services.db.close()
+        log.info("stopped")
+
+
+async def serve(settings: Settings) -> None:
+    """Run until SIGTERM or SIGINT, then drain in-flight calls and return."""
+    services = await build_services(settings)
+    app = App(services)
+    try:
+        app.bind()
+    except Exception:
+        await services.db.close()
+        raise
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await app.start()
+    await stop.wait()
+    log.info("draining", extra={"grace_seconds": settings.shutdown_grace})
+    await app.stop()

@@ -1,0 +1,1 @@
+"""What every call goes through, whatever the transport: auth, validation, limits, errors, logging."""

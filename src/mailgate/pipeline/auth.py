@@ -1,0 +1,69 @@
+"""Tokens to principals (instance and permissions), and the permission check."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import grpc
+
+from mailgate.errors import ApiError
+from mailgate.store.tokens import TokenRepository
+
+READ = "iam.read"
+WRITE = "iam.write"
+PERMISSIONS = (READ, WRITE)
+# A permission grants itself and what it includes.
+_GRANTS = {READ: frozenset({READ}), WRITE: frozenset({READ, WRITE})}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's instance and what it may do."""
+
+    instance_id: str
+    permissions: frozenset[str]
+    token_id: str
+
+    def may(self, permission: str) -> bool:
+        return permission in self.permissions
+
+
+def unauthenticated(error_id: str, text: str) -> ApiError:
+    return ApiError(grpc.StatusCode.UNAUTHENTICATED, error_id, text)
+
+
+def bearer_token(authorization: str | None, schemes: tuple[str, ...] = ("bearer",)) -> str:
+    """The token of an `Authorization: <scheme> <token>` header, or UNAUTHENTICATED."""
+    if not authorization:
+        raise unauthenticated("MG-AUTH-MISSING", "authorization header missing: send 'Bearer <token>'")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() not in schemes or not token.strip():
+        raise unauthenticated("MG-AUTH-SCHEME", "authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+class Authenticator:
+    """Resolves tokens against the token store; a token created by the CLI works at once."""
+
+    def __init__(self, tokens: TokenRepository) -> None:
+        self._tokens = tokens
+
+    async def principal(self, token: str) -> Principal:
+        record = await self._tokens.find_active(token)
+        if record is None:
+            raise unauthenticated("MG-AUTH-INVALID", "token unknown or revoked")
+        return Principal(record.instance_id, _GRANTS.get(record.permission, frozenset()), record.id)
+
+    async def authenticate(self, metadata: Mapping[str, str]) -> Principal:
+        return await self.principal(bearer_token(metadata.get("authorization")))
+
+
+def authorize(principal: Principal, permission: str) -> None:
+    """PERMISSION_DENIED unless the principal holds `permission`."""
+    if not principal.may(permission):
+        raise ApiError(
+            grpc.StatusCode.PERMISSION_DENIED,
+            "AUTH-5mWD2",
+            f"No matching permissions found: this call needs {permission}",
+        )

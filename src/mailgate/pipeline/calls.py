@@ -1,0 +1,155 @@
+"""The one call pipeline: every transport hands a decoded request here and encodes what comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+import grpc
+from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.message import Message
+from google.protobuf.message_factory import GetMessageClass
+from google.rpc import error_details_pb2, status_pb2
+from google.protobuf import duration_pb2
+
+from mailgate.errors import ApiError
+from mailgate.gen.zitadel import option_pb2
+from mailgate.pipeline import errors
+from mailgate.pipeline.auth import Authenticator, Principal, authorize
+from mailgate.pipeline.limits import TokenBucket
+from mailgate.pipeline.validation import ValidationFailed, validate
+
+log = logging.getLogger("mailgate.calls")
+
+Handler = Callable[[Message, "CallContext"], Awaitable[Message]]
+RATE_LIMITED_ID = "MG-RATE-LIMITED"
+_CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """What a handler knows about its call besides the request."""
+
+    principal: Principal
+    method: str
+    transport: str
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One RPC as the descriptors declare it, bound to its handler."""
+
+    path: str  # "/zitadel.admin.v1.AdminService/GetEmailProviderById"
+    name: str
+    request_type: type[Message]
+    response_type: type[Message]
+    permission: str
+    handler: Handler
+    rate_limited: bool = False
+
+
+@dataclass(slots=True)
+class CallResult:
+    """A response (when status.code is 0) or the status to send instead."""
+
+    status: status_pb2.Status
+    response: Message | None = None
+
+
+def methods_of(service: ServiceDescriptor, servicer: object, rate_limited: frozenset[str]) -> dict[str, MethodSpec]:
+    """Bind every RPC of `service` to the servicer's method of the same name; permissions from the protos."""
+    specs = {}
+    for method in service.methods:
+        options = method.GetOptions()
+        permission = options.Extensions[option_pb2.auth_option].permission
+        if not permission:
+            raise RuntimeError(f"{method.full_name} declares no (zitadel.v1.auth_option) permission")
+        path = f"/{service.full_name}/{method.name}"
+        specs[path] = MethodSpec(
+            path=path,
+            name=method.name,
+            request_type=GetMessageClass(method.input_type),
+            response_type=GetMessageClass(method.output_type),
+            permission=permission,
+            handler=getattr(servicer, method.name),
+            rate_limited=method.name in rate_limited,
+        )
+    return specs
+
+
+@dataclass
+class Pipeline:
+    """Auth, then validation, then limits, then the handler; every failure becomes a Status."""
+
+    authenticator: Authenticator
+    test_limiter: TokenBucket
+    methods: dict[str, MethodSpec] = field(default_factory=dict)
+
+    async def call(
+        self,
+        method: MethodSpec,
+        request: Message,
+        metadata: Mapping[str, str],
+        transport: str,
+        timeout: float | None = None,
+    ) -> CallResult:
+        started = time.perf_counter()
+        principal: Principal | None = None
+        result: CallResult
+        try:
+            principal = await self.authenticator.authenticate(metadata)
+            authorize(principal, method.permission)
+            validate(request)
+            if method.rate_limited:
+                self._check_rate(principal)
+            context = CallContext(principal=principal, method=method.name, transport=transport)
+            if timeout is None:
+                response = await method.handler(request, context)
+            else:
+                async with asyncio.timeout(timeout):
+                    response = await method.handler(request, context)
+            result = CallResult(errors.OK, response)
+        except ApiError as exc:
+            result = CallResult(errors.from_api_error(exc))
+        except ValidationFailed as exc:
+            result = CallResult(errors.from_validation(exc))
+        except TimeoutError:
+            result = CallResult(errors.deadline_exceeded())
+        except Exception as exc:
+            result = CallResult(errors.from_unexpected(exc, method.path))
+        _log_call(method, transport, principal, result.status, started)
+        return result
+
+    def _check_rate(self, principal: Principal) -> None:
+        decision = self.test_limiter.take(principal.instance_id)
+        if not decision.allowed:
+            retry = error_details_pb2.RetryInfo(
+                retry_delay=duration_pb2.Duration(seconds=max(1, round(decision.retry_after)))
+            )
+            raise ApiError(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                RATE_LIMITED_ID,
+                "too many test emails for this instance; retry later",
+                [retry],
+            )
+
+
+def _log_call(
+    method: MethodSpec, transport: str, principal: Principal | None, status: status_pb2.Status, started: float
+) -> None:
+    if not log.isEnabledFor(logging.INFO):
+        return
+    log.info(
+        "call",
+        extra={
+            "method": method.name,
+            "transport": transport,
+            "instance": principal.instance_id if principal else None,
+            "code": _CODE_NAMES.get(status.code, str(status.code)),
+            "ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
+

@@ -1,0 +1,70 @@
+"""Every way a call can fail, as a google.rpc.Status in ZITADEL's form."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import grpc
+from google.protobuf import any_pb2
+from google.protobuf.message import Message
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from mailgate.errors import ApiError
+from mailgate.gen.zitadel import message_pb2
+from mailgate.pipeline.validation import ValidationFailed
+
+log = logging.getLogger("mailgate.calls")
+
+OK = status_pb2.Status(code=code_pb2.OK)
+CONFLICT_ID = "MG-CONFLICT"
+CONFLICT_TEXT = "a concurrent change to this instance won; retry the call"
+
+
+def _status(code: grpc.StatusCode, message: str, details: list[Message]) -> status_pb2.Status:
+    packed = []
+    for detail in details:
+        holder = any_pb2.Any()
+        holder.Pack(detail)
+        packed.append(holder)
+    return status_pb2.Status(code=code.value[0], message=message, details=packed)
+
+
+def from_api_error(error: ApiError) -> status_pb2.Status:
+    """"<text> (<id>)" with a zitadel.v1.ErrorDetail first, then any details of our own."""
+    details: list[Message] = []
+    if error.error_id:
+        details.append(message_pb2.ErrorDetail(id=error.error_id, message=error.text))
+    details.extend(error.details)
+    return _status(error.code, error.message, details)
+
+
+def from_validation(error: ValidationFailed) -> status_pb2.Status:
+    """The first violation's one-line message, and a BadRequest naming every violated field."""
+    return _status(grpc.StatusCode.INVALID_ARGUMENT, str(error), [error.bad_request()])
+
+
+def deadline_exceeded() -> status_pb2.Status:
+    return _status(grpc.StatusCode.DEADLINE_EXCEEDED, "the call's deadline passed before it finished", [])
+
+
+def from_unexpected(exc: BaseException, method: str) -> status_pb2.Status:
+    """Known database races become ABORTED; anything else INTERNAL with only a correlation id."""
+    if _is_conflict(exc):
+        return from_api_error(ApiError(grpc.StatusCode.ABORTED, CONFLICT_ID, CONFLICT_TEXT))
+    correlation = secrets.token_hex(8)
+    log.error("unexpected failure", exc_info=exc, extra={"method": method, "correlation_id": correlation})
+    info = error_details_pb2.RequestInfo(request_id=correlation)
+    return _status(grpc.StatusCode.INTERNAL, f"internal error (correlation id {correlation})", [info])
+
+
+def _is_conflict(exc: BaseException) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True  # the one-active index or a duplicate key lost a race
+    if isinstance(exc, OperationalError) and "locked" in str(exc.orig):
+        return True  # SQLite's busy timeout ran out
+    if isinstance(exc, DBAPIError):
+        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        return sqlstate in ("40001", "40P01")  # serialization failure, deadlock
+    return False

@@ -1,0 +1,1 @@
+"""The domain: email providers, their activation, and the rules for their secrets."""

@@ -1,0 +1,273 @@
+"""Write side: every change to an instance's providers, each in one serialized transaction."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from urllib.parse import urlsplit
+
+from mailgate.errors import invalid, not_found, precondition
+from mailgate.providers.hostport import split_host_port
+from mailgate.providers.inputs import AuthInput, SmtpInput
+from mailgate.providers.model import (
+    AuthKind,
+    Change,
+    HttpSettings,
+    Provider,
+    SmtpAuth,
+    SmtpSettings,
+    State,
+)
+from mailgate.providers.secret_rule import may_reuse_secret, secret_reentry_required
+from mailgate.secrets import SecretBox
+from mailgate.store.providers import ProviderRepository, ProviderWrite, new_provider_id
+
+_Apply = Callable[[ProviderWrite, Provider], Awaitable[Provider]]
+
+
+class _Unchanged(Exception):
+    """Raised inside a write to roll it back when the request changes nothing."""
+
+    def __init__(self, change: Change) -> None:
+        self.change = change
+
+
+def secret_context(instance_id: str, provider_id: str, name: str) -> str:
+    """Associated data binding a sealed secret to its instance, provider and field."""
+    return f"{instance_id}/{provider_id}/{name}"
+
+
+def _check_smtp_input(data: SmtpInput, empty_sender_id: str, bad_host_id: str) -> None:
+    if not data.sender_address.strip():
+        raise invalid(empty_sender_id, "Invalid argument")
+    if split_host_port(data.host.strip()) is None:
+        raise invalid(bad_host_id, "Invalid argument: host must include a port, as host:port")
+
+
+def _check_endpoint(endpoint: str) -> None:
+    parts = urlsplit(endpoint.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise invalid("COMMAND-Sz84nFo3aK", "Invalid argument: endpoint must be an http or https URL")
+
+
+class ProviderCommands:
+    """Adds, updates, activates and removes providers; seals secrets on the way in."""
+
+    def __init__(self, repo: ProviderRepository, box: SecretBox, allow_secret_reuse_any_host: bool = False) -> None:
+        self._repo = repo
+        self._box = box
+        self._reuse_any_host = allow_secret_reuse_any_host
+
+    # --- SMTP ---
+
+    async def add_smtp(self, instance_id: str, data: SmtpInput) -> tuple[Change, str]:
+        _check_smtp_input(data, "COMMAND-SAAFpV8VKV", "COMMAND-EvAtufIinh")
+        provider_id = new_provider_id()
+        auth = self._new_auth(instance_id, provider_id, data.auth, data.user)
+        async with self._repo.write(instance_id) as tx:
+            change = await tx.begin_change()
+            await tx.insert(
+                Provider(
+                    instance_id=instance_id,
+                    id=provider_id,
+                    state=State.INACTIVE,
+                    description=data.description.strip(),
+                    creation_sequence=change.sequence,
+                    sequence=change.sequence,
+                    created_at=change.at,
+                    changed_at=change.at,
+                    smtp=self._smtp_settings(data, auth),
+                )
+            )
+        return change, provider_id
+
+    async def update_smtp(self, instance_id: str, provider_id: str, data: SmtpInput) -> Change:
+        _check_smtp_input(data, "COMMAND-gyPUXOTA4N", "COMMAND-kZNVkuL32L")
+
+        async def apply(tx: ProviderWrite, current: Provider) -> Provider:
+            if current.smtp is None:
+                raise not_found("COMMAND-j5IDFtt3T1")
+            auth = self._merged_auth(current, data)
+            return replace(
+                current, description=data.description.strip(), smtp=self._smtp_settings(data, auth)
+            )
+
+        return await self._change(instance_id, provider_id, "COMMAND-j5IDFtt3T1", apply)
+
+    async def set_smtp_password(self, instance_id: str, provider_id: str, password: str) -> Change:
+        """Set (or, when empty, clear) the plain password of any SMTP provider, active or not."""
+
+        async def apply(tx: ProviderWrite, current: Provider) -> Provider:
+            if current.smtp is None:
+                raise precondition("MG-NOT-SMTP", "the provider is an HTTP provider and has no password")
+            if password:
+                sealed = self._box.seal(password, secret_context(instance_id, provider_id, "password"))
+                auth = SmtpAuth(kind=AuthKind.PLAIN, password_sealed=sealed)
+            elif current.smtp.auth.kind is AuthKind.PLAIN:
+                auth = SmtpAuth(kind=AuthKind.PLAIN if current.smtp.user else AuthKind.NONE)
+            else:
+                auth = current.smtp.auth
+            return replace(current, smtp=replace(current.smtp, auth=auth))
+
+        return await self._change(instance_id, provider_id, "COMMAND-rDHzqjGuKQ", apply)
+
+    # --- HTTP ---
+
+    async def add_http(self, instance_id: str, endpoint: str, description: str) -> tuple[Change, str, str]:
+        """Add an HTTP provider; returns its new signing key, shown this once."""
+        _check_endpoint(endpoint)
+        provider_id = new_provider_id()
+        key = secrets.token_urlsafe(32)
+        sealed = self._box.seal(key, secret_context(instance_id, provider_id, "signing_key"))
+        async with self._repo.write(instance_id) as tx:
+            change = await tx.begin_change()
+            await tx.insert(
+                Provider(
+                    instance_id=instance_id,
+                    id=provider_id,
+                    state=State.INACTIVE,
+                    description=description.strip(),
+                    creation_sequence=change.sequence,
+                    sequence=change.sequence,
+                    created_at=change.at,
+                    changed_at=change.at,
+                    http=HttpSettings(endpoint=endpoint.strip(), signing_key_sealed=sealed),
+                )
+            )
+        return change, provider_id, key
+
+    async def update_http(
+        self, instance_id: str, provider_id: str, endpoint: str, description: str, rotate_key: bool
+    ) -> tuple[Change, str | None]:
+        """Replace endpoint and description; with `rotate_key` a new key replaces the old at once."""
+        _check_endpoint(endpoint)
+        new_key = secrets.token_urlsafe(32) if rotate_key else None
+
+        async def apply(tx: ProviderWrite, current: Provider) -> Provider:
+            if current.http is None:
+                raise not_found("COMMAND-xIrdledqv4")
+            sealed = current.http.signing_key_sealed
+            if new_key is not None:
+                sealed = self._box.seal(new_key, secret_context(instance_id, provider_id, "signing_key"))
+            http = HttpSettings(endpoint=endpoint.strip(), signing_key_sealed=sealed)
+            return replace(current, description=description.strip(), http=http)
+
+        change = await self._change(instance_id, provider_id, "COMMAND-xIrdledqv4", apply)
+        return change, new_key
+
+    # --- state ---
+
+    async def activate(self, instance_id: str, provider_id: str) -> Change:
+        """Make the provider the instance's one active provider, deactivating any other."""
+        async with self._repo.write(instance_id) as tx:
+            change = await tx.begin_change()
+            current = await tx.get(provider_id)
+            if current is None:
+                raise not_found("COMMAND-E9K20hxOS9")
+            if current.is_active:
+                raise precondition("COMMAND-vUHBSmBzaw", "SMTP configuration already active")
+            await tx.deactivate_others(provider_id, change)
+            await tx.save(replace(current, state=State.ACTIVE, sequence=change.sequence, changed_at=change.at))
+        return change
+
+    async def deactivate(self, instance_id: str, provider_id: str) -> Change:
+        async with self._repo.write(instance_id) as tx:
+            change = await tx.begin_change()
+            current = await tx.get(provider_id)
+            if current is None:
+                raise not_found("COMMAND-k39PJ")
+            if not current.is_active:
+                raise precondition("COMMAND-km8g3", "SMTP configuration already deactivated")
+            await tx.save(replace(current, state=State.INACTIVE, sequence=change.sequence, changed_at=change.at))
+        return change
+
+    async def remove(self, instance_id: str, provider_id: str) -> Change:
+        """Delete the provider, active or not; an instance may be left with none active."""
+        async with self._repo.write(instance_id) as tx:
+            change = await tx.begin_change()
+            if await tx.get(provider_id) is None:
+                raise not_found("COMMAND-09CXlTDL6w")
+            await tx.delete(provider_id)
+        return change
+
+    # --- helpers ---
+
+    async def _change(self, instance_id: str, provider_id: str, not_found_id: str, apply: _Apply) -> Change:
+        """Load, apply, and save when something changed; an unchanged provider keeps its details."""
+        try:
+            async with self._repo.write(instance_id) as tx:
+                change = await tx.begin_change()
+                current = await tx.get(provider_id)
+                if current is None:
+                    raise not_found(not_found_id)
+                updated = await apply(tx, current)
+                if updated == current:
+                    raise _Unchanged(Change(current.sequence, current.changed_at, instance_id))
+                await tx.save(replace(updated, sequence=change.sequence, changed_at=change.at))
+        except _Unchanged as unchanged:
+            return unchanged.change
+        return change
+
+    def _smtp_settings(self, data: SmtpInput, auth: SmtpAuth) -> SmtpSettings:
+        return SmtpSettings(
+            sender_address=data.sender_address.strip(),
+            sender_name=data.sender_name,
+            host=data.host.strip(),
+            tls=data.tls,
+            user=data.user,
+            reply_to_address=data.reply_to_address.strip(),
+            auth=auth,
+        )
+
+    def _new_auth(self, instance_id: str, provider_id: str, given: AuthInput, user: str) -> SmtpAuth:
+        kind = given.kind
+        if kind is None:  # older clients: plain auth only when a user or password is set
+            kind = AuthKind.PLAIN if (user or given.password) else AuthKind.NONE
+        return self._seal_auth(instance_id, provider_id, replace(given, kind=kind), None)
+
+    def _merged_auth(self, current: Provider, data: SmtpInput) -> SmtpAuth:
+        """The auth an update leaves behind; a reused secret must pass the re-entry rule."""
+        assert current.smtp is not None
+        stored, given = current.smtp.auth, data.auth
+        if given.kind is None:  # older clients: a password switches to plain, else auth is unchanged
+            if not given.password:
+                auth = stored
+            else:
+                given = replace(given, kind=AuthKind.PLAIN)
+                auth = self._seal_auth(current.instance_id, current.id, given, None)
+        else:
+            auth = self._seal_auth(current.instance_id, current.id, given, stored)
+        reused = auth.has_secret and not (given.kind is not None and given.secret)
+        if reused and not self._reuse_any_host:
+            if not may_reuse_secret(
+                current.smtp, data.host, data.user, data.tls, auth.token_endpoint, auth.client_id
+            ):
+                raise secret_reentry_required()
+        return auth
+
+    def _seal_auth(self, instance_id: str, provider_id: str, given: AuthInput, stored: SmtpAuth | None) -> SmtpAuth:
+        """Build stored auth from a request; an empty secret keeps the stored one of the same kind."""
+        same_kind = stored is not None and stored.kind is given.kind
+        if given.kind is AuthKind.PLAIN:
+            sealed = (
+                self._box.seal(given.password, secret_context(instance_id, provider_id, "password"))
+                if given.password
+                else (stored.password_sealed if same_kind and stored else None)
+            )
+            return SmtpAuth(kind=AuthKind.PLAIN, password_sealed=sealed)
+        if given.kind is AuthKind.XOAUTH2:
+            sealed = (
+                self._box.seal(given.client_secret, secret_context(instance_id, provider_id, "client_secret"))
+                if given.client_secret
+                else (stored.client_secret_sealed if same_kind and stored else None)
+            )
+            return SmtpAuth(
+                kind=AuthKind.XOAUTH2,
+                token_endpoint=given.token_endpoint,
+                scopes=given.scopes,
+                client_id=given.client_id,
+                client_secret_sealed=sealed,
+            )
+        return SmtpAuth()
+

@@ -1,0 +1,74 @@
+"""The database handle: an async engine on the embedded SQLite file or PostgreSQL, and transactions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from mailgate.config import Settings
+
+SQLITE_FILE = "mailgate.db"
+
+
+def database_url(settings: Settings) -> str:
+    """The SQLAlchemy URL with the async driver for the configured store."""
+    if settings.uses_postgres:
+        url = make_url(settings.database_url)
+        return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    return f"sqlite+aiosqlite:///{settings.data_dir.resolve() / SQLITE_FILE}"
+
+
+class Database:
+    """Owns the engine; `read()` and `write()` open transactions of the right kind."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.is_sqlite = not settings.uses_postgres
+        if self.is_sqlite:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        options: dict[str, Any] = {"pool_pre_ping": not self.is_sqlite}
+        if not self.is_sqlite:
+            options.update(pool_size=10, max_overflow=20)
+        self.engine: AsyncEngine = create_async_engine(database_url(settings), **options)
+        if self.is_sqlite:
+            _tune_sqlite(self.engine)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read transaction."""
+        async with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction; on SQLite it takes the write lock up front so writers never deadlock."""
+        async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn = await conn.execution_options(mailgate_write=True)
+            async with conn.begin():
+                yield conn
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _tune_sqlite(engine: AsyncEngine) -> None:
+    """WAL for concurrent readers, a busy timeout for other processes (the CLI), explicit BEGINs."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get("mailgate_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -1,0 +1,243 @@
+"""Repository of email providers: rows in, domain objects out, one transaction per change."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from mailgate.providers.model import (
+    AuthKind,
+    Change,
+    HttpSettings,
+    Page,
+    Provider,
+    SmtpAuth,
+    SmtpSettings,
+    State,
+)
+from mailgate.store.clock import now_us, to_datetime
+from mailgate.store.database import Database
+from mailgate.store.tables import instances, providers
+
+_ID_EPOCH_MS = 1_577_836_800_000  # 2020-01-01, keeps ids short
+
+
+def new_provider_id() -> str:
+    """A numeric id, ordered by time, random in its low bits (as ZITADEL's snowflake ids look)."""
+    millis = int(time.time() * 1000) - _ID_EPOCH_MS
+    return str((millis << 22) | secrets.randbits(22))
+
+
+def _row_to_provider(row: Mapping[str, Any]) -> Provider:
+    smtp = http = None
+    if row["kind"] == "smtp":
+        auth = SmtpAuth(
+            kind=AuthKind(row["auth"]),
+            password_sealed=row["password_sealed"],
+            token_endpoint=row["token_endpoint"],
+            scopes=tuple(row["scopes"] or ()),
+            client_id=row["client_id"],
+            client_secret_sealed=row["client_secret_sealed"],
+        )
+        smtp = SmtpSettings(
+            sender_address=row["sender_address"],
+            sender_name=row["sender_name"],
+            host=row["host"],
+            tls=row["tls"],
+            user=row["smtp_user"],
+            reply_to_address=row["reply_to_address"],
+            auth=auth,
+        )
+    else:
+        http = HttpSettings(endpoint=row["endpoint"], signing_key_sealed=row["signing_key_sealed"])
+    return Provider(
+        instance_id=row["instance_id"],
+        id=row["id"],
+        state=State(row["state"]),
+        description=row["description"],
+        creation_sequence=row["creation_sequence"],
+        sequence=row["sequence"],
+        created_at=to_datetime(row["created_us"]),
+        changed_at=to_datetime(row["changed_us"]),
+        smtp=smtp,
+        http=http,
+    )
+
+
+def _provider_to_row(provider: Provider) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "instance_id": provider.instance_id,
+        "id": provider.id,
+        "state": int(provider.state),
+        "description": provider.description,
+        "creation_sequence": provider.creation_sequence,
+        "sequence": provider.sequence,
+        "created_us": int(provider.created_at.timestamp() * 1_000_000),
+        "changed_us": int(provider.changed_at.timestamp() * 1_000_000),
+        "sender_address": "",
+        "sender_name": "",
+        "reply_to_address": "",
+        "tls": False,
+        "host": "",
+        "smtp_user": "",
+        "auth": AuthKind.NONE.value,
+        "password_sealed": None,
+        "token_endpoint": "",
+        "scopes": [],
+        "client_id": "",
+        "client_secret_sealed": None,
+        "endpoint": "",
+        "signing_key_sealed": None,
+    }
+    if provider.smtp is not None:
+        smtp, auth = provider.smtp, provider.smtp.auth
+        row.update(
+            kind="smtp",
+            sender_address=smtp.sender_address,
+            sender_name=smtp.sender_name,
+            reply_to_address=smtp.reply_to_address,
+            tls=smtp.tls,
+            host=smtp.host,
+            smtp_user=smtp.user,
+            auth=auth.kind.value,
+            password_sealed=auth.password_sealed,
+            token_endpoint=auth.token_endpoint,
+            scopes=list(auth.scopes),
+            client_id=auth.client_id,
+            client_secret_sealed=auth.client_secret_sealed,
+        )
+    elif provider.http is not None:
+        row.update(
+            kind="http",
+            endpoint=provider.http.endpoint,
+            signing_key_sealed=provider.http.signing_key_sealed,
+        )
+    return row
+
+
+class ProviderWrite:
+    """One write transaction on one instance; `begin_change` must come first (it serializes writers)."""
+
+    def __init__(self, conn: AsyncConnection, instance_id: str, is_sqlite: bool) -> None:
+        self._conn = conn
+        self._is_sqlite = is_sqlite
+        self.instance_id = instance_id
+
+    async def begin_change(self) -> Change:
+        """Take the instance's next sequence; on PostgreSQL this row lock orders concurrent writers."""
+        dialect_insert = sqlite.insert if self._is_sqlite else postgresql.insert
+        await self._conn.execute(
+            dialect_insert(instances)
+            .values(id=self.instance_id, sequence=0)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        result = await self._conn.execute(
+            update(instances)
+            .where(instances.c.id == self.instance_id)
+            .values(sequence=instances.c.sequence + 1)
+            .returning(instances.c.sequence)
+        )
+        sequence = result.scalar_one()
+        return Change(sequence=sequence, at=to_datetime(now_us()), resource_owner=self.instance_id)
+
+    async def get(self, provider_id: str) -> Provider | None:
+        result = await self._conn.execute(
+            select(providers).where(
+                providers.c.instance_id == self.instance_id, providers.c.id == provider_id
+            )
+        )
+        row = result.mappings().first()
+        return None if row is None else _row_to_provider(row)
+
+    async def insert(self, provider: Provider) -> None:
+        await self._conn.execute(insert(providers).values(_provider_to_row(provider)))
+
+    async def save(self, provider: Provider) -> None:
+        row = _provider_to_row(provider)
+        await self._conn.execute(
+            update(providers)
+            .where(providers.c.instance_id == provider.instance_id, providers.c.id == provider.id)
+            .values(row)
+        )
+
+    async def deactivate_others(self, provider_id: str, change: Change) -> None:
+        """Make every other active provider of the instance inactive (activation's first half)."""
+        await self._conn.execute(
+            update(providers)
+            .where(
+                providers.c.instance_id == self.instance_id,
+                providers.c.id != provider_id,
+                providers.c.state == int(State.ACTIVE),
+            )
+            .values(
+                state=int(State.INACTIVE),
+                sequence=change.sequence,
+                changed_us=int(change.at.timestamp() * 1_000_000),
+            )
+        )
+
+    async def delete(self, provider_id: str) -> None:
+        await self._conn.execute(
+            delete(providers).where(
+                providers.c.instance_id == self.instance_id, providers.c.id == provider_id
+            )
+        )
+
+
+class ProviderRepository:
+    """Reads and write transactions over the email_providers table."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @asynccontextmanager
+    async def write(self, instance_id: str) -> AsyncIterator[ProviderWrite]:
+        """A write transaction for one instance, committed when the block ends without error."""
+        async with self._db.write() as conn:
+            yield ProviderWrite(conn, instance_id, self._db.is_sqlite)
+
+    async def get(self, instance_id: str, provider_id: str) -> Provider | None:
+        async with self._db.read() as conn:
+            result = await conn.execute(
+                select(providers).where(
+                    providers.c.instance_id == instance_id, providers.c.id == provider_id
+                )
+            )
+            row = result.mappings().first()
+        return None if row is None else _row_to_provider(row)
+
+    async def get_active(self, instance_id: str) -> Provider | None:
+        async with self._db.read() as conn:
+            result = await conn.execute(
+                select(providers).where(
+                    providers.c.instance_id == instance_id,
+                    providers.c.state == int(State.ACTIVE),
+                )
+            )
+            row = result.mappings().first()
+        return None if row is None else _row_to_provider(row)
+
+    async def page(self, instance_id: str, offset: int, limit: int, ascending: bool) -> Page:
+        """Providers in creation order (newest first unless `ascending`), with totals."""
+        order = providers.c.creation_sequence
+        async with self._db.read() as conn:
+            rows = await conn.execute(
+                select(providers)
+                .where(providers.c.instance_id == instance_id)
+                .order_by(order.asc() if ascending else order.desc())
+                .offset(offset)
+                .limit(limit)
+            )
+            items = [_row_to_provider(row) for row in rows.mappings()]
+            total = await conn.scalar(
+                select(func.count()).select_from(providers).where(providers.c.instance_id == instance_id)
+            )
+            sequence = await conn.scalar(select(instances.c.sequence).where(instances.c.id == instance_id))
+        return Page(providers=items, total=total or 0, instance_sequence=sequence or 0)

@@ -1,0 +1,77 @@
+"""The schema as SQLAlchemy Core tables; migrations/ creates it, this module names it for queries."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# One row per instance: its sequence grows with every change, and updating it serializes writers.
+instances = Table(
+    "instances",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("sequence", BigInteger, nullable=False),
+)
+
+providers = Table(
+    "email_providers",
+    metadata,
+    Column("instance_id", String(200), primary_key=True),
+    Column("id", String(100), primary_key=True),
+    Column("kind", String(8), nullable=False),  # "smtp" | "http"
+    Column("state", SmallInteger, nullable=False),  # 1 active, 2 inactive (EmailProviderState)
+    Column("description", String(200), nullable=False),
+    Column("creation_sequence", BigInteger, nullable=False),
+    Column("sequence", BigInteger, nullable=False),
+    Column("created_us", BigInteger, nullable=False),  # microseconds since the epoch, UTC
+    Column("changed_us", BigInteger, nullable=False),
+    Column("sender_address", String(200), nullable=False, default=""),
+    Column("sender_name", String(200), nullable=False, default=""),
+    Column("reply_to_address", String(200), nullable=False, default=""),
+    Column("tls", Boolean, nullable=False, default=False),
+    Column("host", String(500), nullable=False, default=""),
+    Column("smtp_user", String(500), nullable=False, default=""),
+    Column("auth", String(16), nullable=False, default="none"),  # "none" | "plain" | "xoauth2"
+    Column("password_sealed", Text),
+    Column("token_endpoint", String(2048), nullable=False, default=""),
+    Column("scopes", JSON, nullable=False, default=list),
+    Column("client_id", String(500), nullable=False, default=""),
+    Column("client_secret_sealed", Text),
+    Column("endpoint", String(2048), nullable=False, default=""),
+    Column("signing_key_sealed", Text),
+)
+
+# The invariant "at most one active provider per instance", where no race can break it.
+Index(
+    "one_active_provider_per_instance",
+    providers.c.instance_id,
+    unique=True,
+    sqlite_where=providers.c.state == 1,
+    postgresql_where=providers.c.state == 1,
+)
+
+Index("email_providers_by_creation", providers.c.instance_id, providers.c.creation_sequence)
+
+tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("instance_id", String(200), nullable=False),
+    Column("permission", String(32), nullable=False),
+    Column("description", String(200), nullable=False, default=""),
+    Column("created_us", BigInteger, nullable=False),
+    Column("revoked_us", BigInteger),
+)

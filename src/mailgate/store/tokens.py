@@ -1,0 +1,96 @@
+"""Repository of API tokens: only their SHA-256 hashes are stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+
+from mailgate.store.clock import now_us, to_datetime
+from mailgate.store.database import Database
+from mailgate.store.tables import tokens
+
+TOKEN_PREFIX = "mgt_"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    id: str
+    instance_id: str
+    permission: str
+    description: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class TokenRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(self, instance_id: str, permission: str, description: str = "") -> tuple[TokenRecord, str]:
+        """Store a new token and return it with its plaintext, which is never stored."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        record = TokenRecord(
+            id=secrets.token_hex(6),
+            instance_id=instance_id,
+            permission=permission,
+            description=description,
+            created_at=to_datetime(now_us()),
+            revoked_at=None,
+        )
+        async with self._db.write() as conn:
+            await conn.execute(
+                insert(tokens).values(
+                    id=record.id,
+                    token_hash=hash_token(token),
+                    instance_id=instance_id,
+                    permission=permission,
+                    description=description,
+                    created_us=int(record.created_at.timestamp() * 1_000_000),
+                )
+            )
+        return record, token
+
+    async def find_active(self, token: str) -> TokenRecord | None:
+        """The unrevoked token with this plaintext, if any."""
+        async with self._db.read() as conn:
+            result = await conn.execute(
+                select(tokens).where(tokens.c.token_hash == hash_token(token), tokens.c.revoked_us.is_(None))
+            )
+            row = result.mappings().first()
+        return None if row is None else _record(row)
+
+    async def list(self) -> list[TokenRecord]:
+        async with self._db.read() as conn:
+            result = await conn.execute(select(tokens).order_by(tokens.c.created_us))
+            return [_record(row) for row in result.mappings()]
+
+    async def revoke(self, token_id: str) -> bool:
+        """Revoke by id; False when there is no such unrevoked token."""
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                update(tokens)
+                .where(tokens.c.id == token_id, tokens.c.revoked_us.is_(None))
+                .values(revoked_us=now_us())
+            )
+        return bool(result.rowcount)
+
+
+def _record(row: object) -> TokenRecord:
+    get = row.__getitem__  # a RowMapping
+    revoked = get("revoked_us")
+    return TokenRecord(
+        id=get("id"),
+        instance_id=get("instance_id"),
+        permission=get("permission"),
+        description=get("description"),
+        created_at=to_datetime(get("created_us")),
+        revoked_at=None if revoked is None else to_datetime(revoked),
+    )

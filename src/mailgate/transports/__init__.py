@@ -1,0 +1,1 @@
+"""The wire: native gRPC, and the HTTP port (JSON transcoding, grpc-web, Okta's REST API)."""

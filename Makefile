@@ -29,7 +29,7 @@ lint: $(STAMP) proto
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/buf lint build/proto-image.binpb --path proto/zitadel --path proto/mailgate
+	$(BIN)/buf lint build/proto-image.binpb --path zitadel --path mailgate
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

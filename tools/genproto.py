@@ -86,7 +86,9 @@ def main() -> None:
             rewrite_imports(generated)
         for folder in [out, *(p for p in out.rglob("*") if p.is_dir())]:
             (folder / "__init__.py").touch()
-        (out / "__init__.py").write_text('"""Generated protobuf and gRPC stubs; never edit by hand (make proto)."""\n')
+        (out / "__init__.py").write_text(
+            '"""Generated protobuf and gRPC stubs; never edit by hand (make proto)."""\n'
+        )
         if GEN.exists():
             shutil.rmtree(GEN)
         shutil.copytree(out, GEN)

@@ -1,3 +1,3 @@
-"""mailgate: the email providers of identity platforms, managed and tested through ZITADEL's and Okta's APIs."""
+"""mailgate: email providers of identity platforms, managed and tested via ZITADEL and Okta APIs."""
 
 __version__ = "0.1.0"

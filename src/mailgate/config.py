@@ -92,26 +92,89 @@ def _setting(env: str, parse: Callable[[str], Any], default: Any, doc: str) -> A
 class Settings:
     """The process configuration; build it with `Settings.from_env`."""
 
-    data_dir: Path = _setting("MAILGATE_DATA_DIR", Path, Path("mailgate-data"), "Directory of the embedded SQLite database and key file.")
-    database_url: str = _setting("MAILGATE_DATABASE_URL", _text, "", "postgresql://user@host/db to use PostgreSQL instead of the embedded SQLite file.")
-    master_key: bytes | None = _setting("MAILGATE_MASTER_KEY", _master_key, None, "Base64 of 32 bytes: the AES-256-GCM key for secrets at rest. Required with PostgreSQL.")
+    data_dir: Path = _setting(
+        "MAILGATE_DATA_DIR",
+        Path,
+        Path("mailgate-data"),
+        "Directory of the embedded SQLite database and key file.",
+    )
+    database_url: str = _setting(
+        "MAILGATE_DATABASE_URL",
+        _text,
+        "",
+        "postgresql://user@host/db to use PostgreSQL instead of the embedded SQLite file.",
+    )
+    master_key: bytes | None = _setting(
+        "MAILGATE_MASTER_KEY",
+        _master_key,
+        None,
+        "Base64 of 32 bytes: the AES-256-GCM key for secrets at rest. Required with PostgreSQL.",
+    )
     grpc_addr: str = _setting("MAILGATE_GRPC_ADDR", _address, "0.0.0.0:50051", "Native gRPC listen address.")
-    http_addr: str = _setting("MAILGATE_HTTP_ADDR", _address, "0.0.0.0:8080", "HTTP listen address (JSON, grpc-web, Okta API).")
+    http_addr: str = _setting(
+        "MAILGATE_HTTP_ADDR", _address, "0.0.0.0:8080", "HTTP listen address (JSON, grpc-web, Okta API)."
+    )
     log_level: str = _setting("MAILGATE_LOG_LEVEL", _log_level, "INFO", "debug, info, warning or error.")
-    shutdown_grace: float = _setting("MAILGATE_SHUTDOWN_GRACE", _positive_float, 10.0, "Seconds in-flight calls get to finish on SIGTERM/SIGINT.")
-    allow_secret_reuse_any_host: bool = _setting("MAILGATE_ALLOW_SECRET_REUSE_ANY_HOST", _flag, False, "Let tests and updates reuse a stored secret for a changed host or user (ZITADEL's looser rule).")
-    smtp_connect_timeout: float = _setting("MAILGATE_SMTP_CONNECT_TIMEOUT", _positive_float, 10.0, "Seconds to connect (and finish TLS) to an SMTP server.")
-    smtp_command_timeout: float = _setting("MAILGATE_SMTP_COMMAND_TIMEOUT", _positive_float, 10.0, "Seconds for each SMTP command's reply.")
-    smtp_test_timeout: float = _setting("MAILGATE_SMTP_TEST_TIMEOUT", _positive_float, 30.0, "Seconds a whole test email may take.")
-    smtp_ca_file: Path | None = _setting("MAILGATE_SMTP_CA_FILE", Path, None, "Extra PEM bundle of CAs trusted for SMTP and token endpoints.")
-    smtp_helo_name: str = _setting("MAILGATE_SMTP_HELO_NAME", _text, "", "Name sent in EHLO (default: this host's fully qualified name).")
-    outbound_deny: tuple[IPNetwork, ...] = _setting("MAILGATE_OUTBOUND_DENY", _networks, (), "Extra CIDR ranges outgoing connections may not reach.")
-    outbound_allow: tuple[IPNetwork, ...] = _setting("MAILGATE_OUTBOUND_ALLOW", _networks, (), "CIDR ranges allowed even if refused by default or by the deny list.")
-    test_rate: int = _setting("MAILGATE_TEST_RATE", _positive_int, 10, "Test emails per minute per instance (per process).")
-    test_burst: int = _setting("MAILGATE_TEST_BURST", _positive_int, 5, "Test emails an instance may send at once before the rate applies.")
-    cors_origins: tuple[str, ...] = _setting("MAILGATE_CORS_ORIGINS", _origins, (), "Comma-separated browser origins allowed to call the HTTP port.")
-    http_max_body: int = _setting("MAILGATE_HTTP_MAX_BODY", _positive_int, 1024 * 1024, "Largest JSON request body in bytes.")
-    okta_rate_limit: int = _setting("MAILGATE_OKTA_RATE_LIMIT", _positive_int, 600, "Okta API requests per minute per token.")
+    shutdown_grace: float = _setting(
+        "MAILGATE_SHUTDOWN_GRACE",
+        _positive_float,
+        10.0,
+        "Seconds in-flight calls get to finish on SIGTERM/SIGINT.",
+    )
+    allow_secret_reuse_any_host: bool = _setting(
+        "MAILGATE_ALLOW_SECRET_REUSE_ANY_HOST",
+        _flag,
+        False,
+        "Let tests and updates reuse a stored secret for a changed host or user (ZITADEL's looser rule).",
+    )
+    smtp_connect_timeout: float = _setting(
+        "MAILGATE_SMTP_CONNECT_TIMEOUT",
+        _positive_float,
+        10.0,
+        "Seconds to connect (and finish TLS) to an SMTP server.",
+    )
+    smtp_command_timeout: float = _setting(
+        "MAILGATE_SMTP_COMMAND_TIMEOUT", _positive_float, 10.0, "Seconds for each SMTP command's reply."
+    )
+    smtp_test_timeout: float = _setting(
+        "MAILGATE_SMTP_TEST_TIMEOUT", _positive_float, 30.0, "Seconds a whole test email may take."
+    )
+    smtp_ca_file: Path | None = _setting(
+        "MAILGATE_SMTP_CA_FILE", Path, None, "Extra PEM bundle of CAs trusted for SMTP and token endpoints."
+    )
+    smtp_helo_name: str = _setting(
+        "MAILGATE_SMTP_HELO_NAME", _text, "", "Name sent in EHLO (default: this host's fully qualified name)."
+    )
+    outbound_deny: tuple[IPNetwork, ...] = _setting(
+        "MAILGATE_OUTBOUND_DENY", _networks, (), "Extra CIDR ranges outgoing connections may not reach."
+    )
+    outbound_allow: tuple[IPNetwork, ...] = _setting(
+        "MAILGATE_OUTBOUND_ALLOW",
+        _networks,
+        (),
+        "CIDR ranges allowed even if refused by default or by the deny list.",
+    )
+    test_rate: int = _setting(
+        "MAILGATE_TEST_RATE", _positive_int, 10, "Test emails per minute per instance (per process)."
+    )
+    test_burst: int = _setting(
+        "MAILGATE_TEST_BURST",
+        _positive_int,
+        5,
+        "Test emails an instance may send at once before the rate applies.",
+    )
+    cors_origins: tuple[str, ...] = _setting(
+        "MAILGATE_CORS_ORIGINS",
+        _origins,
+        (),
+        "Comma-separated browser origins allowed to call the HTTP port.",
+    )
+    http_max_body: int = _setting(
+        "MAILGATE_HTTP_MAX_BODY", _positive_int, 1024 * 1024, "Largest JSON request body in bytes."
+    )
+    okta_rate_limit: int = _setting(
+        "MAILGATE_OKTA_RATE_LIMIT", _positive_int, 600, "Okta API requests per minute per token."
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -139,7 +202,9 @@ class Settings:
     def check(self) -> None:
         """Reject combinations no single setting can catch."""
         if self.database_url and not self.uses_postgres:
-            raise ConfigError("MAILGATE_DATABASE_URL", "must start with postgresql:// (leave it empty for SQLite)")
+            raise ConfigError(
+                "MAILGATE_DATABASE_URL", "must start with postgresql:// (leave it empty for SQLite)"
+            )
         if self.uses_postgres and self.master_key is None:
             raise ConfigError("MAILGATE_MASTER_KEY", "is required with PostgreSQL (base64 of 32 bytes)")
         if self.smtp_ca_file is not None and not self.smtp_ca_file.is_file():

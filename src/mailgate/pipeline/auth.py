@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import grpc
 
 from mailgate.errors import ApiError
+from mailgate.store.cache import TtlCache
 from mailgate.store.tokens import TokenRepository
 
 READ = "iam.read"
@@ -44,16 +45,26 @@ def bearer_token(authorization: str | None, schemes: tuple[str, ...] = ("bearer"
 
 
 class Authenticator:
-    """Resolves tokens against the token store; a token created by the CLI works at once."""
+    """Resolves tokens against the token store.
 
-    def __init__(self, tokens: TokenRepository) -> None:
+    Known tokens are cached briefly (a revocation reaches every replica within the cache's
+    lifetime); unknown ones are not, so a token the CLI just created works at once.
+    """
+
+    def __init__(self, tokens: TokenRepository, cache: TtlCache[Principal] | None = None) -> None:
         self._tokens = tokens
+        self._cache: TtlCache[Principal] = cache or TtlCache()
 
     async def principal(self, token: str) -> Principal:
+        cached = self._cache.get(token)
+        if cached is not None:
+            return cached
         record = await self._tokens.find_active(token)
         if record is None:
             raise unauthenticated("MG-AUTH-INVALID", "token unknown or revoked")
-        return Principal(record.instance_id, _GRANTS.get(record.permission, frozenset()), record.id)
+        principal = Principal(record.instance_id, _GRANTS.get(record.permission, frozenset()), record.id)
+        self._cache.put(token, principal)
+        return principal
 
     async def authenticate(self, metadata: Mapping[str, str]) -> Principal:
         return await self.principal(bearer_token(metadata.get("authorization")))

@@ -7,13 +7,14 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import grpc
+from google.protobuf import duration_pb2
 from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 from google.rpc import error_details_pb2, status_pb2
-from google.protobuf import duration_pb2
 
 from mailgate.errors import ApiError
 from mailgate.gen.zitadel import option_pb2
@@ -26,6 +27,7 @@ log = logging.getLogger("mailgate.calls")
 
 Handler = Callable[[Message, "CallContext"], Awaitable[Message]]
 RATE_LIMITED_ID = "MG-RATE-LIMITED"
+_AUTH_OPTION = cast(Any, option_pb2.auth_option)
 _CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
 
 
@@ -59,12 +61,14 @@ class CallResult:
     response: Message | None = None
 
 
-def methods_of(service: ServiceDescriptor, servicer: object, rate_limited: frozenset[str]) -> dict[str, MethodSpec]:
+def methods_of(
+    service: ServiceDescriptor, servicer: object, rate_limited: frozenset[str]
+) -> dict[str, MethodSpec]:
     """Bind every RPC of `service` to the servicer's method of the same name; permissions from the protos."""
     specs = {}
     for method in service.methods:
         options = method.GetOptions()
-        permission = options.Extensions[option_pb2.auth_option].permission
+        permission: str = options.Extensions[_AUTH_OPTION].permission
         if not permission:
             raise RuntimeError(f"{method.full_name} declares no (zitadel.v1.auth_option) permission")
         path = f"/{service.full_name}/{method.name}"
@@ -94,7 +98,7 @@ class Pipeline:
         request: Message,
         metadata: Mapping[str, str],
         transport: str,
-        timeout: float | None = None,
+        time_left: float | None = None,
     ) -> CallResult:
         started = time.perf_counter()
         principal: Principal | None = None
@@ -106,10 +110,10 @@ class Pipeline:
             if method.rate_limited:
                 self._check_rate(principal)
             context = CallContext(principal=principal, method=method.name, transport=transport)
-            if timeout is None:
+            if time_left is None:
                 response = await method.handler(request, context)
             else:
-                async with asyncio.timeout(timeout):
+                async with asyncio.timeout(time_left):
                     response = await method.handler(request, context)
             result = CallResult(errors.OK, response)
         except ApiError as exc:
@@ -152,4 +156,3 @@ def _log_call(
             "ms": round((time.perf_counter() - started) * 1000, 2),
         },
     )
-

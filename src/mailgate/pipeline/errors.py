@@ -32,7 +32,7 @@ def _status(code: grpc.StatusCode, message: str, details: list[Message]) -> stat
 
 
 def from_api_error(error: ApiError) -> status_pb2.Status:
-    """"<text> (<id>)" with a zitadel.v1.ErrorDetail first, then any details of our own."""
+    """ "<text> (<id>)" with a zitadel.v1.ErrorDetail first, then any details of our own."""
     details: list[Message] = []
     if error.error_id:
         details.append(message_pb2.ErrorDetail(id=error.error_id, message=error.text))

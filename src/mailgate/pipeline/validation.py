@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 import protovalidate
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -12,6 +13,7 @@ from google.rpc import error_details_pb2
 from mailgate.gen.buf.validate import validate_pb2
 
 _validator = protovalidate.Validator()
+_FIELD_RULES = cast(Any, validate_pb2.field)
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,9 @@ def validate(message: Message) -> None:
     """Raise ValidationFailed listing every violated field of `message`."""
     found = _validator.collect_violations(message)
     if found:
-        raise ValidationFailed([_describe(message.DESCRIPTOR, v.proto, v.rule_value) for v in found])
+        raise ValidationFailed(
+            [_describe(cast(Descriptor, message.DESCRIPTOR), v.proto, v.rule_value) for v in found]
+        )
 
 
 def _go_name(field: FieldDescriptor) -> str:
@@ -67,7 +71,7 @@ def _describe(root: Descriptor, violation: object, rule_value: object) -> FieldV
 
 def _reason(field: FieldDescriptor | None, rule_id: str, fallback: str, rule_value: object) -> str:
     if rule_id.startswith("string.") and rule_id.endswith("_len") and field is not None:
-        rules = field.GetOptions().Extensions[validate_pb2.field]
+        rules: Any = field.GetOptions().Extensions[_FIELD_RULES]
         if rules.HasField("repeated"):
             rules = rules.repeated.items
         low = rules.string.min_len if rules.string.HasField("min_len") else None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import RowMapping, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,6 +22,7 @@ from mailgate.providers.model import (
     SmtpSettings,
     State,
 )
+from mailgate.store.cache import TtlCache
 from mailgate.store.clock import now_us, to_datetime
 from mailgate.store.database import Database
 from mailgate.store.tables import instances, providers
@@ -35,7 +36,7 @@ def new_provider_id() -> str:
     return str((millis << 22) | secrets.randbits(22))
 
 
-def _row_to_provider(row: Mapping[str, Any]) -> Provider:
+def _row_to_provider(row: RowMapping) -> Provider:
     smtp = http = None
     if row["kind"] == "smtp":
         auth = SmtpAuth(
@@ -129,6 +130,7 @@ class ProviderWrite:
         self._conn = conn
         self._is_sqlite = is_sqlite
         self.instance_id = instance_id
+        self.changed = False
 
     async def begin_change(self) -> Change:
         """Take the instance's next sequence; on PostgreSQL this row lock orders concurrent writers."""
@@ -157,9 +159,11 @@ class ProviderWrite:
         return None if row is None else _row_to_provider(row)
 
     async def insert(self, provider: Provider) -> None:
+        self.changed = True
         await self._conn.execute(insert(providers).values(_provider_to_row(provider)))
 
     async def save(self, provider: Provider) -> None:
+        self.changed = True
         row = _provider_to_row(provider)
         await self._conn.execute(
             update(providers)
@@ -184,6 +188,7 @@ class ProviderWrite:
         )
 
     async def delete(self, provider_id: str) -> None:
+        self.changed = True
         await self._conn.execute(
             delete(providers).where(
                 providers.c.instance_id == self.instance_id, providers.c.id == provider_id
@@ -194,21 +199,38 @@ class ProviderWrite:
 class ProviderRepository:
     """Reads and write transactions over the email_providers table."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, cache: TtlCache[Provider] | None = None) -> None:
         self._db = db
+        self._cache: TtlCache[Provider] = cache or TtlCache()
 
     @asynccontextmanager
     async def write(self, instance_id: str) -> AsyncIterator[ProviderWrite]:
         """A write transaction for one instance, committed when the block ends without error."""
-        async with self._db.write() as conn:
-            yield ProviderWrite(conn, instance_id, self._db.is_sqlite)
+        tx: ProviderWrite | None = None
+        try:
+            async with self._db.write() as conn:
+                tx = ProviderWrite(conn, instance_id, self._db.is_sqlite)
+                yield tx
+        finally:
+            # Writes are rare and activation changes other providers too: start the cache afresh.
+            if tx is not None and tx.changed:
+                self._cache.clear()
 
     async def get(self, instance_id: str, provider_id: str) -> Provider | None:
+        """A provider by id, from a cache at most `ttl` old (fresh after this process's own writes)."""
+        key = (instance_id, provider_id)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        provider = await self._load(instance_id, provider_id)
+        if provider is not None:
+            self._cache.put(key, provider)
+        return provider
+
+    async def _load(self, instance_id: str, provider_id: str) -> Provider | None:
         async with self._db.read() as conn:
             result = await conn.execute(
-                select(providers).where(
-                    providers.c.instance_id == instance_id, providers.c.id == provider_id
-                )
+                select(providers).where(providers.c.instance_id == instance_id, providers.c.id == provider_id)
             )
             row = result.mappings().first()
         return None if row is None else _row_to_provider(row)

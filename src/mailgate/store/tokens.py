@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import RowMapping, insert, select, update
 
 from mailgate.store.clock import now_us, to_datetime
 from mailgate.store.database import Database
@@ -34,7 +34,9 @@ class TokenRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create(self, instance_id: str, permission: str, description: str = "") -> tuple[TokenRecord, str]:
+    async def create(
+        self, instance_id: str, permission: str, description: str = ""
+    ) -> tuple[TokenRecord, str]:
         """Store a new token and return it with its plaintext, which is never stored."""
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         record = TokenRecord(
@@ -83,8 +85,8 @@ class TokenRepository:
         return bool(result.rowcount)
 
 
-def _record(row: object) -> TokenRecord:
-    get = row.__getitem__  # a RowMapping
+def _record(row: RowMapping) -> TokenRecord:
+    get = row.__getitem__
     revoked = get("revoked_us")
     return TokenRecord(
         id=get("id"),

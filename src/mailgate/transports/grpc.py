@@ -17,7 +17,9 @@ class BindError(Exception):
 
 def _behavior(pipeline: Pipeline, spec: MethodSpec):  # type: ignore[no-untyped-def]
     async def handle(request: Message, context: grpc.aio.ServicerContext) -> Message | None:
-        metadata = {key: value for key, value in (context.invocation_metadata() or ()) if isinstance(value, str)}
+        metadata = {
+            key: value for key, value in (context.invocation_metadata() or ()) if isinstance(value, str)
+        }
         result = await pipeline.call(spec, request, metadata, "grpc", context.time_remaining())
         if result.status.code:
             await context.abort_with_status(rpc_status.to_status(result.status))
@@ -49,7 +51,9 @@ class GrpcServer:
         self.server.add_generic_rpc_handlers(generic_handlers(pipeline))
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         services = sorted({spec.path.split("/")[1] for spec in pipeline.methods.values()})
-        reflection.enable_server_reflection([*services, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server)
+        reflection.enable_server_reflection(
+            [*services, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server
+        )
         self._services = services
         self.port = 0
 

@@ -53,9 +53,7 @@ def upgrade() -> None:
         sqlite_where=sa.text("state = 1"),
         postgresql_where=sa.text("state = 1"),
     )
-    op.create_index(
-        "email_providers_by_creation", "email_providers", ["instance_id", "creation_sequence"]
-    )
+    op.create_index("email_providers_by_creation", "email_providers", ["instance_id", "creation_sequence"])
     op.create_table(
         "api_tokens",
         sa.Column("id", sa.String(32), primary_key=True),

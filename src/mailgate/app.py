@@ -16,7 +16,9 @@ from mailgate.pipeline.limits import TokenBucket
 from mailgate.providers.commands import ProviderCommands
 from mailgate.providers.queries import ProviderQueries
 from mailgate.secrets import SecretBox, load_master_key
-from mailgate.store.database import Database
+from mailgate.store import changes
+from mailgate.store.changes import ChangeListener
+from mailgate.store.database import Database, listener_dsn
 from mailgate.store.migrate import migrate
 from mailgate.store.providers import ProviderRepository
 from mailgate.store.tokens import TokenRepository
@@ -38,6 +40,12 @@ class Services:
     queries: ProviderQueries
     tokens: TokenRepository
     pipeline: Pipeline
+    listener: ChangeListener | None = None
+
+    async def close(self) -> None:
+        if self.listener is not None:
+            await self.listener.stop()
+        await self.db.close()
 
 
 async def build_services(settings: Settings) -> Services:
@@ -46,16 +54,28 @@ async def build_services(settings: Settings) -> Services:
     db = Database(settings)
     await migrate(db)
     repo = ProviderRepository(db)
+    authenticator = Authenticator(TokenRepository(db))
     commands = ProviderCommands(repo, box, settings.allow_secret_reuse_any_host)
     queries = ProviderQueries(repo)
     tokens = TokenRepository(db)
     pipeline = Pipeline(
-        authenticator=Authenticator(tokens),
+        authenticator=authenticator,
         test_limiter=TokenBucket(settings.test_rate, settings.test_burst),
     )
     servicer = AdminServicer(commands, queries)
     pipeline.methods.update(methods_of(ADMIN_SERVICE, servicer, TEST_RPCS))
-    return Services(settings, db, box, commands, queries, tokens, pipeline)
+    services = Services(settings, db, box, commands, queries, tokens, pipeline)
+    if settings.uses_postgres:
+
+        def on_change(what: str | None) -> None:
+            if what in (None, changes.PROVIDERS):
+                repo.forget()
+            if what in (None, changes.TOKENS):
+                authenticator.forget()
+
+        services.listener = ChangeListener(listener_dsn(settings), on_change)
+        services.listener.start()
+    return services
 
 
 class App:
@@ -75,7 +95,7 @@ class App:
     async def stop(self) -> None:
         grace = self.services.settings.shutdown_grace
         await self.grpc.stop(grace)
-        await self.services.db.close()
+        await self.services.close()
         log.info("stopped")
 
 
@@ -86,7 +106,7 @@ async def serve(settings: Settings) -> None:
     try:
         app.bind()
     except Exception:
-        await services.db.close()
+        await services.close()
         raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

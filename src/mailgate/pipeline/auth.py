@@ -55,6 +55,10 @@ class Authenticator:
         self._tokens = tokens
         self._cache: TtlCache[Principal] = cache or TtlCache()
 
+    def forget(self) -> None:
+        """Drop every cached token (one was revoked somewhere)."""
+        self._cache.clear()
+
     async def principal(self, token: str) -> Principal:
         cached = self._cache.get(token)
         if cached is not None:

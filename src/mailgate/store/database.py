@@ -23,6 +23,11 @@ def database_url(settings: Settings) -> str:
     return f"sqlite+aiosqlite:///{settings.data_dir.resolve() / SQLITE_FILE}"
 
 
+def listener_dsn(settings: Settings) -> str:
+    """The PostgreSQL URL as asyncpg itself takes it (no SQLAlchemy driver suffix)."""
+    return make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 class Database:
     """Owns the engine; `read()` and `write()` open transactions of the right kind."""
 

@@ -22,6 +22,7 @@ from mailgate.providers.model import (
     SmtpSettings,
     State,
 )
+from mailgate.store import changes
 from mailgate.store.cache import TtlCache
 from mailgate.store.clock import now_us, to_datetime
 from mailgate.store.database import Database
@@ -211,10 +212,16 @@ class ProviderRepository:
             async with self._db.write() as conn:
                 tx = ProviderWrite(conn, instance_id, self._db.is_sqlite)
                 yield tx
+                if tx.changed:
+                    await changes.announce(conn, changes.PROVIDERS)
         finally:
             # Writes are rare and activation changes other providers too: start the cache afresh.
             if tx is not None and tx.changed:
                 self._cache.clear()
+
+    def forget(self) -> None:
+        """Drop every cached provider (another replica changed something)."""
+        self._cache.clear()
 
     async def get(self, instance_id: str, provider_id: str) -> Provider | None:
         """A provider by id, from a cache at most `ttl` old (fresh after this process's own writes)."""

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import RowMapping, insert, select, update
 
+from mailgate.store import changes
 from mailgate.store.clock import now_us, to_datetime
 from mailgate.store.database import Database
 from mailgate.store.tables import tokens
@@ -82,6 +83,7 @@ class TokenRepository:
                 .where(tokens.c.id == token_id, tokens.c.revoked_us.is_(None))
                 .values(revoked_us=now_us())
             )
+            await changes.announce(conn, changes.TOKENS)
         return bool(result.rowcount)
 
 

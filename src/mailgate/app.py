@@ -9,12 +9,14 @@ from dataclasses import dataclass
 
 from mailgate.admin.servicer import TEST_RPCS, AdminServicer
 from mailgate.config import Settings
+from mailgate.delivery.smtp import SmtpTester
 from mailgate.gen.zitadel import admin_pb2
 from mailgate.pipeline.auth import Authenticator
 from mailgate.pipeline.calls import Pipeline, methods_of
 from mailgate.pipeline.limits import TokenBucket
 from mailgate.providers.commands import ProviderCommands
 from mailgate.providers.queries import ProviderQueries
+from mailgate.providers.testmail import TestMailService
 from mailgate.secrets import SecretBox, load_master_key
 from mailgate.store import changes
 from mailgate.store.changes import ChangeListener
@@ -62,7 +64,10 @@ async def build_services(settings: Settings) -> Services:
         authenticator=authenticator,
         test_limiter=TokenBucket(settings.test_rate, settings.test_burst),
     )
-    servicer = AdminServicer(commands, queries)
+    tests = TestMailService(
+        repo, box, SmtpTester(settings), settings.allow_secret_reuse_any_host
+    )
+    servicer = AdminServicer(commands, queries, tests)
     pipeline.methods.update(methods_of(ADMIN_SERVICE, servicer, TEST_RPCS))
     services = Services(settings, db, box, commands, queries, tokens, pipeline)
     if settings.uses_postgres:

@@ -33,7 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--grpc-addr", help="MAILGATE_GRPC_ADDR")
     serve.add_argument("--http-addr", help="MAILGATE_HTTP_ADDR")
     commands.add_parser("migrate", help="bring the database schema up to date")
-    token = commands.add_parser("token", help="manage API tokens").add_subparsers(dest="token_command", required=True)
+    token = commands.add_parser("token", help="manage API tokens").add_subparsers(
+        dest="token_command", required=True
+    )
     create = token.add_parser("create", help="create a token; it is printed once, on the last line")
     create.add_argument("--permission", required=True, choices=PERMISSIONS)
     create.add_argument("--instance", default="default", help="instance id (default: default)")

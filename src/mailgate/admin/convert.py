@@ -8,9 +8,16 @@ from google.protobuf import timestamp_pb2
 
 from mailgate.gen.zitadel import admin_pb2, object_pb2, settings_pb2
 from mailgate.providers.inputs import AuthInput
-from mailgate.providers.model import AuthKind, Change, Page, Provider
+from mailgate.providers.model import AuthKind, Change, Page, Provider, State
 
-AuthRequest = admin_pb2.SMTPNoAuth | admin_pb2.SMTPPlainAuth | admin_pb2.SMTPXOAuth2Auth
+_PROVIDER_STATE = {
+    State.ACTIVE: settings_pb2.EMAIL_PROVIDER_ACTIVE,
+    State.INACTIVE: settings_pb2.EMAIL_PROVIDER_INACTIVE,
+}
+_CONFIG_STATE = {
+    State.ACTIVE: settings_pb2.SMTP_CONFIG_ACTIVE,
+    State.INACTIVE: settings_pb2.SMTP_CONFIG_INACTIVE,
+}
 
 
 def timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
@@ -48,7 +55,11 @@ def list_details(page: Page, now: datetime) -> object_pb2.ListDetails:
     )
 
 
-def auth_input(request: admin_pb2.AddEmailProviderSMTPRequest | admin_pb2.UpdateEmailProviderSMTPRequest | admin_pb2.TestEmailProviderSMTPRequest) -> AuthInput:
+def auth_input(
+    request: admin_pb2.AddEmailProviderSMTPRequest
+    | admin_pb2.UpdateEmailProviderSMTPRequest
+    | admin_pb2.TestEmailProviderSMTPRequest,
+) -> AuthInput:
     """The request's Auth oneof; unset means an older client, which only knows `password`."""
     which = request.WhichOneof("Auth")
     if which == "none":
@@ -72,7 +83,7 @@ def email_provider(provider: Provider) -> settings_pb2.EmailProvider:
     message = settings_pb2.EmailProvider(
         details=view_details(provider),
         id=provider.id,
-        state=int(provider.state),
+        state=_PROVIDER_STATE[provider.state],
         description=provider.description,
     )
     if provider.smtp is not None:
@@ -114,7 +125,7 @@ def smtp_config(provider: Provider) -> settings_pb2.SMTPConfig | None:
         host=smtp.host,
         user=smtp.user,
         reply_to_address=smtp.reply_to_address,
-        state=int(provider.state),
+        state=_CONFIG_STATE[provider.state],
         description=provider.description,
         id=provider.id,
     )
@@ -127,7 +138,7 @@ def smtp_config_item(provider: Provider) -> settings_pb2.SMTPConfig:
         return config
     return settings_pb2.SMTPConfig(
         details=view_details(provider),
-        state=int(provider.state),
+        state=_CONFIG_STATE[provider.state],
         description=provider.description,
         id=provider.id,
     )

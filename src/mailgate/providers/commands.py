@@ -54,7 +54,9 @@ def _check_endpoint(endpoint: str) -> None:
 class ProviderCommands:
     """Adds, updates, activates and removes providers; seals secrets on the way in."""
 
-    def __init__(self, repo: ProviderRepository, box: SecretBox, allow_secret_reuse_any_host: bool = False) -> None:
+    def __init__(
+        self, repo: ProviderRepository, box: SecretBox, allow_secret_reuse_any_host: bool = False
+    ) -> None:
         self._repo = repo
         self._box = box
         self._reuse_any_host = allow_secret_reuse_any_host
@@ -168,7 +170,9 @@ class ProviderCommands:
             if current.is_active:
                 raise precondition("COMMAND-vUHBSmBzaw", "SMTP configuration already active")
             await tx.deactivate_others(provider_id, change)
-            await tx.save(replace(current, state=State.ACTIVE, sequence=change.sequence, changed_at=change.at))
+            await tx.save(
+                replace(current, state=State.ACTIVE, sequence=change.sequence, changed_at=change.at)
+            )
         return change
 
     async def deactivate(self, instance_id: str, provider_id: str) -> Change:
@@ -179,7 +183,9 @@ class ProviderCommands:
                 raise not_found("COMMAND-k39PJ")
             if not current.is_active:
                 raise precondition("COMMAND-km8g3", "SMTP configuration already deactivated")
-            await tx.save(replace(current, state=State.INACTIVE, sequence=change.sequence, changed_at=change.at))
+            await tx.save(
+                replace(current, state=State.INACTIVE, sequence=change.sequence, changed_at=change.at)
+            )
         return change
 
     async def remove(self, instance_id: str, provider_id: str) -> Change:
@@ -239,14 +245,16 @@ class ProviderCommands:
         else:
             auth = self._seal_auth(current.instance_id, current.id, given, stored)
         reused = auth.has_secret and not (given.kind is not None and given.secret)
-        if reused and not self._reuse_any_host:
-            if not may_reuse_secret(
-                current.smtp, data.host, data.user, data.tls, auth.token_endpoint, auth.client_id
-            ):
-                raise secret_reentry_required()
+        allowed = self._reuse_any_host or may_reuse_secret(
+            current.smtp, data.host, data.user, data.tls, auth.token_endpoint, auth.client_id
+        )
+        if reused and not allowed:
+            raise secret_reentry_required()
         return auth
 
-    def _seal_auth(self, instance_id: str, provider_id: str, given: AuthInput, stored: SmtpAuth | None) -> SmtpAuth:
+    def _seal_auth(
+        self, instance_id: str, provider_id: str, given: AuthInput, stored: SmtpAuth | None
+    ) -> SmtpAuth:
         """Build stored auth from a request; an empty secret keeps the stored one of the same kind."""
         same_kind = stored is not None and stored.kind is given.kind
         if given.kind is AuthKind.PLAIN:
@@ -270,4 +278,3 @@ class ProviderCommands:
                 client_secret_sealed=sealed,
             )
         return SmtpAuth()
-

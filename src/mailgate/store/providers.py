@@ -16,11 +16,14 @@ from mailgate.providers.model import (
     AuthKind,
     Change,
     HttpSettings,
+    JwtBearer,
+    OAuthGrant,
     Page,
     Provider,
     SmtpAuth,
     SmtpSettings,
     State,
+    TokenEndpointAuth,
 )
 from mailgate.store import changes
 from mailgate.store.cache import TtlCache
@@ -47,6 +50,9 @@ def _row_to_provider(row: RowMapping) -> Provider:
             scopes=tuple(row["scopes"] or ()),
             client_id=row["client_id"],
             client_secret_sealed=row["client_secret_sealed"],
+            grant=OAuthGrant(row["oauth_grant"]),
+            token_endpoint_auth=TokenEndpointAuth(row["token_endpoint_auth"]),
+            jwt=_row_to_jwt(row),
         )
         smtp = SmtpSettings(
             sender_address=row["sender_address"],
@@ -73,6 +79,19 @@ def _row_to_provider(row: RowMapping) -> Provider:
     )
 
 
+def _row_to_jwt(row: RowMapping) -> JwtBearer | None:
+    if row["oauth_grant"] != OAuthGrant.JWT_BEARER.value:
+        return None
+    return JwtBearer(
+        key_id=row["jwt_key_id"],
+        issuer=row["jwt_issuer"],
+        subject=row["jwt_subject"],
+        audience=row["jwt_audience"],
+        signing_algorithm=row["jwt_signing_algorithm"],
+        private_key_sealed=row["private_key_sealed"],
+    )
+
+
 def _provider_to_row(provider: Provider) -> dict[str, Any]:
     row: dict[str, Any] = {
         "instance_id": provider.instance_id,
@@ -95,6 +114,14 @@ def _provider_to_row(provider: Provider) -> dict[str, Any]:
         "scopes": [],
         "client_id": "",
         "client_secret_sealed": None,
+        "oauth_grant": OAuthGrant.CLIENT_CREDENTIALS.value,
+        "token_endpoint_auth": TokenEndpointAuth.CLIENT_SECRET_BASIC.value,
+        "jwt_key_id": "",
+        "jwt_issuer": "",
+        "jwt_subject": "",
+        "jwt_audience": "",
+        "jwt_signing_algorithm": "RS256",
+        "private_key_sealed": None,
         "endpoint": "",
         "signing_key_sealed": None,
     }
@@ -114,7 +141,18 @@ def _provider_to_row(provider: Provider) -> dict[str, Any]:
             scopes=list(auth.scopes),
             client_id=auth.client_id,
             client_secret_sealed=auth.client_secret_sealed,
+            oauth_grant=auth.grant.value,
+            token_endpoint_auth=auth.token_endpoint_auth.value,
         )
+        if auth.jwt is not None:
+            row.update(
+                jwt_key_id=auth.jwt.key_id,
+                jwt_issuer=auth.jwt.issuer,
+                jwt_subject=auth.jwt.subject,
+                jwt_audience=auth.jwt.audience,
+                jwt_signing_algorithm=auth.jwt.signing_algorithm,
+                private_key_sealed=auth.jwt.private_key_sealed,
+            )
     elif provider.http is not None:
         row.update(
             kind="http",

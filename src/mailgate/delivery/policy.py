@@ -46,9 +46,11 @@ DEFAULT_REFUSED: tuple[IPNetwork, ...] = tuple(
     )
 )
 
-# IPv6 forms that carry an IPv4 address in their low 32 bits and reach it: IPv4-mapped
-# (::ffff:0:0/96) and the NAT64 well-known prefix (64:ff9b::/96, RFC 6052).
+# IPv6 forms that carry an IPv4 address in their low 32 bits and may reach it: IPv4-mapped
+# (::ffff:0:0/96), the NAT64 well-known prefix (64:ff9b::/96, RFC 6052) and the deprecated
+# IPv4-compatible form (::/96, still routed by some stacks through a sit tunnel).
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
 class PolicyRefused(ApiError):
@@ -95,7 +97,7 @@ def _forms(ip: IPAddress) -> list[IPAddress]:
     forms: list[IPAddress] = [ip]
     if ip.ipv4_mapped is not None:
         forms.append(ip.ipv4_mapped)
-    elif ip in _NAT64:
+    elif ip in _NAT64 or (ip in _COMPATIBLE and int(ip) > 1):  # :: and ::1 are not IPv4 forms
         forms.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
     return forms
 
@@ -109,17 +111,14 @@ def check_address(
     deny: Iterable[IPNetwork] = (),
     allow: Iterable[IPNetwork] = (),
 ) -> bool:
-    """True if an outgoing connection may reach `ip`: not refused by default or by `deny`, unless `allow` covers it."""
+    """True if a connection may reach `ip`: not refused (default or `deny`), or covered by `allow`."""
     address = parse_ip(ip) if isinstance(ip, str) else ip
     if address is None:
         return False
     refused = (*DEFAULT_REFUSED, *deny)
     allowed = tuple(allow)
-    for form in _forms(address):
-        # Allow wins, but per form: allowing 169.254.0.0/16 also allows ::ffff:169.254.x.y.
-        if _within(form, refused) and not _within(form, allowed):
-            return False
-    return True
+    # Allow wins, but per form: allowing 169.254.0.0/16 also allows ::ffff:169.254.x.y.
+    return not any(_within(form, refused) and not _within(form, allowed) for form in _forms(address))
 
 
 async def _getaddrinfo(host: str, port: int) -> list[str]:
@@ -137,7 +136,9 @@ class OutboundPolicy:
         self._allow = settings.outbound_allow
         self._ca_file: Path | None = settings.smtp_ca_file
         self._resolver: Resolver = resolver or _getaddrinfo
-        self._tls: ssl.SSLContext | None = None
+        self._tls: dict[str, ssl.SSLContext] = {}
+        # Many tests may start at once: build each context once, not once per waiting test.
+        self._tls_lock = asyncio.Lock()
 
     def allows(self, ip: IPAddress | str) -> bool:
         """True if this policy lets an outgoing connection reach `ip`."""
@@ -165,12 +166,18 @@ class OutboundPolicy:
                 raise PolicyRefused(host, address)
         return addresses
 
-    async def tls_context(self) -> ssl.SSLContext:
-        """Client TLS context: system CAs plus MAILGATE_SMTP_CA_FILE; certificate and host name always checked."""
-        if self._tls is None:
-            # Loading CA bundles reads files; do it once, off the event loop.
-            self._tls = await asyncio.to_thread(_build_tls_context, self._ca_file)
-        return self._tls
+    async def tls_context(self, purpose: str = "smtp") -> ssl.SSLContext:
+        """Client TLS context: system CAs plus MAILGATE_SMTP_CA_FILE; certificate and name always checked.
+
+        One context per `purpose` ("smtp", "http"): HTTP clients set ALPN on theirs, and an SMTP
+        handshake must never offer http/1.1 (servers may refuse cross-protocol ALPN).
+        """
+        async with self._tls_lock:
+            context = self._tls.get(purpose)
+            if context is None:
+                # Loading CA bundles reads files and costs CPU; once per purpose, off the event loop.
+                context = self._tls[purpose] = await asyncio.to_thread(_build_tls_context, self._ca_file)
+            return context
 
 
 def _build_tls_context(ca_file: Path | None) -> ssl.SSLContext:

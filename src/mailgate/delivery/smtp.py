@@ -1,0 +1,561 @@
+"""The SMTP conversation of a test email: connect, TLS, EHLO, AUTH, MAIL FROM, RCPT TO, DATA, QUIT.
+
+aiosmtplib speaks the protocol; this module decides where to connect (the address the outbound
+policy checked), how to secure the connection, which AUTH to use, and records every step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import os
+import socket
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import aiosmtplib
+
+from mailgate.config import Settings
+from mailgate.gen.mailgate.v1.smtp_test_report_pb2 import SmtpTestReport
+
+from .message import AddressError, ComposedEmail, compose_test_email
+from .oauth import TokenCache, TokenError
+from .policy import OutboundPolicy, PolicyRefused, ResolveError, Resolver, parse_ip
+from .report import REDACTED, SPLIT_ERROR, Recorder, Redactor, SmtpTestFailed, Stage, TlsMode
+
+log = logging.getLogger(__name__)
+
+# OpenSSL's reasons for "the peer's first bytes are not a TLS record": the server speaks plaintext
+# SMTP (its greeting or an error reply), so the test reconnects and requires STARTTLS, as ZITADEL
+# does on Go's tls.RecordHeaderError. Certificate and other handshake errors never fall back.
+_NOT_TLS_REASONS = frozenset(
+    {
+        "WRONG_VERSION_NUMBER",
+        "UNKNOWN_PROTOCOL",
+        "HTTP_REQUEST",
+        "HTTPS_PROXY_REQUEST",
+        "PACKET_LENGTH_TOO_LONG",
+        "RECORD_LAYER_FAILURE",
+        "WRONG_SSL_VERSION",
+    }
+)
+
+
+@dataclass(frozen=True)
+class PlainAuth:
+    """AUTH PLAIN or LOGIN (whichever the server offers) with a user and password."""
+
+    user: str
+    password: str
+
+    def __repr__(self) -> str:  # never show the password in logs or tracebacks
+        return f"PlainAuth(user={self.user!r}, password={REDACTED!r})"
+
+
+@dataclass(frozen=True)
+class XOAuth2Auth:
+    """AUTH XOAUTH2 with an access token from the OAuth2 client-credentials grant."""
+
+    user: str
+    token_endpoint: str
+    scopes: tuple[str, ...]
+    client_id: str
+    client_secret: str
+
+    def __repr__(self) -> str:  # never show the client secret in logs or tracebacks
+        return (
+            f"XOAuth2Auth(user={self.user!r}, token_endpoint={self.token_endpoint!r}, "
+            f"scopes={self.scopes!r}, client_id={self.client_id!r}, client_secret={REDACTED!r})"
+        )
+
+
+@dataclass(frozen=True)
+class TestEmail:
+    """One test email: where to send it, how to secure and authenticate, and the addresses."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    host: str  # "host:port" as stored (IPv6 in brackets)
+    tls: bool
+    sender_address: str
+    sender_name: str
+    receiver_address: str
+    auth: PlainAuth | XOAuth2Auth | None
+    # A stored secret is in use: a server offering no AUTH fails at stage AUTH rather than
+    # receiving mail without it.
+    secret_from_store: bool = False
+
+
+def split_host_port(host: str) -> tuple[str, int]:
+    """Split "host:port" or "[v6]:port" like Go's net.SplitHostPort; ValueError when it cannot."""
+    if host.startswith("["):
+        end = host.find("]")
+        if end < 0 or host[end + 1 : end + 2] != ":":
+            raise ValueError("missing port in address")
+        name, port_text = host[1:end], host[end + 2 :]
+    else:
+        name, sep, port_text = host.rpartition(":")
+        if not sep:
+            raise ValueError("missing port in address")
+        if ":" in name:
+            raise ValueError("too many colons in address (put an IPv6 address in brackets)")
+    if not name or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError("missing or invalid host or port")
+    return name, int(port_text)
+
+
+class SmtpTester:
+    """Sends test emails. One per process is enough; it caches the TLS context and HELO name."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        policy: OutboundPolicy | None = None,
+        tokens: TokenCache | None = None,
+        resolver: Resolver | None = None,
+    ) -> None:
+        self.settings = settings
+        self.policy = policy or OutboundPolicy(settings, resolver=resolver)
+        self.tokens = tokens or TokenCache(settings, self.policy)
+        self._fqdn: str | None = None
+        self._fqdn_lock = asyncio.Lock()  # concurrent first tests share one lookup
+
+    async def send_test(self, email: TestEmail) -> SmtpTestReport:
+        """Send the test email; return the report (stage done) or raise SmtpTestFailed."""
+        test = _Test(self, email)
+        try:
+            report = await test.run()
+        except SmtpTestFailed as exc:
+            log.info(
+                "SMTP test to %s failed at stage %s (%s) after %d ms: %s",
+                email.host,
+                exc.stage,
+                exc.error_id or exc.code.name,
+                exc.report.elapsed_ms,
+                exc.report.detail or exc.report.reply_text,
+            )
+            log.debug("SMTP test transcript:\n%s", "\n".join(exc.report.transcript))
+            raise
+        log.info("SMTP test to %s succeeded in %d ms", email.host, report.elapsed_ms)
+        log.debug("SMTP test transcript:\n%s", "\n".join(report.transcript))
+        return report
+
+    async def helo_name(self, sock: socket.socket) -> str:
+        """The EHLO name: MAILGATE_SMTP_HELO_NAME, else our FQDN, else our address literal (RFC 5321)."""
+        if self.settings.smtp_helo_name:
+            return self.settings.smtp_helo_name
+        async with self._fqdn_lock:
+            if self._fqdn is None:
+                # getfqdn does blocking DNS; once per process, in a thread.
+                fqdn = await asyncio.to_thread(socket.getfqdn)
+                self._fqdn = fqdn if "." in fqdn and fqdn.isascii() and " " not in fqdn else ""
+        if self._fqdn:
+            return self._fqdn
+        local = str(sock.getsockname()[0])
+        return f"[IPv6:{local}]" if ":" in local else f"[{local}]"
+
+
+class _Test:
+    """The state of one test email; every failure leaves as SmtpTestFailed built by the Recorder."""
+
+    def __init__(self, tester: SmtpTester, email: TestEmail) -> None:
+        self.tester = tester
+        self.email = email
+        self.settings = tester.settings
+        self.redactor = Redactor()
+        if isinstance(email.auth, PlainAuth):
+            self.redactor.add(email.auth.password)
+        elif isinstance(email.auth, XOAuth2Auth):
+            self.redactor.add(email.auth.client_secret)
+        self.rec = Recorder(email.host, self.redactor)
+        self.xoauth2 = isinstance(email.auth, XOAuth2Auth)
+        self.smtp: aiosmtplib.SMTP | None = None
+        self.sock: socket.socket | None = None
+
+    def fail(self, stage: Stage, detail: str) -> SmtpTestFailed:
+        return self.rec.failure(stage, detail, xoauth2=self.xoauth2)
+
+    async def run(self) -> SmtpTestReport:
+        limit = self.settings.smtp_test_timeout
+        try:
+            async with asyncio.timeout(limit) as deadline:
+                await self.converse()
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            stage = self.stage_now()
+            self.rec.note(f"the test deadline of {limit:g}s ran out during stage {stage}")
+            raise self.rec.failure(
+                Stage.DEADLINE, f"the test did not finish within {limit:g}s; it was at stage {stage}"
+            ) from None
+        finally:
+            self.close()
+        return self.rec.report(Stage.DONE)
+
+    def stage_now(self) -> Stage:
+        # aiosmtplib does the implicit TLS handshake and reads the greeting in one call; a live
+        # transport means the handshake is over and the greeting is what we wait for.
+        if self.rec.stage is Stage.TLS and self.smtp is not None and self.smtp.transport is not None:
+            return Stage.GREETING
+        return self.rec.stage
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            self.smtp.close()
+        if self.sock is not None:
+            self.sock.close()  # idempotent; the transport may have closed it already
+
+    async def converse(self) -> None:
+        email = self.email
+        try:
+            composed = compose_test_email(email.sender_address, email.sender_name, email.receiver_address)
+        except AddressError as exc:
+            raise self.fail(Stage.MAIL_FROM if exc.field == "sender" else Stage.RCPT_TO, str(exc)) from None
+        name, port, addresses = await self.resolve()
+        if email.tls:
+            # Nothing but a TLS handshake goes out first; the port decides nothing.
+            context = await self.tester.policy.tls_context()
+            address = await self.connect(addresses, port)
+            if await self.open_implicit_tls(name, context):
+                self.rec.note("the server answered in plaintext: reconnecting to require STARTTLS")
+                self.close()
+                await self.connect([address], port)
+                await self.open_plain(name)
+                await self.ehlo()
+                await self.starttls(name, context)
+        else:
+            await self.connect(addresses, port)
+            await self.open_plain(name)
+        await self.ehlo()
+        await self.authenticate()
+        await self.mail_from(composed)
+        await self.rcpt_to(composed)
+        await self.data(composed)
+        await self.quit()
+
+    async def resolve(self) -> tuple[str, int, list[str]]:
+        self.rec.stage = Stage.RESOLVE
+        try:
+            name, port = split_host_port(self.email.host)
+        except ValueError as exc:
+            raise self.rec.failure(Stage.RESOLVE, f"{self.email.host!r}: {exc}", error=SPLIT_ERROR) from None
+        try:
+            addresses = await self.tester.policy.resolve(name, port)
+        except ResolveError as exc:
+            raise self.fail(Stage.RESOLVE, exc.detail) from None
+        except PolicyRefused as exc:
+            self.rec.note(exc.detail)
+            raise self.fail(Stage.POLICY, exc.detail) from None
+        if parse_ip(name) is None:
+            self.rec.note(f"{name} resolves to {', '.join(addresses)}")
+        return name, port, addresses
+
+    async def connect(self, addresses: list[str], port: int) -> str:
+        """Open a TCP connection to the first checked address that answers; return that address."""
+        self.rec.stage = Stage.CONNECT
+        loop = asyncio.get_running_loop()
+        limit = self.settings.smtp_connect_timeout
+        problems: list[str] = []
+        for address in addresses:
+            ip = parse_ip(address)
+            family = socket.AF_INET6 if ip is not None and ip.version == 6 else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setblocking(False)
+            self.sock = sock
+            self.rec.note(f"connecting to {address} port {port}")
+            try:
+                async with asyncio.timeout(limit) as attempt:
+                    await loop.sock_connect(sock, (address, port))
+            except TimeoutError:
+                sock.close()
+                if not attempt.expired():
+                    raise
+                problems.append(f"{address}: no answer within {limit:g}s")
+            except OSError as exc:
+                sock.close()
+                problems.append(f"{address}: {_describe(exc)}")
+            else:
+                self.rec.address = address
+                return address
+        for problem in problems:
+            self.rec.note(problem)
+        raise self.fail(Stage.CONNECT, "could not connect: " + "; ".join(problems))
+
+    def client(self, name: str, *, tls: bool, context: ssl.SSLContext | None = None) -> aiosmtplib.SMTP:
+        # hostname is the configured name: with sock= aiosmtplib uses it only for SNI and the
+        # certificate check, never to connect.
+        self.smtp = aiosmtplib.SMTP(
+            hostname=name,
+            sock=self.sock,
+            use_tls=tls,
+            start_tls=False,
+            tls_context=context,
+            timeout=self.settings.smtp_command_timeout,
+        )
+        return self.smtp
+
+    async def open_implicit_tls(self, name: str, context: ssl.SSLContext) -> bool:
+        """TLS handshake, then the greeting. True if the server answered in plaintext instead."""
+        self.rec.stage = Stage.TLS
+        assert self.sock is not None
+        helo = await self.tester.helo_name(self.sock)
+        smtp = self.client(name, tls=True, context=context)
+        smtp.local_hostname = helo
+        try:
+            greeting = await smtp.connect(timeout=self.settings.smtp_connect_timeout)
+        except aiosmtplib.SMTPConnectResponseError as exc:
+            # The handshake succeeded; the greeting was a refusal (for example 554).
+            self.rec.tls_mode = TlsMode.IMPLICIT
+            self.rec.stage = Stage.GREETING
+            self.rec.server(exc.code, exc.message)
+            raise self.fail(Stage.GREETING, "the server refused the connection") from None
+        except aiosmtplib.SMTPConnectError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, aiosmtplib.SMTPException):
+                # The handshake succeeded; reading the greeting failed.
+                self.rec.tls_mode = TlsMode.IMPLICIT
+                detail = self.greeting_problem(cause)
+                self.rec.note(detail)
+                raise self.fail(Stage.GREETING, detail) from None
+            if isinstance(cause, ssl.SSLCertVerificationError):
+                detail = f"certificate verification failed: {cause.verify_message}"
+                self.rec.note(detail)
+                raise self.fail(Stage.TLS, detail) from None
+            if isinstance(cause, ssl.SSLError) and cause.reason in _NOT_TLS_REASONS:
+                return True
+            if isinstance(cause, TimeoutError):
+                detail = f"no TLS handshake within {self.settings.smtp_connect_timeout:g}s"
+            else:
+                detail = f"TLS handshake failed: {_describe(cause or exc)}"
+            self.rec.note(detail)
+            raise self.fail(Stage.TLS, detail) from None
+        self.note_tls()
+        self.rec.tls_mode = TlsMode.IMPLICIT
+        self.rec.stage = Stage.GREETING
+        self.rec.server(greeting.code, greeting.message)
+        return False
+
+    def note_tls(self) -> None:
+        if self.smtp is None or not self.smtp.is_connected:
+            return
+        tls = self.smtp.get_transport_info("ssl_object")
+        if isinstance(tls, ssl.SSLObject):
+            cipher = tls.cipher()
+            self.rec.note(f"TLS established: {tls.version()}, {cipher[0] if cipher else 'unknown cipher'}")
+
+    def greeting_problem(self, cause: BaseException) -> str:
+        if isinstance(cause, aiosmtplib.SMTPTimeoutError):
+            return f"no greeting within {self.settings.smtp_connect_timeout:g}s"
+        if isinstance(cause, aiosmtplib.SMTPServerDisconnected):
+            return "the server closed the connection before its greeting"
+        return f"no valid greeting: {_describe(cause)}"
+
+    async def open_plain(self, name: str) -> None:
+        """Read the greeting of a plaintext connection."""
+        self.rec.stage = Stage.GREETING
+        self.rec.tls_mode = TlsMode.NONE
+        assert self.sock is not None
+        helo = await self.tester.helo_name(self.sock)
+        smtp = self.client(name, tls=False)
+        smtp.local_hostname = helo
+        try:
+            greeting = await smtp.connect(timeout=self.settings.smtp_connect_timeout)
+        except aiosmtplib.SMTPConnectResponseError as exc:
+            self.rec.server(exc.code, exc.message)
+            raise self.fail(Stage.GREETING, "the server refused the connection") from None
+        except aiosmtplib.SMTPConnectError as exc:
+            detail = self.greeting_problem(exc.__cause__ or exc)
+            self.rec.note(detail)
+            raise self.fail(Stage.GREETING, detail) from None
+        self.rec.server(greeting.code, greeting.message)
+
+    async def call(
+        self, stage: Stage, shown: str, step: Callable[[], Awaitable[aiosmtplib.SMTPResponse]]
+    ) -> aiosmtplib.SMTPResponse:
+        """Run one SMTP step, recording `shown` (never a payload) and the reply; fail at `stage`."""
+        self.rec.stage = stage
+        if shown:
+            self.rec.client(shown)
+        try:
+            response = await step()
+        except aiosmtplib.SMTPResponseException as exc:
+            self.rec.server(exc.code, exc.message)
+            raise self.fail(stage, f"the server answered {exc.code}") from None
+        except aiosmtplib.SMTPTimeoutError:
+            detail = f"no reply within {self.settings.smtp_command_timeout:g}s"
+            self.rec.note(detail)
+            raise self.fail(stage, detail) from None
+        except aiosmtplib.SMTPServerDisconnected:
+            self.rec.note("the server closed the connection")
+            raise self.fail(stage, "the server closed the connection") from None
+        except ssl.SSLCertVerificationError as exc:  # the STARTTLS handshake
+            detail = f"certificate verification failed: {exc.verify_message}"
+            self.rec.note(detail)
+            raise self.fail(stage, detail) from None
+        except (aiosmtplib.SMTPException, ValueError, OSError) as exc:
+            detail = _describe(exc)
+            self.rec.note(detail)
+            raise self.fail(stage, detail) from None
+        self.rec.server(response.code, response.message)
+        return response
+
+    async def command(
+        self, stage: Stage, shown: str, *args: bytes, expect: tuple[int, ...]
+    ) -> aiosmtplib.SMTPResponse:
+        """Send one raw command line; fail at `stage` unless the reply code is in `expect`."""
+        smtp = self.smtp
+        assert smtp is not None
+        response = await self.call(stage, shown, lambda: smtp.execute_command(*args))
+        if expect and response.code not in expect:
+            raise self.fail(stage, f"the server answered {response.code}")
+        return response
+
+    async def ehlo(self) -> None:
+        smtp = self.smtp
+        assert smtp is not None and self.sock is not None
+        helo = await self.tester.helo_name(self.sock)
+        try:
+            await self.call(Stage.EHLO, f"EHLO {helo}", lambda: smtp.ehlo(hostname=helo))
+        except SmtpTestFailed as failed:
+            # Servers that predate ESMTP answer 5xx to EHLO; HELO is their greeting (RFC 5321 3.2).
+            if not 500 <= failed.report.reply_code < 600 or not smtp.is_connected:
+                raise
+            await self.call(Stage.EHLO, f"HELO {helo}", lambda: smtp.helo(hostname=helo))
+
+    async def starttls(self, name: str, context: ssl.SSLContext) -> None:
+        smtp = self.smtp
+        assert smtp is not None
+        self.rec.stage = Stage.STARTTLS
+        if not smtp.supports_extension("starttls"):
+            detail = "tls is on, but the server offers neither implicit TLS nor STARTTLS"
+            self.rec.note(detail)
+            raise self.fail(Stage.STARTTLS, detail)
+        await self.call(
+            Stage.STARTTLS, "STARTTLS", lambda: smtp.starttls(server_hostname=name, tls_context=context)
+        )
+        self.note_tls()
+        self.rec.tls_mode = TlsMode.STARTTLS
+
+    async def authenticate(self) -> None:
+        auth = self.email.auth
+        smtp = self.smtp
+        assert smtp is not None
+        self.rec.stage = Stage.AUTH
+        if auth is None:
+            return
+        offered = (
+            [method.upper() for method in smtp.server_auth_methods] if smtp.supports_extension("auth") else []
+        )
+        if not offered:
+            detail = "authentication is configured, but the server offers no AUTH"
+            if self.rec.tls_mode is TlsMode.NONE:
+                detail += " on this plaintext connection (many servers offer it only with TLS)"
+            if self.email.secret_from_store:
+                detail += "; the stored secret is not sent"
+            self.rec.note(detail)
+            raise self.fail(Stage.AUTH, detail)
+        if isinstance(auth, XOAuth2Auth):
+            await self.auth_xoauth2(auth, offered)
+        elif "PLAIN" in offered:
+            await self.auth_plain(auth)
+        elif "LOGIN" in offered:
+            await self.auth_login(auth)
+        else:
+            raise self.fail(
+                Stage.AUTH, f"the server offers neither PLAIN nor LOGIN, only {' '.join(offered)}"
+            )
+
+    def payload(self, raw: str) -> bytes:
+        """Base64 of an AUTH payload, registered with the redactor before it goes anywhere."""
+        encoded = base64.b64encode(raw.encode()).decode("ascii")
+        self.redactor.add(encoded)
+        return encoded.encode("ascii")
+
+    async def auth_plain(self, auth: PlainAuth) -> None:
+        self.rec.auth_mechanism = "PLAIN"
+        payload = self.payload(f"\0{auth.user}\0{auth.password}")
+        await self.command(Stage.AUTH, f"AUTH PLAIN {REDACTED}", b"AUTH", b"PLAIN", payload, expect=(235,))
+
+    async def auth_login(self, auth: PlainAuth) -> None:
+        # The three-step form, answering the server's Username:/Password: challenges as Go does.
+        self.rec.auth_mechanism = "LOGIN"
+        await self.command(Stage.AUTH, "AUTH LOGIN", b"AUTH", b"LOGIN", expect=(334,))
+        await self.command(Stage.AUTH, REDACTED, self.payload(auth.user), expect=(334,))
+        await self.command(Stage.AUTH, REDACTED, self.payload(auth.password), expect=(235,))
+
+    async def auth_xoauth2(self, auth: XOAuth2Auth, offered: list[str]) -> None:
+        self.rec.auth_mechanism = "XOAUTH2"
+        if "XOAUTH2" not in offered:
+            raise self.fail(Stage.AUTH, f"the server does not offer AUTH XOAUTH2, only {' '.join(offered)}")
+        self.rec.note(f"requesting an access token from {auth.token_endpoint}")
+        try:
+            token = await self.tester.tokens.token(
+                auth.token_endpoint, auth.client_id, auth.client_secret, auth.scopes
+            )
+        except PolicyRefused as exc:
+            self.rec.note(exc.detail)
+            raise self.fail(Stage.POLICY, f"token endpoint: {exc.detail}") from None
+        except TokenError as exc:
+            self.rec.note(exc.detail)
+            raise self.fail(Stage.AUTH, exc.detail) from None
+        self.redactor.add(token)
+        payload = self.payload(f"user={auth.user}\x01auth=Bearer {token}\x01\x01")
+        response = await self.command(
+            Stage.AUTH, f"AUTH XOAUTH2 {REDACTED}", b"AUTH", b"XOAUTH2", payload, expect=()
+        )
+        if response.code == 334:
+            # RFC 7628: the challenge is the server's error (base64 JSON); an empty line ends the exchange.
+            response = await self.command(Stage.AUTH, "(empty response)", b"", expect=())
+        if response.code != 235:
+            # The token may have been revoked: fetch a fresh one next time.
+            self.tester.tokens.forget(auth.token_endpoint, auth.client_id, auth.client_secret, auth.scopes)
+            raise self.fail(Stage.AUTH, f"the server answered {response.code}")
+
+    async def mail_from(self, composed: ComposedEmail) -> None:
+        smtp = self.smtp
+        assert smtp is not None
+        self.rec.stage = Stage.MAIL_FROM
+        options: list[bytes] = []
+        if composed.smtputf8:
+            if not smtp.supports_extension("smtputf8"):
+                raise self.fail(
+                    Stage.MAIL_FROM, "a non-ASCII address needs SMTPUTF8, which the server does not offer"
+                )
+            options.append(b"SMTPUTF8")
+            if smtp.supports_extension("8bitmime"):
+                options.append(b"BODY=8BITMIME")
+        line = f"FROM:<{composed.mail_from}>"
+        shown = " ".join(["MAIL", line, *(option.decode() for option in options)])
+        await self.command(Stage.MAIL_FROM, shown, b"MAIL", line.encode(), *options, expect=(250,))
+
+    async def rcpt_to(self, composed: ComposedEmail) -> None:
+        line = f"TO:<{composed.rcpt_to}>"
+        await self.command(Stage.RCPT_TO, f"RCPT {line}", b"RCPT", line.encode(), expect=(250, 251))
+
+    async def data(self, composed: ComposedEmail) -> None:
+        smtp = self.smtp
+        assert smtp is not None
+        self.rec.stage = Stage.DATA
+        self.rec.client("DATA")
+        self.rec.note(f"sending the test email ({len(composed.data)} bytes) and the final '.'")
+        await self.call(Stage.DATA, "", lambda: smtp.data(composed.data))
+
+    async def quit(self) -> None:
+        smtp = self.smtp
+        assert smtp is not None
+        await self.call(Stage.QUIT, "QUIT", smtp.quit)
+
+
+def _describe(exc: BaseException) -> str:
+    """A one-line English description of a low-level error (no secrets can be in these)."""
+    if isinstance(exc, ssl.SSLError) and exc.reason:
+        return f"{exc.reason.lower().replace('_', ' ')}"
+    if isinstance(exc, OSError) and exc.errno:
+        return os.strerror(exc.errno)  # asyncio's strerror is "Connect call failed (...)"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    if isinstance(exc, aiosmtplib.SMTPException):
+        return exc.message
+    return str(exc) or type(exc).__name__

@@ -1,0 +1,128 @@
+"""Report building: redaction, enhanced status codes, transcript limits, error mapping."""
+
+from __future__ import annotations
+
+import base64
+
+import grpc
+import pytest
+
+from mailgate.delivery.report import MAX_TRANSCRIPT, MG_ERROR_IDS, Recorder, Redactor, Stage, enhanced_status
+from mailgate.gen.mailgate.v1 import smtp_test_report_pb2 as pb
+
+
+def test_redactor_removes_secret_forms() -> None:
+    secret = "p@ss w0rd/+="
+    redactor = Redactor([secret])
+    for form in [
+        secret,
+        base64.b64encode(secret.encode()).decode(),
+        "p%40ss%20w0rd%2F%2B%3D",
+        "p%40ss+w0rd%2F%2B%3D",
+    ]:
+        assert redactor.scrub(f"x {form} y") == "x [redacted] y"
+    assert Redactor().scrub("nothing") == "nothing"
+    redactor.add(b"")
+    assert redactor.scrub("unchanged") == "unchanged"
+
+
+def test_redactor_is_one_pass_and_longest_first() -> None:
+    redactor = Redactor(["abc", "abcdef", "r"])
+    assert redactor.scrub("abcdef abc") == "[redacted] [redacted]"  # not "[[redacted]edacted]"
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "expected"),
+    [
+        (550, "5.1.1 <x>: User unknown", "5.1.1"),
+        (451, "4.7.0 Try later", "4.7.0"),
+        (250, "2.0.0 Ok", "2.0.0"),
+        (550, "User unknown", ""),
+        (550, "4.1.1 mismatch", ""),
+        (535, "5.7.8", "5.7.8"),
+        (0, "5.7.1 x", "5.7.1"),
+    ],
+)
+def test_enhanced_status(code: int, text: str, expected: str) -> None:
+    assert enhanced_status(code, text) == expected
+
+
+def test_recorder_records_multiline_replies_and_scrubs() -> None:
+    rec = Recorder("mail.test:25", Redactor(["s3cret"]))
+    rec.client("EHLO me")
+    rec.server(250, "mail.test\nAUTH PLAIN\nHELP")
+    rec.stage = Stage.AUTH
+    rec.server(535, "5.7.8 bad password s3cret")
+    report = rec.report(Stage.AUTH, "detail with s3cret")
+    assert list(report.transcript) == [
+        "C: EHLO me",
+        "S: 250-mail.test",
+        "S: 250-AUTH PLAIN",
+        "S: 250 HELP",
+        "S: 535 5.7.8 bad password [redacted]",
+    ]
+    assert (report.reply_code, report.enhanced_status_code) == (535, "5.7.8")
+    assert report.reply_text == "5.7.8 bad password [redacted]"
+    assert report.detail == "detail with [redacted]"
+    assert report.stage == pb.SMTP_TEST_STAGE_AUTH
+
+
+def test_new_stage_starts_without_a_reply() -> None:
+    rec = Recorder("h:1", Redactor())
+    rec.stage = Stage.EHLO
+    rec.server(250, "ok")
+    rec.stage = Stage.STARTTLS
+    assert (rec.reply_code, rec.reply_text) == (0, "")
+
+
+def test_long_transcripts_are_cut_in_the_middle() -> None:
+    rec = Recorder("h:1", Redactor())
+    for index in range(500):
+        rec.client(f"NOOP {index}")
+    lines = rec.transcript()
+    assert lines[0] == "C: NOOP 0" and lines[-1] == "C: NOOP 499"
+    assert any("lines left out" in line for line in lines)
+    assert sum(map(len, lines)) <= MAX_TRANSCRIPT + 100
+    rec.client("x" * 10_000)
+    assert max(map(len, rec.transcript())) <= 300
+
+
+@pytest.mark.parametrize(
+    ("stage", "code", "error_id"),
+    [
+        (Stage.RESOLVE, grpc.StatusCode.INTERNAL, "EMAIL-skwos"),
+        (Stage.CONNECT, grpc.StatusCode.INTERNAL, "EMAIL-skwos"),
+        (Stage.GREETING, grpc.StatusCode.INTERNAL, "EMAIL-skwos"),
+        (Stage.EHLO, grpc.StatusCode.INTERNAL, "EMAIL-skwos"),
+        (Stage.TLS, grpc.StatusCode.INTERNAL, "EMAIL-sl39s"),
+        (Stage.STARTTLS, grpc.StatusCode.INTERNAL, "EMAIL-guvsQ"),
+        (Stage.AUTH, grpc.StatusCode.INTERNAL, "EMAIL-s9kfs"),
+        (Stage.MAIL_FROM, grpc.StatusCode.INTERNAL, "EMAIL-s3is3"),
+        (Stage.RCPT_TO, grpc.StatusCode.INTERNAL, "EMAIL-s4is4"),
+        (Stage.DATA, grpc.StatusCode.UNKNOWN, None),
+        (Stage.QUIT, grpc.StatusCode.UNKNOWN, None),
+        (Stage.DEADLINE, grpc.StatusCode.DEADLINE_EXCEEDED, "MG-SMTP-DEADLINE"),
+        (Stage.POLICY, grpc.StatusCode.FAILED_PRECONDITION, "MG-OUTBOUND-REFUSED"),
+    ],
+)
+def test_stage_error_mapping(stage: Stage, code: grpc.StatusCode, error_id: str | None) -> None:
+    failed = Recorder("h:1", Redactor()).failure(stage, "why")
+    assert (failed.code, failed.error_id, failed.stage) == (code, error_id, stage)
+    assert failed.details == (failed.report,)
+
+
+def test_xoauth2_auth_and_data_texts() -> None:
+    assert Recorder("h:1", Redactor()).failure(Stage.AUTH, "x", xoauth2=True).error_id == "EMAIL-av88SB"
+    rec = Recorder("h:1", Redactor(["tok"]))
+    rec.stage = Stage.DATA
+    rec.server(554, "5.7.1 Message rejected tok")
+    failed = rec.failure(Stage.DATA, "the server answered 554")
+    assert failed.message == "554 5.7.1 Message rejected [redacted]"
+
+
+def test_every_stage_has_a_proto_value_and_mg_ids_are_documented() -> None:
+    assert {stage.proto for stage in Stage} == set(pb.SmtpTestStage.values()) - {
+        pb.SMTP_TEST_STAGE_UNSPECIFIED
+    }
+    assert set(MG_ERROR_IDS) == {"MG-OUTBOUND-REFUSED", "MG-SMTP-DEADLINE"}
+    assert all(key.startswith("MG-") and meaning for key, meaning in MG_ERROR_IDS.items())

@@ -74,6 +74,7 @@ class RunningServer:
     grpc_target: str
     channel: grpc.aio.Channel
     stub: admin_pb2_grpc.AdminServiceStub
+    http_base: str = ""  # "http://127.0.0.1:<port>" of the HTTP listener
 
     async def token(self, permission: str = "iam.write", instance: str | None = None) -> str:
         """A new token; each test gets its own instance unless it names one."""
@@ -97,7 +98,8 @@ async def start_server(env: dict[str, str], **overrides: Any) -> RunningServer:
     await app.start()
     target = f"127.0.0.1:{app.grpc.port}"
     channel = grpc.aio.insecure_channel(target)
-    return RunningServer(app, services, target, channel, admin_pb2_grpc.AdminServiceStub(channel))
+    stub = admin_pb2_grpc.AdminServiceStub(channel)
+    return RunningServer(app, services, target, channel, stub, f"http://127.0.0.1:{app.http.port}")
 
 
 @pytest.fixture

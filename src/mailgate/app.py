@@ -24,7 +24,9 @@ from mailgate.store.database import Database, listener_dsn
 from mailgate.store.migrate import migrate
 from mailgate.store.providers import ProviderRepository
 from mailgate.store.tokens import TokenRepository
+from mailgate.transports.gateway.routes import build_routes
 from mailgate.transports.grpc import GrpcServer
+from mailgate.transports.http import HttpServer, build_app
 
 log = logging.getLogger("mailgate.app")
 
@@ -64,9 +66,7 @@ async def build_services(settings: Settings) -> Services:
         authenticator=authenticator,
         test_limiter=TokenBucket(settings.test_rate, settings.test_burst),
     )
-    tests = TestMailService(
-        repo, box, SmtpTester(settings), settings.allow_secret_reuse_any_host
-    )
+    tests = TestMailService(repo, box, SmtpTester(settings), settings.allow_secret_reuse_any_host)
     servicer = AdminServicer(commands, queries, tests)
     pipeline.methods.update(methods_of(ADMIN_SERVICE, servicer, TEST_RPCS))
     services = Services(settings, db, box, commands, queries, tokens, pipeline)
@@ -88,18 +88,34 @@ class App:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.grpc = GrpcServer(services.pipeline, services.settings.grpc_addr)
+        settings = services.settings
+        self.grpc = GrpcServer(services.pipeline, settings.grpc_addr)
+        self.routes = build_routes([ADMIN_SERVICE], services.pipeline.methods)
+        http_app = build_app(services.pipeline, self.routes, settings, self.grpc.health)
+        self.http = HttpServer(http_app, settings.http_addr, settings.shutdown_grace)
 
     def bind(self) -> None:
+        """Take both addresses before either listener answers; BindError names the one in use."""
         self.grpc.bind()
+        self.http.bind()
 
     async def start(self) -> None:
         await self.grpc.start()
-        log.info("serving", extra={"grpc": self.services.settings.grpc_addr, "grpc_port": self.grpc.port})
+        await self.http.start()
+        settings = self.services.settings
+        log.info(
+            "serving",
+            extra={
+                "grpc": settings.grpc_addr,
+                "grpc_port": self.grpc.port,
+                "http": settings.http_addr,
+                "http_port": self.http.port,
+            },
+        )
 
     async def stop(self) -> None:
         grace = self.services.settings.shutdown_grace
-        await self.grpc.stop(grace)
+        await asyncio.gather(self.grpc.stop(grace), self.http.stop())
         await self.services.close()
         log.info("stopped")
 

@@ -38,7 +38,10 @@ async def test_second_active_provider_is_refused_by_the_database(settings_env):
             async with db.write() as conn:
                 await conn.execute(update(providers).where(providers.c.id == "b").values(state=1))
         async with db.read() as conn:
-            states = dict((await conn.execute(select(providers.c.id, providers.c.state))).all())
+            rows = await conn.execute(
+                select(providers.c.id, providers.c.state).where(providers.c.instance_id == "schema-test")
+            )
+            states = dict(rows.all())
         assert states == {"a": 1, "b": 2}
     finally:
         await db.close()

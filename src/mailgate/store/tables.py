@@ -42,7 +42,7 @@ providers = Table(
     Column("reply_to_address", String(200), nullable=False, default=""),
     Column("tls", Boolean, nullable=False, default=False),
     Column("host", String(500), nullable=False, default=""),
-    Column("smtp_user", String(500), nullable=False, default=""),
+    Column("smtp_user", Text, nullable=False, default=""),  # the API sets no limit
     Column("auth", String(16), nullable=False, default="none"),  # "none" | "plain" | "xoauth2"
     Column("password_sealed", Text),
     Column("token_endpoint", String(2048), nullable=False, default=""),

@@ -35,7 +35,7 @@ def upgrade() -> None:
         sa.Column("reply_to_address", sa.String(200), nullable=False),
         sa.Column("tls", sa.Boolean, nullable=False),
         sa.Column("host", sa.String(500), nullable=False),
-        sa.Column("smtp_user", sa.String(500), nullable=False),
+        sa.Column("smtp_user", sa.Text, nullable=False),
         sa.Column("auth", sa.String(16), nullable=False),
         sa.Column("password_sealed", sa.Text),
         sa.Column("token_endpoint", sa.String(2048), nullable=False),

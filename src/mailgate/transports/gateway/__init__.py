@@ -1,0 +1,1 @@
+"""grpc-gateway-style JSON transcoding: routes from `google.api.http`, JSON in and out, OpenAPI."""

@@ -1,0 +1,388 @@
+"""The HTTP port: one ASGI app under uvicorn, in the gRPC server's event loop.
+
+POSTs with a grpc-web content type go to grpc-web, `GET /healthz` and `GET /openapi.json` are
+answered here, everything else is JSON transcoding. Both HTTP transports call the same pipeline
+as native gRPC, in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qs
+
+import grpc
+import uvicorn
+from google.rpc import code_pb2
+from grpc_health.v1 import health, health_pb2
+from starlette.middleware.cors import CORSMiddleware
+
+from mailgate.config import Settings
+from mailgate.pipeline.calls import Pipeline
+from mailgate.transports import grpcweb
+from mailgate.transports.gateway import openapi
+from mailgate.transports.gateway.routes import RouteTable
+from mailgate.transports.gateway.transcode import (
+    TranscodeError,
+    decode_request,
+    encode_response,
+    error_json,
+    http_status,
+    status_json,
+)
+from mailgate.transports.grpc import BindError
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+JSON = b"application/json"
+GRPC_WEB = b"application/grpc-web"
+EXPOSED = ["grpc-status", "grpc-message", "grpc-status-details-bin"]
+# After this many bytes of a refused body we stop reading and close the connection instead.
+DRAIN_LIMIT = 64 * 1024 * 1024
+# IANA permanent headers grpc-gateway forwards as `grpcgateway-<name>` metadata.
+_PERMANENT = frozenset(
+    name.encode()
+    for name in [
+        "accept",
+        "accept-charset",
+        "accept-language",
+        "accept-ranges",
+        "authorization",
+        "cache-control",
+        "content-type",
+        "cookie",
+        "date",
+        "expect",
+        "from",
+        "host",
+        "if-match",
+        "if-modified-since",
+        "if-none-match",
+        "if-schedule-tag-match",
+        "if-unmodified-since",
+        "max-forwards",
+        "origin",
+        "pragma",
+        "referer",
+        "user-agent",
+        "via",
+        "warning",
+    ]
+)
+_NOT_FOUND = error_json(code_pb2.NOT_FOUND, "Not Found")
+_METHOD_NOT_ALLOWED = error_json(code_pb2.UNIMPLEMENTED, "Method Not Allowed")
+
+
+class BodyTooLarge(Exception):
+    """The request body is over the limit; `drained` says whether the connection can be reused."""
+
+    def __init__(self, drained: bool) -> None:
+        super().__init__("request body too large")
+        self.drained = drained
+
+
+class ClientGone(Exception):
+    """The client disconnected before sending its whole request."""
+
+
+async def read_body(receive: Receive, declared: int | None, limit: int) -> bytes:
+    """The whole body, refusing (without keeping it) any body over `limit` bytes."""
+    if declared is not None and declared > limit:
+        raise BodyTooLarge(await _drain(receive, 0))
+    message = await receive()
+    body: bytes = message.get("body", b"")
+    if message["type"] == "http.disconnect":
+        raise ClientGone
+    if not message.get("more_body"):
+        if len(body) > limit:
+            raise BodyTooLarge(True)
+        return body
+    chunks = [body]
+    size = len(body)
+    while message.get("more_body"):
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(await _drain(receive, size))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _drain(receive: Receive, seen: int) -> bool:
+    """Read and drop the rest of a refused body so the client gets to read our answer."""
+    while seen <= DRAIN_LIMIT:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        seen += len(message.get("body", b""))
+        if not message.get("more_body"):
+            return True
+    return False
+
+
+async def respond(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: bytes = JSON,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """One complete response with a Content-Length."""
+    headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(body))]
+    if extra:
+        headers.extend(extra)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _header_safe(text: str) -> bytes:
+    # Header values are printable ASCII; anything else would make the HTTP layer fail the response.
+    return "".join(char if " " <= char <= "~" else "?" for char in text).encode("ascii")
+
+
+class _ProbeContext:
+    """Just enough of a ServicerContext for HealthServicer.Check to report an unknown service."""
+
+    async def abort(self, code: grpc.StatusCode, details: str = "") -> None:
+        raise LookupError(details or "unknown service")
+
+
+class HttpApp:
+    """The ASGI application (without CORS, which `build_app` adds when origins are configured)."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        routes: RouteTable,
+        settings: Settings,
+        health_servicer: health.aio.HealthServicer,
+    ) -> None:
+        self.pipeline = pipeline
+        self.routes = routes
+        self.limit = settings.http_max_body
+        self.health = health_servicer
+        self.openapi = json.dumps(openapi.document(routes), separators=(",", ":")).encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        method: str = scope["method"]
+        if method == "POST":
+            for name, value in scope["headers"]:
+                if name == b"content-type":
+                    if value.lower().startswith(GRPC_WEB):
+                        await self._grpc_web(scope, receive, send, value.lower())
+                        return
+                    break
+        elif method == "GET" and scope["path"] in ("/healthz", "/openapi.json"):
+            await (
+                self._healthz(scope, send)
+                if scope["path"] == "/healthz"
+                else respond(send, 200, self.openapi)
+            )
+            return
+        try:
+            await self._gateway(scope, receive, send)
+        except ClientGone:
+            return
+        except BodyTooLarge as exc:
+            message = f"request body is larger than {self.limit} bytes"
+            extra = None if exc.drained else [(b"connection", b"close")]
+            await respond(send, 413, error_json(code_pb2.RESOURCE_EXHAUSTED, message), extra=extra)
+
+    async def _gateway(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method: str = scope["method"]
+        path: str = scope["path"]
+        match = self.routes.match(method, path)
+        if match is None:
+            allowed = self.routes.allowed_methods(path)
+            if allowed:
+                await respond(send, 405, _METHOD_NOT_ALLOWED, extra=[(b"allow", ", ".join(allowed).encode())])
+            else:
+                await respond(send, 404, _NOT_FOUND)
+            return
+        metadata, timeout, declared = _gateway_headers(scope["headers"])
+        body = await read_body(receive, declared, self.limit)
+        try:
+            request = decode_request(match, scope["query_string"], body)
+            seconds = grpcweb.parse_timeout(timeout) if timeout is not None else None
+        except (TranscodeError, grpcweb.BadTimeout) as exc:
+            await respond(send, 400, error_json(code_pb2.INVALID_ARGUMENT, str(exc)))
+            return
+        result = await self.pipeline.call(match.route.spec, request, metadata, "http", seconds)
+        if result.status.code == 0 and result.response is not None:
+            await respond(send, 200, encode_response(match.route, result.response))
+            return
+        extra = None
+        if result.status.code == code_pb2.UNAUTHENTICATED:
+            extra = [(b"www-authenticate", _header_safe(result.status.message))]
+        await respond(send, http_status(result.status.code), status_json(result.status), extra=extra)
+
+    async def _grpc_web(self, scope: Scope, receive: Receive, send: Send, content_type: bytes) -> None:
+        text = grpcweb.CONTENT_TYPES.get(content_type.split(b";", 1)[0].strip())
+        answer_text = text is True
+        try:
+            # Text mode carries 4/3 as many bytes; allow for the frame header and padding.
+            raw_limit = (self.limit + 5) * 4 // 3 + 4 if answer_text else self.limit + 5
+            body = await read_body(receive, _content_length(scope["headers"]), raw_limit)
+            if text is None:
+                reply = grpcweb.failure(
+                    code_pb2.UNIMPLEMENTED, f"unsupported content type {content_type!r}", False
+                )
+            else:
+                reply = await grpcweb.call(
+                    self.pipeline, scope["path"], scope["headers"], body, text, self.limit
+                )
+        except ClientGone:
+            return
+        except BodyTooLarge:
+            message = f"Received message larger than max (limit {self.limit} bytes)"
+            reply = grpcweb.failure(code_pb2.RESOURCE_EXHAUSTED, message, answer_text)
+        except Exception as exc:  # never a 500: grpc-web clients only read the trailer
+            reply = grpcweb.failure(code_pb2.INTERNAL, f"internal error: {type(exc).__name__}", answer_text)
+        await respond(send, 200, reply.body, reply.content_type)
+
+    async def _healthz(self, scope: Scope, send: Send) -> None:
+        service = ""
+        query: bytes = scope["query_string"]
+        if query:
+            service = parse_qs(query.decode("latin-1")).get("service", [""])[0]
+        try:
+            answer = await self.health.Check(health_pb2.HealthCheckRequest(service=service), _ProbeContext())
+        except LookupError:
+            await respond(send, 404, error_json(code_pb2.NOT_FOUND, f"unknown service {service!r}"))
+            return
+        serving = answer.status == health_pb2.HealthCheckResponse.SERVING
+        body = json.dumps(
+            {"status": health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)},
+            separators=(",", ":"),
+        )
+        await respond(send, 200 if serving else 503, body.encode())
+
+
+def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    for name, value in headers:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+def _gateway_headers(headers: list[tuple[bytes, bytes]]) -> tuple[dict[str, str], str | None, int | None]:
+    """grpc-gateway's incoming header matcher plus ZITADEL's x-zitadel-*; Grpc-Timeout; Content-Length."""
+    metadata: dict[str, str] = {}
+    timeout = None
+    declared = None
+    for name, raw in headers:
+        if name == b"authorization":
+            value = raw.decode("latin-1")
+            metadata["authorization"] = value
+            metadata["grpcgateway-authorization"] = value
+        elif name.startswith(b"grpc-metadata-"):
+            if not name.endswith(b"-bin"):  # the pipeline takes text metadata only
+                metadata[name[14:].decode("latin-1")] = raw.decode("latin-1")
+        elif name == b"grpc-timeout":
+            timeout = raw.decode("latin-1")
+        elif name == b"content-length":
+            declared = int(raw) if raw.isdigit() else None
+        elif name.startswith(b"x-zitadel-"):
+            metadata[name.decode("latin-1")] = raw.decode("latin-1")
+        elif name in _PERMANENT:
+            metadata["grpcgateway-" + name.decode("latin-1")] = raw.decode("latin-1")
+    return metadata, timeout, declared
+
+
+def build_app(
+    pipeline: Pipeline, routes: RouteTable, settings: Settings, health_servicer: health.aio.HealthServicer
+) -> ASGIApp:
+    """The HTTP app, behind CORS only when MAILGATE_CORS_ORIGINS names origins."""
+    app: ASGIApp = HttpApp(pipeline, routes, settings, health_servicer)
+    if settings.cors_origins:
+        app = CORSMiddleware(
+            app,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["*"],
+            expose_headers=EXPOSED,
+            max_age=7200,
+        )
+    return app
+
+
+class HttpServer:
+    """The HTTP listener: bound early (so a port in use stops startup), served by uvicorn."""
+
+    def __init__(self, app: ASGIApp, address: str, grace: float) -> None:
+        self.address = address
+        self.port = 0
+        self._config = uvicorn.Config(
+            app,
+            http="auto",  # httptools when installed, else h11
+            ws="none",
+            lifespan="off",
+            loop="none",
+            interface="asgi3",
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
+            server_header=False,
+            timeout_graceful_shutdown=max(1, round(grace)),
+        )
+        self._socket: socket.socket | None = None
+        self._server: uvicorn.Server | None = None
+        self._ticker: asyncio.Task[None] | None = None
+
+    def bind(self) -> int:
+        """Take the address now; raise BindError with a one-line reason when we cannot."""
+        host, _, port = self.address.rpartition(":")
+        host = host.strip("[]")
+        try:
+            family, kind, proto, _, address = socket.getaddrinfo(
+                host or None, int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+            )[0]
+            sock = socket.socket(family, kind, proto)
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(address)
+                sock.listen(2048)
+            except OSError:
+                sock.close()
+                raise
+        except OSError as exc:
+            raise BindError(f"cannot listen for HTTP on {self.address}: {exc.strerror or exc}") from None
+        sock.setblocking(False)
+        self._socket = sock
+        self.port = int(sock.getsockname()[1])
+        return self.port
+
+    async def start(self) -> None:
+        """Start answering on the bound socket."""
+        assert self._socket is not None, "bind() first"
+        self._config.load()
+        server = uvicorn.Server(self._config)
+        server.lifespan = self._config.lifespan_class(self._config)
+        await server.startup(sockets=[self._socket])
+        self._server = server
+        # The tick keeps uvicorn's Date header current and notices should_exit.
+        self._ticker = asyncio.create_task(server.main_loop())
+
+    async def stop(self) -> None:
+        """Stop accepting, let in-flight requests finish within the graceful-shutdown timeout."""
+        if self._server is None:
+            if self._socket is not None:
+                self._socket.close()
+            return
+        self._server.should_exit = True
+        if self._ticker is not None:
+            await self._ticker
+        await self._server.shutdown()
+        self._server = None

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 
 from mailgate import logs
 from mailgate.config import ConfigError, Settings
-from mailgate.pipeline.auth import PERMISSIONS
 from mailgate.secrets import load_master_key
 from mailgate.store.database import Database
 from mailgate.store.migrate import migrate
 from mailgate.store.tokens import TokenRepository
-from mailgate.transports.grpc import BindError
 
 _FLAG_SETTINGS = {
     "grpc_addr": "MAILGATE_GRPC_ADDR",
@@ -24,7 +23,18 @@ _FLAG_SETTINGS = {
 }
 
 
+def _quiet_grpc_core() -> None:
+    """gRPC's C core logs to stderr by itself (a port in use would add a line beside ours).
+
+    It reads GRPC_VERBOSITY once, when grpc is first imported: so nothing above imports grpc, and
+    every caller of this runs before importing it. GRPC_VERBOSITY=error brings the core's logs back.
+    """
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+
+
 def _parser() -> argparse.ArgumentParser:
+    from mailgate.pipeline.auth import PERMISSIONS
+
     parser = argparse.ArgumentParser(prog="mailgate", description="Email providers for identity platforms.")
     parser.add_argument("--data-dir", help="MAILGATE_DATA_DIR")
     parser.add_argument("--database-url", help="MAILGATE_DATABASE_URL")
@@ -87,6 +97,9 @@ async def _with_store(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _quiet_grpc_core()
+    from mailgate.transports.grpc import BindError
+
     args = _parser().parse_args(argv)
     try:
         settings = _settings(args)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from mailgate.errors import invalid, not_found, precondition
 from mailgate.providers.hostport import split_host_port
-from mailgate.providers.inputs import AuthInput, SmtpInput
+from mailgate.providers.inputs import AuthInput, SmtpInput, storable
 from mailgate.providers.model import (
     AuthKind,
     Change,
@@ -24,6 +24,7 @@ from mailgate.secrets import SecretBox
 from mailgate.store.providers import ProviderRepository, ProviderWrite, new_provider_id
 
 _Apply = Callable[[ProviderWrite, Provider], Awaitable[Provider]]
+NUL_TEXT_ID = "MG-TEXT-NUL"
 
 
 class _Unchanged(Exception):
@@ -38,14 +39,33 @@ def secret_context(instance_id: str, provider_id: str, name: str) -> str:
     return f"{instance_id}/{provider_id}/{name}"
 
 
+def _check_text(*values: str) -> None:
+    """Refuse what the store cannot hold, rather than fail inside it."""
+    if not all(storable(value) for value in values):
+        raise invalid(NUL_TEXT_ID, "Invalid argument: text must not contain NUL characters")
+
+
 def _check_smtp_input(data: SmtpInput, empty_sender_id: str, bad_host_id: str) -> None:
+    auth = data.auth
+    _check_text(
+        data.sender_address,
+        data.sender_name,
+        data.host,
+        data.user,
+        data.reply_to_address,
+        data.description,
+        auth.token_endpoint,
+        auth.client_id,
+        *auth.scopes,
+    )
     if not data.sender_address.strip():
         raise invalid(empty_sender_id, "Invalid argument")
     if split_host_port(data.host.strip()) is None:
         raise invalid(bad_host_id, "Invalid argument: host must include a port, as host:port")
 
 
-def _check_endpoint(endpoint: str) -> None:
+def _check_endpoint(endpoint: str, description: str) -> None:
+    _check_text(endpoint, description)
     parts = urlsplit(endpoint.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise invalid("COMMAND-Sz84nFo3aK", "Invalid argument: endpoint must be an http or https URL")
@@ -118,7 +138,7 @@ class ProviderCommands:
 
     async def add_http(self, instance_id: str, endpoint: str, description: str) -> tuple[Change, str, str]:
         """Add an HTTP provider; returns its new signing key, shown this once."""
-        _check_endpoint(endpoint)
+        _check_endpoint(endpoint, description)
         provider_id = new_provider_id()
         key = secrets.token_urlsafe(32)
         sealed = self._box.seal(key, secret_context(instance_id, provider_id, "signing_key"))
@@ -143,7 +163,7 @@ class ProviderCommands:
         self, instance_id: str, provider_id: str, endpoint: str, description: str, rotate_key: bool
     ) -> tuple[Change, str | None]:
         """Replace endpoint and description; with `rotate_key` a new key replaces the old at once."""
-        _check_endpoint(endpoint)
+        _check_endpoint(endpoint, description)
         new_key = secrets.token_urlsafe(32) if rotate_key else None
 
         async def apply(tx: ProviderWrite, current: Provider) -> Provider:

@@ -34,3 +34,8 @@ class SmtpInput:
     reply_to_address: str
     description: str
     auth: AuthInput
+
+
+def storable(text: str) -> bool:
+    """False for text no store can hold: PostgreSQL refuses NUL characters in text columns."""
+    return "\x00" not in text

@@ -40,6 +40,11 @@ def new_provider_id() -> str:
     return str((millis << 22) | secrets.randbits(22))
 
 
+def _storable_id(provider_id: str) -> bool:
+    """An id with NUL can name no provider (PostgreSQL refuses NUL in text): it is simply unknown."""
+    return "\x00" not in provider_id
+
+
 def _row_to_provider(row: RowMapping) -> Provider:
     smtp = http = None
     if row["kind"] == "smtp":
@@ -189,6 +194,8 @@ class ProviderWrite:
         return Change(sequence=sequence, at=to_datetime(now_us()), resource_owner=self.instance_id)
 
     async def get(self, provider_id: str) -> Provider | None:
+        if not _storable_id(provider_id):
+            return None
         result = await self._conn.execute(
             select(providers).where(
                 providers.c.instance_id == self.instance_id, providers.c.id == provider_id
@@ -273,6 +280,8 @@ class ProviderRepository:
         return provider
 
     async def _load(self, instance_id: str, provider_id: str) -> Provider | None:
+        if not _storable_id(provider_id):
+            return None
         async with self._db.read() as conn:
             result = await conn.execute(
                 select(providers).where(providers.c.instance_id == instance_id, providers.c.id == provider_id)

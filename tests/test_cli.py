@@ -1,0 +1,321 @@
+"""The `mailgate` command as an operator uses it: tokens, startup checks, serving, shutdown."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import stat
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from mailgate.gen.zitadel import admin_pb2 as pb
+from mailgate.gen.zitadel import admin_pb2_grpc
+from mailgate.store.cache import DEFAULT_TTL as TOKEN_CACHE_SECONDS
+from tests.admin.helpers import smtp_add
+from tests.admin.processes import Served, clean_env, create_token, mailgate_command, run_cli
+from tests.conftest import TEST_KEY
+
+ADMIN_SERVICE = "zitadel.admin.v1.AdminService"
+
+
+def _bearer(token: str) -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {token}"),)
+
+
+def _list(target: str, token: str) -> grpc.StatusCode:
+    with grpc.insecure_channel(target) as channel:
+        try:
+            admin_pb2_grpc.AdminServiceStub(channel).ListEmailProviders(
+                pb.ListEmailProvidersRequest(), metadata=_bearer(token), timeout=10
+            )
+        except grpc.RpcError as error:
+            return error.code()
+    return grpc.StatusCode.OK
+
+
+# --- tokens without a server ---
+
+
+def test_token_create_list_and_revoke(tmp_path: Path) -> None:
+    env = clean_env(MAILGATE_DATA_DIR=str(tmp_path / "data"))
+
+    created = run_cli(
+        ["token", "create", "--permission", "iam.read", "--instance", "acme", "--description", "ci"], env
+    )
+    assert created.returncode == 0, created.stderr
+    reader = created.stdout.strip().splitlines()[-1]
+    assert " " not in reader and len(reader) >= 32
+    writer = create_token(env)  # default instance "default"
+    listed = run_cli(["token", "list"], env)
+
+    assert listed.returncode == 0, listed.stderr
+    assert reader not in listed.stdout and writer not in listed.stdout
+    rows = [line.split() for line in listed.stdout.splitlines()[1:]]
+    assert [(row[1], row[2], row[-1]) for row in rows] == [
+        ("acme", "iam.read", "-"),
+        ("default", "iam.write", "-"),
+    ]
+    # Only hashes are stored.
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "data").iterdir())
+    assert reader.encode() not in stored and writer.encode() not in stored
+
+    reader_id = rows[0][0]
+    revoked = run_cli(["token", "revoke", reader_id], env)
+    again = run_cli(["token", "revoke", reader_id], env)
+    after = run_cli(["token", "list"], env)
+
+    assert revoked.returncode == 0 and reader_id in revoked.stdout
+    assert again.returncode != 0 and reader_id in again.stderr
+    rows_after = {line.split()[0]: line.split()[-1] for line in after.stdout.splitlines()[1:]}
+    assert rows_after[reader_id] != "-" and rows_after[rows[1][0]] == "-"
+
+
+def test_token_create_refuses_unknown_permissions(tmp_path: Path) -> None:
+    done = run_cli(
+        ["token", "create", "--permission", "iam.admin"], clean_env(MAILGATE_DATA_DIR=str(tmp_path))
+    )
+
+    assert done.returncode != 0
+    assert "iam.read" in done.stderr and "iam.write" in done.stderr
+    assert not (tmp_path / "mailgate.db").exists()
+
+
+def test_migrate(tmp_path: Path) -> None:
+    done = run_cli(["migrate"], clean_env(MAILGATE_DATA_DIR=str(tmp_path / "data")))
+
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "data" / "mailgate.db").exists()
+
+
+# --- startup checks ---
+
+
+def _run_all(cases: dict[str, dict[str, str]], cwd: Path) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Run `mailgate serve` once per case, all at once (each stops at startup)."""
+    started = {
+        name: subprocess.Popen(
+            [*mailgate_command(), "serve"],
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, env in cases.items()
+    }
+    done = {}
+    for name, process in started.items():
+        try:
+            out, err = process.communicate(timeout=60)
+        finally:
+            process.kill()
+        done[name] = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    return done
+
+
+def test_bad_settings_stop_startup_with_one_line_naming_them(
+    tmp_path: Path, pg_url_or_none: str | None
+) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    taken = f"127.0.0.1:{listener.getsockname()[1]}"
+    base = {"MAILGATE_DATA_DIR": str(tmp_path / "data"), "MAILGATE_HTTP_ADDR": "127.0.0.1:0"}
+    pg = pg_url_or_none or "postgresql://postgres@127.0.0.1:1/none"
+    cases = {
+        "MAILGATE_GRPC_ADDR": clean_env(**base, MAILGATE_GRPC_ADDR="nonsense"),
+        "MAILGATE_MASTER_KEY": clean_env(**base, MAILGATE_MASTER_KEY="c2hvcnQ="),
+        "MAILGATE_SHUTDOWN_GRACE": clean_env(**base, MAILGATE_SHUTDOWN_GRACE="-1"),
+        "MAILGATE_DATABASE_URL": clean_env(**base, MAILGATE_DATABASE_URL="mysql://db/mail"),
+        "postgres without key": clean_env(**base, MAILGATE_DATABASE_URL=pg),
+        "port in use": clean_env(**base, MAILGATE_GRPC_ADDR=taken),
+    }
+    try:
+        done = _run_all(cases, tmp_path)
+    finally:
+        listener.close()
+
+    for name, result in done.items():
+        assert result.returncode not in (0, None), (name, result.stderr)
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1, (name, result.stderr)
+        assert result.stdout == "", name
+        assert "Traceback" not in result.stderr
+    for setting in (
+        "MAILGATE_GRPC_ADDR",
+        "MAILGATE_MASTER_KEY",
+        "MAILGATE_SHUTDOWN_GRACE",
+        "MAILGATE_DATABASE_URL",
+    ):
+        assert setting in done[setting].stderr, done[setting].stderr
+    no_key = done["postgres without key"].stderr
+    assert "MAILGATE_MASTER_KEY" in no_key and "PostgreSQL" in no_key
+    assert taken in done["port in use"].stderr
+
+
+@pytest.fixture
+def pg_url_or_none() -> str | None:
+    """The PostgreSQL test server's URL when configured (startup must stop before using it)."""
+    return os.environ.get("MAILGATE_TEST_DATABASE_URL") or None
+
+
+# --- a running server ---
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, dict[str, str], Path]]:
+    """`mailgate serve` on the embedded default: ./mailgate-data in its working directory."""
+    home = tmp_path_factory.mktemp("home")
+    env = clean_env()
+    server = Served.start(env, home / "serve.log", cwd=home)
+    cli_env = clean_env(MAILGATE_DATA_DIR=str(home / "mailgate-data"))
+    try:
+        yield server, cli_env, home
+    finally:
+        if server.process.poll() is None:
+            server.process.send_signal(signal.SIGINT)
+        code = server.stop()
+    assert code == 0, server.log()  # SIGINT stops as cleanly as SIGTERM
+
+
+def test_embedded_default_creates_an_owner_only_key_file(served: tuple[Served, dict[str, str], Path]) -> None:
+    _, _, home = served
+    key = home / "mailgate-data" / "master.key"
+
+    assert (home / "mailgate-data" / "mailgate.db").exists()
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+
+def test_a_token_created_while_serving_works_at_once(served: tuple[Served, dict[str, str], Path]) -> None:
+    server, env, _ = served
+
+    writer = create_token(env, "iam.write", "acme")
+    assert _list(server.target, writer) == grpc.StatusCode.OK
+    reader = create_token(env, "iam.read", "acme")
+    with grpc.insecure_channel(server.target) as channel:
+        stub = admin_pb2_grpc.AdminServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as denied:
+            stub.AddEmailProviderSMTP(smtp_add(), metadata=_bearer(reader), timeout=10)
+        assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        added = stub.AddEmailProviderSMTP(smtp_add(), metadata=_bearer(writer), timeout=10)
+        listed = stub.ListEmailProviders(pb.ListEmailProvidersRequest(), metadata=_bearer(reader), timeout=10)
+        assert [p.id for p in listed.result] == [added.id]
+
+
+def test_a_token_revoked_while_serving_stops_working(served: tuple[Served, dict[str, str], Path]) -> None:
+    server, env, _ = served
+    created = run_cli(["token", "create", "--permission", "iam.read", "--instance", "revoke-me"], env)
+    token = created.stdout.strip().splitlines()[-1]
+    assert _list(server.target, token) == grpc.StatusCode.OK
+    token_id = created.stdout.split()[2]  # "created token <id> for instance ..."
+
+    assert run_cli(["token", "revoke", token_id], env).returncode == 0
+
+    # Servers cache known tokens for a moment; the revocation lands within that lifetime.
+    deadline = time.monotonic() + TOKEN_CACHE_SECONDS + 2
+    while _list(server.target, token) == grpc.StatusCode.OK and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _list(server.target, token) == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_reflection_lists_the_admin_service(served: tuple[Served, dict[str, str], Path]) -> None:
+    server, _, _ = served
+    with grpc.insecure_channel(server.target) as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        answers = list(
+            stub.ServerReflectionInfo(
+                iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10
+            )
+        )
+        described = list(
+            stub.ServerReflectionInfo(
+                iter([reflection_pb2.ServerReflectionRequest(file_containing_symbol=ADMIN_SERVICE)]),
+                timeout=10,
+            )
+        )
+
+    names = {service.name for service in answers[0].list_services_response.service}
+    assert {ADMIN_SERVICE, "grpc.health.v1.Health"} <= names
+    assert described[0].file_descriptor_response.file_descriptor_proto  # clients can fetch the protos
+
+
+def test_health_answers_serving(served: tuple[Served, dict[str, str], Path]) -> None:
+    server, _, _ = served
+    with grpc.insecure_channel(server.target) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        overall = health.Check(health_pb2.HealthCheckRequest(), timeout=10)
+        admin = health.Check(health_pb2.HealthCheckRequest(service=ADMIN_SERVICE), timeout=10)
+
+    assert overall.status == admin.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_logs_are_json_lines(served: tuple[Served, dict[str, str], Path]) -> None:
+    server, _, _ = served
+
+    lines = server.log_lines()
+
+    assert lines and all("unparsed" not in line for line in lines), server.log()
+    assert any(line.get("msg") == "serving" for line in lines)
+
+
+# --- shutdown ---
+
+
+def test_sigterm_drains_the_call_in_flight_then_exits_0(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = clean_env(MAILGATE_DATA_DIR=str(data), MAILGATE_MASTER_KEY=TEST_KEY)
+    server = Served.start(env, tmp_path / "serve.log")
+    try:
+        token = create_token(env)
+        # Hold SQLite's write lock so the next write waits inside the server (busy timeout).
+        lock = sqlite3.connect(data / "mailgate.db", isolation_level=None, timeout=10)
+        lock.execute("BEGIN IMMEDIATE")
+        outcome: dict[str, object] = {}
+
+        def add() -> None:
+            with grpc.insecure_channel(server.target) as channel:
+                try:
+                    outcome["id"] = (
+                        admin_pb2_grpc.AdminServiceStub(channel)
+                        .AddEmailProviderSMTP(
+                            smtp_add(description="in flight"), metadata=_bearer(token), timeout=30
+                        )
+                        .id
+                    )
+                except grpc.RpcError as error:
+                    outcome["error"] = error.code()
+
+        caller = threading.Thread(target=add)
+        try:
+            caller.start()
+            time.sleep(1.0)  # the call has reached the server and waits for the lock
+            server.process.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            assert server.process.poll() is None  # still draining
+            assert _list(server.target, token) != grpc.StatusCode.OK  # new calls are refused meanwhile
+        finally:
+            lock.execute("COMMIT")
+            lock.close()
+            caller.join(30)
+
+        assert server.process.wait(20) == 0
+        assert outcome.get("error") is None and outcome.get("id"), outcome
+        messages = [line.get("msg") for line in server.log_lines()]
+        assert messages.index("draining") < messages.index("stopped")
+    finally:
+        server.stop()
+    # The drained call's provider was committed.
+    with sqlite3.connect(data / "mailgate.db") as db:
+        rows = db.execute("SELECT description FROM email_providers").fetchall()
+    assert rows == [("in flight",)]
+    assert not (data / "master.key").exists()  # with MAILGATE_MASTER_KEY there is no key file

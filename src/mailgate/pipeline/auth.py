@@ -70,8 +70,11 @@ class Authenticator:
         self._cache.put(token, principal)
         return principal
 
-    async def authenticate(self, metadata: Mapping[str, str]) -> Principal:
-        return await self.principal(bearer_token(metadata.get("authorization")))
+    async def authenticate(
+        self, metadata: Mapping[str, str], schemes: tuple[str, ...] = ("bearer",)
+    ) -> Principal:
+        """The principal of the `authorization` metadata, whose scheme must be one of `schemes`."""
+        return await self.principal(bearer_token(metadata.get("authorization"), schemes))
 
 
 def authorize(principal: Principal, permission: str) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 import grpc
 from google.protobuf import duration_pb2
@@ -25,7 +25,9 @@ from mailgate.pipeline.validation import ValidationFailed, validate
 
 log = logging.getLogger("mailgate.calls")
 
+T = TypeVar("T")
 Handler = Callable[[Message, "CallContext"], Awaitable[Message]]
+Check = Callable[[Principal], None]
 RATE_LIMITED_ID = "MG-RATE-LIMITED"
 _AUTH_OPTION = cast(Any, option_pb2.auth_option)
 _CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
@@ -40,25 +42,31 @@ class CallContext:
     transport: str
 
 
-@dataclass(frozen=True)
-class MethodSpec:
+@dataclass(frozen=True, kw_only=True)
+class Operation:
+    """What the pipeline needs to know of any call, whatever API it belongs to."""
+
+    name: str
+    permission: str
+    rate_limited: bool = False  # sends real mail: the per-instance test-email limit applies
+
+
+@dataclass(frozen=True, kw_only=True)
+class MethodSpec(Operation):
     """One RPC as the descriptors declare it, bound to its handler."""
 
     path: str  # "/zitadel.admin.v1.AdminService/GetEmailProviderById"
-    name: str
     request_type: type[Message]
     response_type: type[Message]
-    permission: str
     handler: Handler
-    rate_limited: bool = False
 
 
 @dataclass(slots=True)
-class CallResult:
+class CallResult(Generic[T]):
     """A response (when status.code is 0) or the status to send instead."""
 
     status: status_pb2.Status
-    response: Message | None = None
+    response: T | None = None
 
 
 def methods_of(
@@ -99,22 +107,52 @@ class Pipeline:
         metadata: Mapping[str, str],
         transport: str,
         time_left: float | None = None,
-    ) -> CallResult:
+    ) -> CallResult[Message]:
+        """Run one RPC: its request is validated against the rules its proto declares."""
+
+        def check(_principal: Principal) -> None:
+            validate(request)
+
+        return await self.run(
+            method,
+            metadata,
+            transport,
+            lambda context: method.handler(request, context),
+            time_left=time_left,
+            checks=(check,),
+        )
+
+    async def run(
+        self,
+        operation: Operation,
+        metadata: Mapping[str, str],
+        transport: str,
+        body: Callable[[CallContext], Awaitable[T]],
+        *,
+        time_left: float | None = None,
+        checks: Sequence[Check] = (),
+        schemes: tuple[str, ...] = ("bearer",),
+    ) -> CallResult[T]:
+        """Auth, permission, `checks` (validation, a transport's own limits), the test-email limit, `body`.
+
+        Transports without protos (Okta's REST API) call this directly; every failure becomes a Status.
+        """
         started = time.perf_counter()
         principal: Principal | None = None
-        result: CallResult
+        result: CallResult[T]
         try:
-            principal = await self.authenticator.authenticate(metadata)
-            authorize(principal, method.permission)
-            validate(request)
-            if method.rate_limited:
+            principal = await self.authenticator.authenticate(metadata, schemes)
+            authorize(principal, operation.permission)
+            for check in checks:
+                check(principal)
+            if operation.rate_limited:
                 self._check_rate(principal)
-            context = CallContext(principal=principal, method=method.name, transport=transport)
+            context = CallContext(principal=principal, method=operation.name, transport=transport)
             if time_left is None:
-                response = await method.handler(request, context)
+                response = await body(context)
             else:
                 async with asyncio.timeout(time_left):
-                    response = await method.handler(request, context)
+                    response = await body(context)
             result = CallResult(errors.OK, response)
         except ApiError as exc:
             result = CallResult(errors.from_api_error(exc))
@@ -123,8 +161,8 @@ class Pipeline:
         except TimeoutError:
             result = CallResult(errors.deadline_exceeded())
         except Exception as exc:
-            result = CallResult(errors.from_unexpected(exc, method.path))
-        _log_call(method, transport, principal, result.status, started)
+            result = CallResult(errors.from_unexpected(exc, operation.name))
+        _log_call(operation, transport, principal, result.status, started)
         return result
 
     def _check_rate(self, principal: Principal) -> None:
@@ -142,7 +180,7 @@ class Pipeline:
 
 
 def _log_call(
-    method: MethodSpec, transport: str, principal: Principal | None, status: status_pb2.Status, started: float
+    method: Operation, transport: str, principal: Principal | None, status: status_pb2.Status, started: float
 ) -> None:
     if not log.isEnabledFor(logging.INFO):
         return

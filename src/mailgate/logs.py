@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import atexit
+import copy
 import json
 import logging
+import logging.handlers
+import queue
 import sys
 from datetime import UTC, datetime
 from typing import Any
 
-_STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "taskName"}
+_STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "taskName", "exc_text"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -22,14 +26,41 @@ class JsonFormatter(logging.Formatter):
         entry.update({key: value for key, value in vars(record).items() if key not in _STANDARD})
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["error"] = record.exc_text
         return json.dumps(entry, default=str)
 
 
+class _Enqueue(logging.handlers.QueueHandler):
+    """Hands records to the writer thread with their message and traceback already turned to text."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        record = copy.copy(record)
+        record.msg, record.args = record.getMessage(), None
+        if record.exc_info:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        return record
+
+
+_listener: logging.handlers.QueueListener | None = None
+
+
 def configure(level: str) -> None:
-    """Send every mailgate log line to stderr as JSON."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    """Send every mailgate log line to stderr as JSON, written by a background thread.
+
+    Calls log one line each; formatting and writing them off the event loop keeps that off the
+    hot path (the queue is unbounded, so a slow stderr never blocks a call).
+    """
+    global _listener
+    if _listener is not None:
+        _listener.stop()
+    output = logging.StreamHandler(sys.stderr)
+    output.setFormatter(JsonFormatter())
+    _listener = logging.handlers.QueueListener(queue.SimpleQueue(), output, respect_handler_level=False)
+    _listener.start()
+    atexit.register(_listener.stop)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [_Enqueue(_listener.queue)]
     root.setLevel(logging.WARNING)
     logging.getLogger("mailgate").setLevel(level)

@@ -31,7 +31,10 @@ lint: $(STAMP) proto
 	$(BIN)/mypy
 	$(BIN)/buf lint build/proto-image.binpb --path zitadel --path mailgate
 
+# The load generators come from Debian: h2load (nghttp2-client) for gRPC, wrk for HTTP.
 bench: $(STAMP)
+	@command -v wrk >/dev/null && command -v h2load >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq wrk nghttp2-client >/dev/null)
 	$(BIN)/python -m bench
 
 clean:

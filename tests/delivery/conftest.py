@@ -17,10 +17,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus
 
+import jwt
 import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from google.protobuf import json_format
 
 from mailgate.config import Settings
@@ -31,6 +34,13 @@ PASSWORD = "pw-Sup3r-S3cret-9f2c"
 CLIENT_ID = "mailgate-client"
 CLIENT_SECRET = "cs-T0p-S3cret-77aa41"
 SCOPE = "https://outlook.office365.com/.default"
+# The JWT-bearer grant as a Google service account with domain-wide delegation uses it.
+JWT_KEY_ID = "k-3f9a1c"
+JWT_CLIENT_ID = "104702512345678901234"
+JWT_ISSUER = "mailer@project.iam.gserviceaccount.com"
+JWT_AUDIENCE = "https://oauth2.googleapis.com/token"
+JWT_SCOPE = "https://mail.google.com/"
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 MAIL_NAME = "mail.test"  # every TLS server's certificate is for this name (or for other.test)
 
 # What the injected resolver answers; tests never touch real DNS.
@@ -317,16 +327,54 @@ def closed_port() -> int:
 # --- OAuth2 token endpoint ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RsaKey:
+    """An RSA key pair: the PEM a provider stores, and the public key the token endpoint trusts."""
+
+    pem: str
+    public: rsa.RSAPublicKey
+
+
+def new_rsa_key() -> RsaKey:
+    """A fresh 2048-bit RSA key pair."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return RsaKey(pem.decode(), key.public_key())
+
+
+@pytest.fixture(scope="session")
+def rsa_key() -> RsaKey:
+    """The service account's key: the token endpoint trusts it under JWT_KEY_ID."""
+    return new_rsa_key()
+
+
+@pytest.fixture(scope="session")
+def other_rsa_key() -> RsaKey:
+    """A key nobody trusts."""
+    return new_rsa_key()
+
+
 class TokenEndpoint:
-    """A real HTTPS token endpoint (client-credentials grant) in a thread."""
+    """A real HTTPS token endpoint in a thread: client-credentials and JWT-bearer grants.
+
+    Client credentials are checked as `accept` says: "basic" takes HTTP Basic only, "body" the
+    form body only, and a request using both is refused (RFC 6749 2.3). A JWT assertion must be
+    signed with a key in `jwt_keys` (by its kid) and carry the expected iss, sub, aud and scope.
+    """
 
     def __init__(self, context: ssl.SSLContext, issued: set[str]) -> None:
         self.issued = issued
-        self.accept = "basic"  # "basic": HTTP Basic or form body; "body": form body only
+        self.accept = "basic"
         self.requests: list[dict[str, Any]] = []
         self.redirect = False
         self.lifetime: int | None = 3600
         self.canned: tuple[int, bytes] | None = None  # answer this instead of the real grant
+        self.echo = False  # refuse, quoting what the client sent (tests redaction)
+        self.jwt_keys: dict[str, rsa.RSAPublicKey] = {}
+        self.jwt_expect = {"iss": JWT_ISSUER, "sub": USER, "aud": JWT_AUDIENCE, "scope": JWT_SCOPE}
+        self.assertions: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (header, claims) accepted
         endpoint = self
 
         class RequestHandler(BaseHTTPRequestHandler):
@@ -344,17 +392,16 @@ class TokenEndpoint:
                 if endpoint.canned is not None:
                     self._send(*endpoint.canned)
                     return
-                client: tuple[str | None, ...] | None = None
-                if auth.startswith("Basic ") and endpoint.accept == "basic":
-                    client = tuple(
-                        unquote_plus(part) for part in base64.b64decode(auth[6:]).decode().split(":", 1)
-                    )
-                elif "client_id" in form:
-                    client = (form.get("client_id"), form.get("client_secret"))
-                if client != (CLIENT_ID, CLIENT_SECRET) or form.get("grant_type") != "client_credentials":
-                    self._answer(
-                        401, {"error": "invalid_client", "error_description": "bad client credentials"}
-                    )
+                if endpoint.echo:
+                    quoted = form.get("assertion") or form.get("client_secret") or auth
+                    self._answer(400, {"error": "invalid_request", "error_description": f"got {quoted}"})
+                    return
+                if form.get("grant_type") == JWT_BEARER:
+                    problem = endpoint.check_assertion(form.get("assertion", ""), set(form) - {"grant_type"})
+                else:
+                    problem = endpoint.check_client(auth, form)
+                if problem:
+                    self._answer(problem[0], {"error": problem[1], "error_description": problem[2]})
                     return
                 token = "at-" + secrets.token_urlsafe(24)
                 endpoint.issued.add(token)
@@ -382,6 +429,46 @@ class TokenEndpoint:
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
         self.thread.start()
 
+    def check_client(self, auth: str, form: dict[str, str]) -> tuple[int, str, str] | None:
+        """Why a client-credentials request is refused (status, error, description), or None."""
+        in_body = "client_id" in form or "client_secret" in form
+        if auth and in_body:
+            return 400, "invalid_request", "more than one client authentication method"
+        client: tuple[str | None, ...] | None = None
+        if auth.startswith("Basic ") and self.accept == "basic":
+            client = tuple(unquote_plus(part) for part in base64.b64decode(auth[6:]).decode().split(":", 1))
+        elif in_body and self.accept == "body":
+            client = (form.get("client_id"), form.get("client_secret"))
+        if client != (CLIENT_ID, CLIENT_SECRET):
+            return 401, "invalid_client", "bad client credentials"
+        if form.get("grant_type") != "client_credentials":
+            return 400, "unsupported_grant_type", "expected client_credentials"
+        return None
+
+    def check_assertion(self, assertion: str, other_fields: set[str]) -> tuple[int, str, str] | None:
+        """Verify the JWT-bearer assertion's signature (by kid) and claims, as Google does."""
+        if other_fields != {"assertion"}:
+            return 400, "invalid_request", f"unexpected fields {sorted(other_fields)}"
+        try:
+            header = jwt.get_unverified_header(assertion)
+            key = self.jwt_keys[header.get("kid", "")]
+            claims = jwt.decode(
+                assertion,
+                key,
+                algorithms=["RS256"],
+                audience=self.jwt_expect["aud"],
+                issuer=self.jwt_expect["iss"],
+                options={"require": ["iss", "sub", "aud", "iat", "exp"]},
+            )
+        except (jwt.PyJWTError, KeyError) as exc:
+            return 400, "invalid_grant", f"invalid JWT: {type(exc).__name__}"
+        if claims["sub"] != self.jwt_expect["sub"] or claims.get("scope") != self.jwt_expect["scope"]:
+            return 400, "invalid_grant", "unexpected sub or scope"
+        if not 0 < claims["exp"] - claims["iat"] <= 3600:
+            return 400, "invalid_grant", "Invalid JWT: expiration must be at most one hour after iat"
+        self.assertions.append((header, claims))
+        return None
+
     def url(self, name: str = "token.test") -> str:
         return f"https://{name}:{self.port}/oauth2/v2.0/token"
 
@@ -391,8 +478,9 @@ class TokenEndpoint:
 
 
 @pytest.fixture
-def token_endpoint(pki: Pki, issued_tokens: set[str]) -> Iterator[TokenEndpoint]:
+def token_endpoint(pki: Pki, issued_tokens: set[str], rsa_key: RsaKey) -> Iterator[TokenEndpoint]:
     endpoint = TokenEndpoint(pki.server, issued_tokens)
+    endpoint.jwt_keys[JWT_KEY_ID] = rsa_key.public
     yield endpoint
     endpoint.close()
 

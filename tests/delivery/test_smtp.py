@@ -13,18 +13,32 @@ import grpc
 import pytest
 
 from mailgate.config import Settings
+from mailgate.delivery.oauth import CLIENT_SECRET_POST
 from mailgate.delivery.report import SmtpTestFailed, Stage
-from mailgate.delivery.smtp import PlainAuth, SmtpTester, TestEmail, XOAuth2Auth, split_host_port
+from mailgate.delivery.smtp import (
+    JwtBearerAuth,
+    PlainAuth,
+    SmtpTester,
+    TestEmail,
+    XOAuth2Auth,
+    split_host_port,
+)
 from mailgate.gen.mailgate.v1 import smtp_test_report_pb2 as pb
 
 from .conftest import (
     CLIENT_ID,
     CLIENT_SECRET,
+    JWT_AUDIENCE,
+    JWT_CLIENT_ID,
+    JWT_ISSUER,
+    JWT_KEY_ID,
+    JWT_SCOPE,
     MAIL_NAME,
     PASSWORD,
     SCOPE,
     USER,
     RawServer,
+    RsaKey,
     SmtpServer,
     TokenEndpoint,
     assert_no_secrets,
@@ -55,6 +69,25 @@ def unique(local: str = "bob") -> str:
 
 def xoauth2(endpoint: TokenEndpoint, secret: str = CLIENT_SECRET, name: str = "token.test") -> XOAuth2Auth:
     return XOAuth2Auth(USER, endpoint.url(name), (SCOPE,), CLIENT_ID, secret)
+
+
+def jwt_bearer(endpoint: TokenEndpoint, private_key: str) -> JwtBearerAuth:
+    return JwtBearerAuth(
+        user=USER,
+        token_endpoint=endpoint.url(),
+        scopes=(JWT_SCOPE,),
+        client_id=JWT_CLIENT_ID,
+        key_id=JWT_KEY_ID,
+        issuer=JWT_ISSUER,
+        subject=USER,
+        audience=JWT_AUDIENCE,
+        private_key=private_key,
+    )
+
+
+def key_forms(private_key: str) -> list[str]:
+    """The PEM and each line of its body: none may appear anywhere."""
+    return [private_key.strip(), *(line for line in private_key.splitlines() if len(line) > 20)]
 
 
 async def expect_failure(tester: SmtpTester, test_email: TestEmail) -> SmtpTestFailed:
@@ -191,6 +224,87 @@ async def test_xoauth2_fetches_and_reuses_a_token(
     assert request["host"] == f"token.test:{token_endpoint.port}"
     assert "C: AUTH XOAUTH2 [redacted]" in reports[0].transcript
     assert_no_secrets(caplog, *reports, extra=sorted(token_endpoint.issued))
+
+
+async def test_xoauth2_with_client_secret_post(
+    tester: SmtpTester, smtp_servers: Servers, token_endpoint: TokenEndpoint, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = smtp_servers["plain"]
+    receiver = unique()
+    token_endpoint.accept = "body"
+    auth = XOAuth2Auth(USER, token_endpoint.url(), (SCOPE,), CLIENT_ID, CLIENT_SECRET, CLIENT_SECRET_POST)
+    report = await tester.send_test(make_email(server.host, receiver=receiver, auth=auth))
+    assert report.auth_mechanism == "XOAUTH2" and len(server.received(receiver)) == 1
+    [request] = token_endpoint.requests
+    assert request["authorization"] == "" and request["form"]["client_secret"] == CLIENT_SECRET
+    assert_no_secrets(caplog, report, extra=sorted(token_endpoint.issued))
+
+
+async def test_xoauth2_basic_refused_by_a_post_only_endpoint(
+    tester: SmtpTester, smtp_servers: Servers, token_endpoint: TokenEndpoint, caplog: pytest.LogCaptureFixture
+) -> None:
+    token_endpoint.accept = "body"
+    failed = await expect_failure(
+        tester, make_email(smtp_servers["plain"].host, auth=xoauth2(token_endpoint))
+    )
+    check(failed, grpc.StatusCode.INTERNAL, "EMAIL-av88SB", Stage.AUTH)
+    assert "401: invalid_client" in failed.report.detail
+    assert len(token_endpoint.requests) == 1  # no second try with the other method
+    assert_no_secrets(caplog, failed)
+
+
+async def test_jwt_bearer_delivers_as_the_subject(
+    tester: SmtpTester,
+    smtp_servers: Servers,
+    token_endpoint: TokenEndpoint,
+    rsa_key: RsaKey,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server = smtp_servers["starttls"]
+    receiver = unique()
+    report = await tester.send_test(
+        make_email(server.host, tls=True, receiver=receiver, auth=jwt_bearer(token_endpoint, rsa_key.pem))
+    )
+    assert report.auth_mechanism == "XOAUTH2" and report.tls_mode == pb.SMTP_TLS_MODE_STARTTLS
+    [message] = server.received(receiver)
+    assert message.mail_from == "noreply@example.com"
+    assert len(token_endpoint.assertions) == 1
+    assert "C: AUTH XOAUTH2 [redacted]" in report.transcript
+    assertion = token_endpoint.requests[0]["form"]["assertion"]
+    extra = [*sorted(token_endpoint.issued), assertion, *key_forms(rsa_key.pem)]
+    assert_no_secrets(caplog, report, extra=extra)
+
+
+async def test_jwt_bearer_untrusted_key_fails_at_auth(
+    tester: SmtpTester,
+    smtp_servers: Servers,
+    token_endpoint: TokenEndpoint,
+    other_rsa_key: RsaKey,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    failed = await expect_failure(
+        tester, make_email(smtp_servers["plain"].host, auth=jwt_bearer(token_endpoint, other_rsa_key.pem))
+    )
+    check(failed, grpc.StatusCode.INTERNAL, "EMAIL-av88SB", Stage.AUTH)
+    assert "400: invalid_grant" in failed.report.detail
+    assert not any(line.startswith("C: AUTH") for line in failed.report.transcript)
+    assertion = token_endpoint.requests[0]["form"]["assertion"]
+    assert_no_secrets(caplog, failed, extra=[assertion, *key_forms(other_rsa_key.pem)])
+
+
+async def test_jwt_bearer_bad_pem_fails_at_auth(
+    tester: SmtpTester, smtp_servers: Servers, token_endpoint: TokenEndpoint, caplog: pytest.LogCaptureFixture
+) -> None:
+    garbage = (
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC-not-really\n-----END PRIVATE KEY-----"
+    )
+    failed = await expect_failure(
+        tester, make_email(smtp_servers["plain"].host, auth=jwt_bearer(token_endpoint, garbage))
+    )
+    check(failed, grpc.StatusCode.INTERNAL, "EMAIL-av88SB", Stage.AUTH)
+    assert failed.report.detail == "the private key is not a PEM-encoded RSA private key"
+    assert token_endpoint.requests == []
+    assert_no_secrets(caplog, failed, extra=key_forms(garbage))
 
 
 async def test_utf8_addresses_use_smtputf8_and_idna(tester: SmtpTester, smtp_servers: Servers) -> None:
@@ -468,6 +582,9 @@ def test_split_host_port() -> None:
 def test_auth_repr_hides_secrets() -> None:
     assert PASSWORD not in repr(PlainAuth(USER, PASSWORD))
     assert CLIENT_SECRET not in repr(XOAuth2Auth(USER, "https://t", (), CLIENT_ID, CLIENT_SECRET))
+    key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\n-----END PRIVATE KEY-----\n"
+    shown = repr(JwtBearerAuth(USER, "https://t", (), "c", "k", "i", USER, "a", key))
+    assert "PRIVATE KEY" not in shown and "[redacted]" in shown
     assert PASSWORD not in repr(make_email("x:1", auth=PlainAuth(USER, PASSWORD)))
 
 

@@ -1,16 +1,37 @@
 """Delivery engine: sends real test emails over SMTP with deadlines, TLS, AUTH and a redacted report."""
 
-from .oauth import TokenCache, TokenError
+from .oauth import (
+    CLIENT_SECRET_BASIC,
+    CLIENT_SECRET_POST,
+    ClientCredentialsGrant,
+    JwtBearerGrant,
+    TokenCache,
+    TokenError,
+)
 from .policy import OutboundPolicy, PolicyRefused, ResolveError, check_address
 from .report import MG_ERROR_IDS, SmtpTestFailed, Stage
-from .smtp import PlainAuth, SmtpTester, TestEmail, XOAuth2Auth, split_host_port
+from .smtp import (
+    JwtBearerAuth,
+    PlainAuth,
+    SmtpAuthMethod,
+    SmtpTester,
+    TestEmail,
+    XOAuth2Auth,
+    split_host_port,
+)
 
 __all__ = [
+    "CLIENT_SECRET_BASIC",
+    "CLIENT_SECRET_POST",
     "MG_ERROR_IDS",
+    "ClientCredentialsGrant",
+    "JwtBearerAuth",
+    "JwtBearerGrant",
     "OutboundPolicy",
     "PlainAuth",
     "PolicyRefused",
     "ResolveError",
+    "SmtpAuthMethod",
     "SmtpTestFailed",
     "SmtpTester",
     "Stage",

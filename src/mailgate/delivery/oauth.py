@@ -1,4 +1,9 @@
-"""OAuth2 client-credentials access tokens for XOAUTH2, fetched over HTTP and cached until they expire."""
+"""XOAUTH2 access tokens: the client-credentials and JWT-bearer grants, fetched over HTTP and cached.
+
+Client credentials (RFC 6749 4.4) authenticate exactly as configured: HTTP Basic or the form body,
+never one after the other. The JWT-bearer grant (RFC 7523 2.1) signs an RS256 assertion with the
+stored private key, as Google service accounts with domain-wide delegation expect.
+"""
 
 from __future__ import annotations
 
@@ -9,44 +14,70 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from enum import Enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus
 
 import httpx
+import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mailgate.config import Settings
 
 from .policy import OutboundPolicy, ResolveError, parse_ip
+from .report import Redactor
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024  # a token response is a few KiB; more is not a token endpoint
 DEFAULT_LIFETIME = 300.0  # seconds to keep a token whose response has no expires_in
 
+CLIENT_SECRET_BASIC = "CLIENT_SECRET_BASIC"  # RFC 6749 2.3.1: HTTP Basic with the client credentials
+CLIENT_SECRET_POST = "CLIENT_SECRET_POST"  # client_id and client_secret in the form body
+TOKEN_ENDPOINT_AUTH_METHODS = (CLIENT_SECRET_BASIC, CLIENT_SECRET_POST)
+
+JWT_BEARER_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+JWT_LIFETIME = 3600  # seconds; Google refuses assertions valid for longer than an hour
+MIN_RSA_BITS = 2048
+
 
 class TokenError(Exception):
-    """No access token: `detail` says why in English (never containing the client secret)."""
+    """No access token: `detail` says why in English (never a secret, key, assertion or token)."""
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
 
 
-class _ClientAuth(Enum):
-    # RFC 6749 2.3.1: servers must accept HTTP Basic; many (Microsoft Entra) also take the form body.
-    BASIC = "basic"
-    BODY = "body"
+@dataclass(frozen=True)
+class ClientCredentialsGrant:
+    """The client-credentials grant, authenticating at the endpoint as `token_endpoint_auth` says."""
+
+    token_endpoint: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    scopes: tuple[str, ...] = ()
+    token_endpoint_auth: str = CLIENT_SECRET_BASIC
 
 
 @dataclass(frozen=True)
-class _Key:
-    endpoint: str
+class JwtBearerGrant:
+    """The JWT-bearer grant: an RS256 assertion signed with `private_key` (PEM) asks for a token."""
+
+    token_endpoint: str
     client_id: str
-    scopes: tuple[str, ...]
-    secret_sha256: str  # the secret itself is never kept as a key
+    key_id: str
+    issuer: str
+    subject: str
+    audience: str
+    private_key: str = field(repr=False)
+    scopes: tuple[str, ...] = ()
+
+
+Grant = ClientCredentialsGrant | JwtBearerGrant
 
 
 @dataclass(frozen=True)
@@ -55,12 +86,37 @@ class _Entry:
     expires_at: float
 
 
-def _key(endpoint: str, client_id: str, client_secret: str, scopes: Sequence[str]) -> _Key:
-    return _Key(endpoint, client_id, tuple(scopes), hashlib.sha256(client_secret.encode()).hexdigest())
+def _sha256(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _cache_key(grant: Grant) -> tuple[str, ...]:
+    """What a cached token belongs to; secrets and keys only as hashes, never themselves."""
+    if isinstance(grant, ClientCredentialsGrant):
+        # The auth method is part of the key so a test of a changed method really tries it.
+        return (
+            "client_credentials",
+            grant.token_endpoint,
+            grant.client_id,
+            grant.token_endpoint_auth,
+            *grant.scopes,
+            _sha256(grant.client_secret),
+        )
+    return (
+        "jwt_bearer",
+        grant.token_endpoint,
+        grant.client_id,
+        grant.issuer,
+        grant.subject,
+        grant.audience,
+        grant.key_id,
+        *grant.scopes,
+        _sha256(grant.private_key),
+    )
 
 
 class TokenCache:
-    """Access tokens by (endpoint, client id, scopes, sha256 of secret), kept until shortly before expiry."""
+    """Access tokens per grant (endpoint, client, subject, scopes, hash of secret or key) until expiry."""
 
     def __init__(
         self,
@@ -69,27 +125,27 @@ class TokenCache:
         *,
         max_entries: int = 100,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._policy = policy or OutboundPolicy(settings)
         self._connect_timeout = settings.smtp_connect_timeout
         self._read_timeout = settings.smtp_command_timeout
-        self._entries: OrderedDict[_Key, _Entry] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, ...], _Entry] = OrderedDict()
         self._max_entries = max_entries
         self._clock = clock
-        # Which client authentication an endpoint accepted, so the next fetch sends that one first.
-        self._styles: dict[str, _ClientAuth] = {}
+        self._wall_clock = wall_clock  # iat/exp of JWT assertions are epoch seconds
 
-    async def token(self, endpoint: str, client_id: str, client_secret: str, scopes: Sequence[str]) -> str:
-        """A valid access token for these client credentials: cached, or fetched from `endpoint`.
+    async def token(self, grant: Grant) -> str:
+        """A valid access token for `grant`: cached, or fetched from its token endpoint.
 
         Raises TokenError, or PolicyRefused when the endpoint's address is refused.
         """
-        key = _key(endpoint, client_id, client_secret, scopes)
+        key = _cache_key(grant)
         entry = self._entries.get(key)
         if entry is not None and entry.expires_at > self._clock():
             self._entries.move_to_end(key)
             return entry.token
-        token, lifetime = await self._fetch(endpoint, client_id, client_secret, tuple(scopes))
+        token, lifetime = await self._fetch(grant)
         # Renew a minute early (or halfway for short-lived tokens) so a token never expires mid-test.
         keep = max(lifetime - 60.0, lifetime / 2)
         self._entries[key] = _Entry(token, self._clock() + keep)
@@ -98,19 +154,15 @@ class TokenCache:
             self._entries.popitem(last=False)
         return token
 
-    def forget(self, endpoint: str, client_id: str, client_secret: str, scopes: Sequence[str]) -> None:
+    def forget(self, grant: Grant) -> None:
         """Drop a cached token (for example one the SMTP server refused), so the next call fetches anew."""
-        self._entries.pop(_key(endpoint, client_id, client_secret, scopes), None)
+        self._entries.pop(_cache_key(grant), None)
 
-    async def _fetch(
-        self, endpoint: str, client_id: str, secret: str, scopes: tuple[str, ...]
-    ) -> tuple[str, float]:
-        try:
-            url = httpx.URL(endpoint)
-        except httpx.InvalidURL:
-            raise TokenError("the token endpoint is not a valid URL") from None
-        if url.scheme not in ("https", "http") or not url.raw_host:
-            raise TokenError("the token endpoint must be an https:// (or http://) URL")
+    async def _fetch(self, grant: Grant) -> tuple[str, float]:
+        url = _endpoint_url(grant.token_endpoint)
+        # Build (and for JWT, sign) the request first: a bad key fails before any packet is sent.
+        form, headers, hidden = await self._token_request(grant)
+        redactor = Redactor(hidden)
         host = url.raw_host.decode("ascii")
         try:
             addresses = await self._policy.resolve(host, url.port or (443 if url.scheme == "https" else 80))
@@ -119,24 +171,31 @@ class TokenCache:
         limit = self._connect_timeout + 2 * self._read_timeout
         try:
             async with asyncio.timeout(limit) as deadline:
-                return await self._request(url, host, addresses, client_id, secret, scopes)
+                status, body = await self._request(url, host, addresses, form, headers)
         except TimeoutError:
             if deadline.expired():
                 raise TokenError(f"the token endpoint did not answer within {limit:g}s") from None
             raise
+        except TokenError as exc:
+            raise TokenError(redactor.scrub(exc.detail)) from None
+        return _parse_response(status, body, redactor)
+
+    async def _token_request(self, grant: Grant) -> tuple[dict[str, str], dict[str, str], list[str]]:
+        """(form, headers, secrets in them) for the token request of `grant`."""
+        if isinstance(grant, JwtBearerGrant):
+            assertion = await asyncio.to_thread(sign_assertion, grant, self._wall_clock())
+            form = {"grant_type": JWT_BEARER_GRANT_TYPE, "assertion": assertion}
+            return form, {}, [assertion, grant.private_key]
+        return (*_client_credentials_request(grant), [grant.client_secret])
 
     async def _request(
         self,
         url: httpx.URL,
         host: str,
         addresses: list[str],
-        client_id: str,
-        secret: str,
-        scopes: tuple[str, ...],
-    ) -> tuple[str, float]:
-        endpoint = str(url)
-        remembered = self._styles.get(endpoint)
-        styles = [remembered] if remembered else [_ClientAuth.BASIC, _ClientAuth.BODY]
+        form: dict[str, str],
+        headers: dict[str, str],
+    ) -> tuple[int, bytes]:
         timeout = httpx.Timeout(self._read_timeout, connect=self._connect_timeout)
         tls = await self._policy.tls_context("http")
         # One client per fetch: the pool is keyed by address, and a kept connection verified for
@@ -148,63 +207,117 @@ class TokenCache:
             last_error = "the token endpoint has no address"
             for address in addresses:
                 try:
-                    for index, style in enumerate(styles):
-                        status, body = await self._post(
-                            client, url, host, address, client_id, secret, scopes, style
-                        )
-                        retry = status in (400, 401) and index + 1 < len(styles)
-                        if not retry:
-                            break
+                    return await _post(client, url, host, address, form, headers)
                 except httpx.ConnectError as exc:
                     last_error = f"could not connect to the token endpoint at {address}: {exc}"
                     continue  # the next address may answer
                 except httpx.HTTPError as exc:
                     raise TokenError(f"token request failed: {type(exc).__name__}: {exc}") from None
-                if 200 <= status < 300:
-                    self._styles[endpoint] = style
-                return _parse_response(status, body)
         raise TokenError(last_error)
 
-    async def _post(
-        self,
-        client: httpx.AsyncClient,
-        url: httpx.URL,
-        host: str,
-        address: str,
-        client_id: str,
-        secret: str,
-        scopes: tuple[str, ...],
-        style: _ClientAuth,
-    ) -> tuple[int, bytes]:
-        form = {"grant_type": "client_credentials"}
-        if scopes:
-            form["scope"] = " ".join(scopes)
-        headers = {"Host": url.netloc.decode("ascii"), "Accept": "application/json"}
-        if style is _ClientAuth.BASIC:
-            pair = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
-            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
-        else:
-            form["client_id"] = client_id
-            form["client_secret"] = secret
-        # Connect to the checked address; TLS still verifies the certificate against the name (SNI).
-        extensions: dict[str, Any] = {} if parse_ip(host) else {"sni_hostname": host}
-        request = client.build_request(
-            "POST", url.copy_with(host=address), data=form, headers=headers, extensions=extensions
+
+def _endpoint_url(endpoint: str) -> httpx.URL:
+    try:
+        url = httpx.URL(endpoint)
+    except httpx.InvalidURL:
+        raise TokenError("the token endpoint is not a valid URL") from None
+    if url.scheme not in ("https", "http") or not url.raw_host:
+        raise TokenError("the token endpoint must be an https:// (or http://) URL")
+    return url
+
+
+def _client_credentials_request(grant: ClientCredentialsGrant) -> tuple[dict[str, str], dict[str, str]]:
+    """Form and headers with the client authenticated exactly one way (RFC 6749 2.3: never two)."""
+    form = {"grant_type": "client_credentials"}
+    if grant.scopes:
+        form["scope"] = " ".join(grant.scopes)
+    headers: dict[str, str] = {}
+    if grant.token_endpoint_auth == CLIENT_SECRET_BASIC:
+        # RFC 6749 2.3.1: id and secret are form-urlencoded before they are joined and encoded.
+        pair = f"{quote_plus(grant.client_id)}:{quote_plus(grant.client_secret)}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+    elif grant.token_endpoint_auth == CLIENT_SECRET_POST:
+        form["client_id"] = grant.client_id
+        form["client_secret"] = grant.client_secret
+    else:
+        raise TokenError(
+            f"unknown token endpoint auth method {grant.token_endpoint_auth!r}; "
+            f"use {' or '.join(TOKEN_ENDPOINT_AUTH_METHODS)}"
         )
-        response = await client.send(request, stream=True)
-        try:
-            body = bytearray()
-            async for chunk in response.aiter_raw():
-                body += chunk
-                if len(body) > MAX_BODY:
-                    raise TokenError(f"the token endpoint's answer is larger than {MAX_BODY} bytes")
-        finally:
-            await response.aclose()
-        return response.status_code, bytes(body)
+    return form, headers
 
 
-def _parse_response(status: int, body: bytes) -> tuple[str, float]:
-    """(access token, lifetime in seconds) from a token response, or TokenError saying what is wrong."""
+def load_rsa_private_key(pem: str) -> rsa.RSAPrivateKey:
+    """The RSA private key of an unencrypted PEM text; TokenError saying what is wrong otherwise."""
+    text = pem.strip()
+    if "\\n" in text and "\n" not in text:
+        # Pasted from a service-account JSON file without decoding it: a PEM never has backslashes.
+        text = text.replace("\\n", "\n")
+    try:
+        key = serialization.load_pem_private_key(text.encode(), password=None)
+    except TypeError:
+        raise TokenError("the private key is encrypted; store it without a passphrase") from None
+    except (ValueError, UnsupportedAlgorithm):
+        # `from None`: the parser's own message is not shown, so nothing of the key can leak.
+        raise TokenError("the private key is not a PEM-encoded RSA private key") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise TokenError("the private key is not an RSA key; RS256 needs one")
+    if key.key_size < MIN_RSA_BITS:
+        raise TokenError(f"the private key has {key.key_size} bits; RS256 needs at least {MIN_RSA_BITS}")
+    return key
+
+
+def sign_assertion(grant: JwtBearerGrant, now: float) -> str:
+    """The grant's JWT: RS256, header kid, claims iss, sub, aud, scope, iat and exp (one hour later)."""
+    key = load_rsa_private_key(grant.private_key)
+    issued = int(now)
+    claims: dict[str, Any] = {
+        "iss": grant.issuer,
+        "sub": grant.subject,
+        "aud": grant.audience,
+        "iat": issued,
+        "exp": issued + JWT_LIFETIME,
+    }
+    if grant.scopes:
+        claims["scope"] = " ".join(grant.scopes)
+    headers = {"typ": "JWT"}
+    if grant.key_id:
+        headers["kid"] = grant.key_id
+    return jwt.encode(claims, key, algorithm="RS256", headers=headers)
+
+
+async def _post(
+    client: httpx.AsyncClient,
+    url: httpx.URL,
+    host: str,
+    address: str,
+    form: dict[str, str],
+    extra_headers: dict[str, str],
+) -> tuple[int, bytes]:
+    """POST the form to the checked `address`; (status, body) with the body size-limited."""
+    headers = {"Host": url.netloc.decode("ascii"), "Accept": "application/json", **extra_headers}
+    # Connect to the checked address; TLS still verifies the certificate against the name (SNI).
+    extensions: dict[str, Any] = {} if parse_ip(host) else {"sni_hostname": host}
+    request = client.build_request(
+        "POST", url.copy_with(host=address), data=form, headers=headers, extensions=extensions
+    )
+    response = await client.send(request, stream=True)
+    try:
+        body = bytearray()
+        async for chunk in response.aiter_raw():
+            body += chunk
+            if len(body) > MAX_BODY:
+                raise TokenError(f"the token endpoint's answer is larger than {MAX_BODY} bytes")
+    finally:
+        await response.aclose()
+    return response.status_code, bytes(body)
+
+
+def _parse_response(status: int, body: bytes, redactor: Redactor) -> tuple[str, float]:
+    """(access token, lifetime in seconds) from a token response, or TokenError saying what is wrong.
+
+    `redactor` knows what this request sent: an endpoint may echo it (an assertion, a secret) in its error.
+    """
     if 300 <= status < 400:
         raise TokenError(f"the token endpoint answered {status}; redirects are not followed")
     try:
@@ -214,10 +327,11 @@ def _parse_response(status: int, body: bytes) -> tuple[str, float]:
     if not 200 <= status < 300:
         problem = f"the token endpoint answered {status}"
         if isinstance(data, dict):
-            # RFC 6749 5.2 error fields tell the admin what to fix (invalid_client, invalid_scope, ...).
+            # RFC 6749 5.2 error fields tell the admin what to fix (invalid_client, invalid_grant, ...).
             parts = [str(data[name]) for name in ("error", "error_description") if data.get(name)]
             if parts:
-                problem += ": " + ": ".join(parts)[:300]
+                # Scrub before clipping: a clipped secret would no longer be recognised.
+                problem += ": " + redactor.scrub(": ".join(parts))[:300]
         raise TokenError(problem)
     if not isinstance(data, dict):
         raise TokenError("the token endpoint's answer is not a JSON object")

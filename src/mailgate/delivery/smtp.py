@@ -21,7 +21,7 @@ from mailgate.config import Settings
 from mailgate.gen.mailgate.v1.smtp_test_report_pb2 import SmtpTestReport
 
 from .message import AddressError, ComposedEmail, compose_test_email
-from .oauth import TokenCache, TokenError
+from .oauth import CLIENT_SECRET_BASIC, ClientCredentialsGrant, JwtBearerGrant, TokenCache, TokenError
 from .policy import OutboundPolicy, PolicyRefused, ResolveError, Resolver, parse_ip
 from .report import REDACTED, SPLIT_ERROR, Recorder, Redactor, SmtpTestFailed, Stage, TlsMode
 
@@ -53,22 +53,92 @@ class PlainAuth:
     def __repr__(self) -> str:  # never show the password in logs or tracebacks
         return f"PlainAuth(user={self.user!r}, password={REDACTED!r})"
 
+    @property
+    def secret(self) -> str:
+        """The value the report and logs must never show."""
+        return self.password
+
 
 @dataclass(frozen=True)
 class XOAuth2Auth:
-    """AUTH XOAUTH2 with an access token from the OAuth2 client-credentials grant."""
+    """AUTH XOAUTH2 with an access token from the OAuth2 client-credentials grant.
+
+    `token_endpoint_auth` is "CLIENT_SECRET_BASIC" (HTTP Basic) or "CLIENT_SECRET_POST" (form body).
+    """
 
     user: str
     token_endpoint: str
     scopes: tuple[str, ...]
     client_id: str
     client_secret: str
+    token_endpoint_auth: str = CLIENT_SECRET_BASIC
 
     def __repr__(self) -> str:  # never show the client secret in logs or tracebacks
         return (
             f"XOAuth2Auth(user={self.user!r}, token_endpoint={self.token_endpoint!r}, "
-            f"scopes={self.scopes!r}, client_id={self.client_id!r}, client_secret={REDACTED!r})"
+            f"scopes={self.scopes!r}, client_id={self.client_id!r}, client_secret={REDACTED!r}, "
+            f"token_endpoint_auth={self.token_endpoint_auth!r})"
         )
+
+    @property
+    def grant(self) -> ClientCredentialsGrant:
+        """The token request this auth makes."""
+        return ClientCredentialsGrant(
+            self.token_endpoint, self.client_id, self.client_secret, self.scopes, self.token_endpoint_auth
+        )
+
+    @property
+    def secret(self) -> str:
+        """The value the report and logs must never show."""
+        return self.client_secret
+
+
+@dataclass(frozen=True)
+class JwtBearerAuth:
+    """AUTH XOAUTH2 as `user` (the subject mailbox) with a token from the JWT-bearer grant.
+
+    `private_key` is PEM text; the engine signs an RS256 assertion with it (Google service accounts).
+    """
+
+    user: str
+    token_endpoint: str
+    scopes: tuple[str, ...]
+    client_id: str
+    key_id: str
+    issuer: str
+    subject: str
+    audience: str
+    private_key: str
+
+    def __repr__(self) -> str:  # never show the private key in logs or tracebacks
+        return (
+            f"JwtBearerAuth(user={self.user!r}, token_endpoint={self.token_endpoint!r}, "
+            f"scopes={self.scopes!r}, client_id={self.client_id!r}, key_id={self.key_id!r}, "
+            f"issuer={self.issuer!r}, subject={self.subject!r}, audience={self.audience!r}, "
+            f"private_key={REDACTED!r})"
+        )
+
+    @property
+    def grant(self) -> JwtBearerGrant:
+        """The token request this auth makes."""
+        return JwtBearerGrant(
+            self.token_endpoint,
+            self.client_id,
+            self.key_id,
+            self.issuer,
+            self.subject,
+            self.audience,
+            self.private_key,
+            self.scopes,
+        )
+
+    @property
+    def secret(self) -> str:
+        """The value the report and logs must never show."""
+        return self.private_key
+
+
+SmtpAuthMethod = PlainAuth | XOAuth2Auth | JwtBearerAuth
 
 
 @dataclass(frozen=True)
@@ -82,7 +152,7 @@ class TestEmail:
     sender_address: str
     sender_name: str
     receiver_address: str
-    auth: PlainAuth | XOAuth2Auth | None
+    auth: SmtpAuthMethod | None
     # A stored secret is in use: a server offering no AUTH fails at stage AUTH rather than
     # receiving mail without it.
     secret_from_store: bool = False
@@ -165,12 +235,10 @@ class _Test:
         self.email = email
         self.settings = tester.settings
         self.redactor = Redactor()
-        if isinstance(email.auth, PlainAuth):
-            self.redactor.add(email.auth.password)
-        elif isinstance(email.auth, XOAuth2Auth):
-            self.redactor.add(email.auth.client_secret)
+        if email.auth is not None:
+            self.redactor.add(email.auth.secret)
         self.rec = Recorder(email.host, self.redactor)
-        self.xoauth2 = isinstance(email.auth, XOAuth2Auth)
+        self.xoauth2 = isinstance(email.auth, XOAuth2Auth | JwtBearerAuth)
         self.smtp: aiosmtplib.SMTP | None = None
         self.sock: socket.socket | None = None
 
@@ -202,7 +270,13 @@ class _Test:
         return self.rec.stage
 
     def close(self) -> None:
+        # Abort rather than close: a graceful TLS close waits for the server's close_notify with
+        # the socket still registered on the loop, and closing the socket under it would let the
+        # next connection reuse the fd while the loop still watches it.
         if self.smtp is not None:
+            transport = self.smtp.transport
+            if isinstance(transport, asyncio.Transport):
+                transport.abort()
             self.smtp.close()
         if self.sock is not None:
             self.sock.close()  # idempotent; the transport may have closed it already
@@ -456,7 +530,7 @@ class _Test:
                 detail += "; the stored secret is not sent"
             self.rec.note(detail)
             raise self.fail(Stage.AUTH, detail)
-        if isinstance(auth, XOAuth2Auth):
+        if isinstance(auth, XOAuth2Auth | JwtBearerAuth):
             await self.auth_xoauth2(auth, offered)
         elif "PLAIN" in offered:
             await self.auth_plain(auth)
@@ -485,15 +559,14 @@ class _Test:
         await self.command(Stage.AUTH, REDACTED, self.payload(auth.user), expect=(334,))
         await self.command(Stage.AUTH, REDACTED, self.payload(auth.password), expect=(235,))
 
-    async def auth_xoauth2(self, auth: XOAuth2Auth, offered: list[str]) -> None:
+    async def auth_xoauth2(self, auth: XOAuth2Auth | JwtBearerAuth, offered: list[str]) -> None:
         self.rec.auth_mechanism = "XOAUTH2"
         if "XOAUTH2" not in offered:
             raise self.fail(Stage.AUTH, f"the server does not offer AUTH XOAUTH2, only {' '.join(offered)}")
-        self.rec.note(f"requesting an access token from {auth.token_endpoint}")
+        kind = "JWT-bearer" if isinstance(auth, JwtBearerAuth) else "client-credentials"
+        self.rec.note(f"requesting an access token from {auth.token_endpoint} ({kind} grant)")
         try:
-            token = await self.tester.tokens.token(
-                auth.token_endpoint, auth.client_id, auth.client_secret, auth.scopes
-            )
+            token = await self.tester.tokens.token(auth.grant)
         except PolicyRefused as exc:
             self.rec.note(exc.detail)
             raise self.fail(Stage.POLICY, f"token endpoint: {exc.detail}") from None
@@ -510,7 +583,7 @@ class _Test:
             response = await self.command(Stage.AUTH, "(empty response)", b"", expect=())
         if response.code != 235:
             # The token may have been revoked: fetch a fresh one next time.
-            self.tester.tokens.forget(auth.token_endpoint, auth.client_id, auth.client_secret, auth.scopes)
+            self.tester.tokens.forget(auth.grant)
             raise self.fail(Stage.AUTH, f"the server answered {response.code}")
 
     async def mail_from(self, composed: ComposedEmail) -> None:
@@ -543,9 +616,8 @@ class _Test:
         await self.call(Stage.DATA, "", lambda: smtp.data(composed.data))
 
     async def quit(self) -> None:
-        smtp = self.smtp
-        assert smtp is not None
-        await self.call(Stage.QUIT, "QUIT", smtp.quit)
+        # A raw QUIT (not smtp.quit(), which closes gracefully) leaves the transport for close() to abort.
+        await self.command(Stage.QUIT, "QUIT", b"QUIT", expect=(221,))
 
 
 def _describe(exc: BaseException) -> str:

@@ -6,16 +6,25 @@ from dataclasses import dataclass
 
 import grpc
 
-from mailgate.delivery.smtp import PlainAuth, SmtpTester, TestEmail, XOAuth2Auth
+from mailgate.delivery.smtp import (
+    JwtBearerAuth,
+    PlainAuth,
+    SmtpAuthMethod,
+    SmtpTester,
+    TestEmail,
+    XOAuth2Auth,
+)
 from mailgate.errors import ApiError, invalid, not_found
 from mailgate.providers.commands import secret_context
 from mailgate.providers.inputs import AuthInput
-from mailgate.providers.model import AuthKind, Provider, SmtpAuth
+from mailgate.providers.model import AuthKind, OAuthGrant, Provider, SmtpAuth, TokenEndpointAuth
 from mailgate.providers.secret_rule import may_reuse_secret, secret_reentry_required
 from mailgate.secrets import SecretBox
 from mailgate.store.providers import ProviderRepository
 
 MISSING_SENDER_ID = "MG-SENDER-MISSING"
+# The secret_context field name of a JWT-bearer provider's sealed private key.
+PRIVATE_KEY_FIELD = "private_key"
 
 
 @dataclass(frozen=True)
@@ -52,18 +61,22 @@ class TestMailService:
         kind = test.auth.kind
         if kind is None:  # older clients (and TestSMTPConfig): plain only when user or password is set
             kind = AuthKind.PLAIN if (test.user or test.auth.password) else AuthKind.NONE
-        auth: PlainAuth | XOAuth2Auth | None = None
+        auth: SmtpAuthMethod | None = None
         from_store = False
         if kind is AuthKind.PLAIN:
             password = test.auth.password
             if not password:
-                password = await self._stored_secret(instance_id, test, AuthKind.PLAIN)
+                password, _ = await self._stored_secret(instance_id, test, AuthKind.PLAIN)
                 from_store = True
             auth = PlainAuth(user=test.user, password=password)
         elif kind is AuthKind.XOAUTH2:
             secret = test.auth.client_secret
+            # ZITADEL's request cannot say how to authenticate at the token endpoint: Basic, as
+            # ZITADEL does, unless the stored secret is used, whose provider says how.
+            method = TokenEndpointAuth.CLIENT_SECRET_BASIC
             if not secret:
-                secret = await self._stored_secret(instance_id, test, AuthKind.XOAUTH2)
+                secret, stored = await self._stored_secret(instance_id, test, AuthKind.XOAUTH2)
+                method = stored.token_endpoint_auth
                 from_store = True
             auth = XOAuth2Auth(
                 user=test.user,
@@ -71,6 +84,7 @@ class TestMailService:
                 scopes=test.auth.scopes,
                 client_id=test.auth.client_id,
                 client_secret=secret,
+                token_endpoint_auth=method.value,
             )
         await self._tester.send_test(
             TestEmail(
@@ -84,8 +98,13 @@ class TestMailService:
             )
         )
 
-    async def test_stored(self, instance_id: str, provider_id: str, receiver_address: str) -> None:
-        """Send through a stored SMTP provider, active or not, with its stored secrets."""
+    async def test_stored(
+        self, instance_id: str, provider_id: str, receiver_address: str, sender_address: str = ""
+    ) -> None:
+        """Send through a stored SMTP provider, active or not, with its stored secrets.
+
+        `sender_address` replaces the stored sender (Okta's test names its own `fromAddress`).
+        """
         if not provider_id:
             raise invalid("SMTP-99oki", "ID missing")
         if not receiver_address:
@@ -94,7 +113,8 @@ class TestMailService:
         if provider is None or provider.smtp is None:
             raise not_found("SMTP-99klw")
         smtp = provider.smtp
-        if not smtp.sender_address:
+        sender_address = sender_address or smtp.sender_address
+        if not sender_address:
             raise ApiError(
                 grpc.StatusCode.FAILED_PRECONDITION,
                 MISSING_SENDER_ID,
@@ -104,7 +124,7 @@ class TestMailService:
             TestEmail(
                 host=smtp.host,
                 tls=smtp.tls,
-                sender_address=smtp.sender_address,
+                sender_address=sender_address,
                 sender_name=smtp.sender_name,
                 receiver_address=receiver_address,
                 auth=self._stored_auth(provider, smtp.user, smtp.auth),
@@ -112,8 +132,10 @@ class TestMailService:
             )
         )
 
-    async def _stored_secret(self, instance_id: str, test: InlineTest, kind: AuthKind) -> str:
-        """The stored secret of `test.provider_id`, if the re-entry rule lets this test use it."""
+    async def _stored_secret(
+        self, instance_id: str, test: InlineTest, kind: AuthKind
+    ) -> tuple[str, SmtpAuth]:
+        """The stored secret of `test.provider_id` and its auth, if the re-entry rule allows its use."""
         plain = kind is AuthKind.PLAIN
         if not test.provider_id:
             if plain:
@@ -125,7 +147,8 @@ class TestMailService:
             raise not_found(missing_id)
         stored = provider.smtp.auth
         sealed = stored.password_sealed if plain else stored.client_secret_sealed
-        if not sealed:
+        if not sealed or (not plain and stored.grant is not OAuthGrant.CLIENT_CREDENTIALS):
+            # A JWT-bearer provider has a private key, not a client secret a request could lend.
             raise not_found(missing_id)
         allowed = self._reuse_any_host or may_reuse_secret(
             provider.smtp, test.host, test.user, test.tls, test.auth.token_endpoint, test.auth.client_id
@@ -133,26 +156,40 @@ class TestMailService:
         if not allowed:
             raise secret_reentry_required()
         field = "password" if plain else "client_secret"
-        return self._box.open(sealed, secret_context(instance_id, provider.id, field))
+        return self._box.open(sealed, secret_context(instance_id, provider.id, field)), stored
 
-    def _stored_auth(self, provider: Provider, user: str, auth: SmtpAuth) -> PlainAuth | XOAuth2Auth | None:
-        context = provider.instance_id, provider.id
+    def _open(self, provider: Provider, sealed: str | None, field: str) -> str:
+        """A sealed secret of `provider` in clear text ("" when none is stored)."""
+        if not sealed:
+            return ""
+        return self._box.open(sealed, secret_context(provider.instance_id, provider.id, field))
+
+    def _stored_auth(self, provider: Provider, user: str, auth: SmtpAuth) -> SmtpAuthMethod | None:
         if auth.kind is AuthKind.PLAIN:
             if not auth.password_sealed:
                 return None  # a user without a password (older clients): the relay takes no AUTH
-            password = self._box.open(auth.password_sealed, secret_context(*context, "password"))
-            return PlainAuth(user=user, password=password)
-        if auth.kind is AuthKind.XOAUTH2:
-            secret = (
-                self._box.open(auth.client_secret_sealed, secret_context(*context, "client_secret"))
-                if auth.client_secret_sealed
-                else ""
-            )
-            return XOAuth2Auth(
-                user=user,
+            return PlainAuth(user=user, password=self._open(provider, auth.password_sealed, "password"))
+        if auth.kind is not AuthKind.XOAUTH2:
+            return None
+        if auth.grant is OAuthGrant.JWT_BEARER and auth.jwt is not None:
+            bearer = auth.jwt
+            return JwtBearerAuth(
+                # XOAUTH2 logs in as the mailbox the grant impersonates.
+                user=bearer.subject or user,
                 token_endpoint=auth.token_endpoint,
                 scopes=auth.scopes,
                 client_id=auth.client_id,
-                client_secret=secret,
+                key_id=bearer.key_id,
+                issuer=bearer.issuer,
+                subject=bearer.subject,
+                audience=bearer.audience,
+                private_key=self._open(provider, bearer.private_key_sealed, PRIVATE_KEY_FIELD),
             )
-        return None
+        return XOAuth2Auth(
+            user=user,
+            token_endpoint=auth.token_endpoint,
+            scopes=auth.scopes,
+            client_id=auth.client_id,
+            client_secret=self._open(provider, auth.client_secret_sealed, "client_secret"),
+            token_endpoint_auth=auth.token_endpoint_auth.value,
+        )

@@ -15,7 +15,9 @@ def test_every_setting_is_documented():
 
 
 def test_every_mailgate_error_id_is_documented():
-    source = "\n".join(p.read_text() for p in (ROOT / "src" / "mailgate").rglob("*.py") if "gen" not in p.parts)
+    source = "\n".join(
+        p.read_text() for p in (ROOT / "src" / "mailgate").rglob("*.py") if "gen" not in p.parts
+    )
     ids = set(re.findall(r'"(MG-[A-Z0-9-]+)"', source))
     assert ids, "expected mailgate's own error ids in the source"
     missing = sorted(i for i in ids if f"`{i}`" not in README)

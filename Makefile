@@ -21,9 +21,10 @@ test: $(STAMP)
 proto: $(STAMP)
 	$(BIN)/python tools/genproto.py
 
-# Fails when the committed stubs differ from a fresh `make proto`.
+# Fails when the committed stubs differ from a fresh `make proto` (changed, added or removed files).
 proto-check: proto
-	git diff --exit-code --stat -- src/mailgate/gen
+	@test -z "$$(git status --porcelain -- src/mailgate/gen)" || \
+		{ git status --short -- src/mailgate/gen; echo "generated code is stale: run make proto"; exit 1; }
 
 lint: $(STAMP) proto
 	$(BIN)/ruff check .

@@ -28,6 +28,8 @@ from mailgate.store.tokens import TokenRepository
 from mailgate.transports.gateway.routes import build_routes
 from mailgate.transports.grpc import GrpcServer
 from mailgate.transports.http import HttpServer, build_app
+from mailgate.transports.okta.operations import EmailServers
+from mailgate.transports.okta.router import OktaApp
 
 log = logging.getLogger("mailgate.app")
 
@@ -45,6 +47,7 @@ class Services:
     queries: ProviderQueries
     tokens: TokenRepository
     pipeline: Pipeline
+    tests: TestMailService
     listener: ChangeListener | None = None
 
     async def close(self) -> None:
@@ -70,7 +73,7 @@ async def build_services(settings: Settings) -> Services:
     tests = TestMailService(repo, box, SmtpTester(settings), settings.allow_secret_reuse_any_host)
     servicer = AdminServicer(commands, queries, tests)
     pipeline.methods.update(methods_of(ADMIN_SERVICE, servicer, TEST_RPCS))
-    services = Services(settings, db, box, commands, queries, tokens, pipeline)
+    services = Services(settings, db, box, commands, queries, tokens, pipeline, tests)
     if settings.uses_postgres:
 
         def on_change(what: str | None) -> None:
@@ -92,7 +95,10 @@ class App:
         settings = services.settings
         self.grpc = GrpcServer(services.pipeline, settings.grpc_addr)
         self.routes = build_routes([ADMIN_SERVICE], services.pipeline.methods)
-        http_app = build_app(services.pipeline, self.routes, settings, self.grpc.health)
+        okta = OktaApp(
+            services.pipeline, EmailServers(services.commands, services.queries, services.tests), settings
+        )
+        http_app = build_app(services.pipeline, self.routes, settings, self.grpc.health, okta)
         self.http = HttpServer(http_app, settings.http_addr, settings.shutdown_grace)
 
     def bind(self) -> None:

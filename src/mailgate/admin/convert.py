@@ -6,9 +6,19 @@ from datetime import datetime
 
 from google.protobuf import timestamp_pb2
 
+from mailgate.gen.mailgate.v1 import jwt_bearer_pb2
 from mailgate.gen.zitadel import admin_pb2, object_pb2, settings_pb2
 from mailgate.providers.inputs import AuthInput
-from mailgate.providers.model import AuthKind, Change, Page, Provider, State
+from mailgate.providers.model import (
+    AuthKind,
+    Change,
+    JwtBearer,
+    OAuthGrant,
+    Page,
+    Provider,
+    SmtpAuth,
+    State,
+)
 
 _PROVIDER_STATE = {
     State.ACTIVE: settings_pb2.EMAIL_PROVIDER_ACTIVE,
@@ -102,13 +112,31 @@ def email_provider(provider: Provider) -> settings_pb2.EmailProvider:
         if auth.kind is AuthKind.PLAIN:
             message.smtp.plain.SetInParent()
         elif auth.kind is AuthKind.XOAUTH2:
-            message.smtp.xoauth2.token_endpoint = auth.token_endpoint
-            message.smtp.xoauth2.scopes.extend(auth.scopes)
-            message.smtp.xoauth2.client_credentials.client_id = auth.client_id
+            message.smtp.xoauth2.CopyFrom(xoauth2_auth(auth))
         else:
             message.smtp.none.SetInParent()
     elif provider.http is not None:
         message.http.endpoint = provider.http.endpoint
+    return message
+
+
+def xoauth2_auth(auth: SmtpAuth) -> settings_pb2.SMTPXOAuth2Auth:
+    """XOAUTH2 as ZITADEL shows it; a JWT-bearer grant in mailgate's extension field, never its key."""
+    message = settings_pb2.SMTPXOAuth2Auth(token_endpoint=auth.token_endpoint, scopes=auth.scopes)
+    if auth.grant is OAuthGrant.JWT_BEARER:
+        bearer = auth.jwt or JwtBearer()
+        message.jwt_bearer.CopyFrom(
+            jwt_bearer_pb2.JwtBearerGrant(
+                client_id=auth.client_id,
+                key_id=bearer.key_id,
+                issuer=bearer.issuer,
+                subject=bearer.subject,
+                audience=bearer.audience,
+                signing_algorithm=bearer.signing_algorithm,
+            )
+        )
+    else:
+        message.client_credentials.client_id = auth.client_id
     return message
 
 

@@ -34,13 +34,14 @@ def unauthenticated(error_id: str, text: str) -> ApiError:
     return ApiError(grpc.StatusCode.UNAUTHENTICATED, error_id, text)
 
 
-def bearer_token(authorization: str | None, schemes: tuple[str, ...] = ("bearer",)) -> str:
+def bearer_token(authorization: str | None, schemes: tuple[str, ...] = ("Bearer",)) -> str:
     """The token of an `Authorization: <scheme> <token>` header, or UNAUTHENTICATED."""
+    accepted = " or ".join(f"'{name} <token>'" for name in schemes)
     if not authorization:
-        raise unauthenticated("MG-AUTH-MISSING", "authorization header missing: send 'Bearer <token>'")
+        raise unauthenticated("MG-AUTH-MISSING", f"authorization header missing: send {accepted}")
     scheme, _, token = authorization.strip().partition(" ")
-    if scheme.lower() not in schemes or not token.strip():
-        raise unauthenticated("MG-AUTH-SCHEME", "authorization header must be 'Bearer <token>'")
+    if scheme.lower() not in {name.lower() for name in schemes} or not token.strip():
+        raise unauthenticated("MG-AUTH-SCHEME", f"authorization header must be {accepted}")
     return token.strip()
 
 
@@ -71,7 +72,7 @@ class Authenticator:
         return principal
 
     async def authenticate(
-        self, metadata: Mapping[str, str], schemes: tuple[str, ...] = ("bearer",)
+        self, metadata: Mapping[str, str], schemes: tuple[str, ...] = ("Bearer",)
     ) -> Principal:
         """The principal of the `authorization` metadata, whose scheme must be one of `schemes`."""
         return await self.principal(bearer_token(metadata.get("authorization"), schemes))

@@ -131,7 +131,7 @@ class Pipeline:
         *,
         time_left: float | None = None,
         checks: Sequence[Check] = (),
-        schemes: tuple[str, ...] = ("bearer",),
+        schemes: tuple[str, ...] = ("Bearer",),
     ) -> CallResult[T]:
         """Auth, permission, `checks` (validation, a transport's own limits), the test-email limit, `body`.
 

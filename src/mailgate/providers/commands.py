@@ -9,29 +9,38 @@ from urllib.parse import urlsplit
 
 from mailgate.errors import invalid, not_found, precondition
 from mailgate.providers.hostport import split_host_port
-from mailgate.providers.inputs import AuthInput, SmtpInput, storable
+from mailgate.providers.inputs import AuthInput, JwtInput, SmtpInput, SmtpPatch, storable
 from mailgate.providers.model import (
     AuthKind,
     Change,
     HttpSettings,
+    JwtBearer,
+    OAuthGrant,
     Provider,
     SmtpAuth,
     SmtpSettings,
     State,
+    TokenEndpointAuth,
 )
+from mailgate.providers.patching import patched_auth, patched_host, pick
 from mailgate.providers.secret_rule import may_reuse_secret, secret_reentry_required
 from mailgate.secrets import SecretBox
 from mailgate.store.providers import ProviderRepository, ProviderWrite, new_provider_id
 
 _Apply = Callable[[ProviderWrite, Provider], Awaitable[Provider]]
 NUL_TEXT_ID = "MG-TEXT-NUL"
+# The secret_context field names of sealed secrets.
+PASSWORD_FIELD = "password"
+CLIENT_SECRET_FIELD = "client_secret"
+PRIVATE_KEY_FIELD = "private_key"
 
 
 class _Unchanged(Exception):
     """Raised inside a write to roll it back when the request changes nothing."""
 
-    def __init__(self, change: Change) -> None:
+    def __init__(self, change: Change, provider: Provider) -> None:
         self.change = change
+        self.provider = provider
 
 
 def secret_context(instance_id: str, provider_id: str, name: str) -> str:
@@ -45,8 +54,10 @@ def _check_text(*values: str) -> None:
         raise invalid(NUL_TEXT_ID, "Invalid argument: text must not contain NUL characters")
 
 
-def _check_smtp_input(data: SmtpInput, empty_sender_id: str, bad_host_id: str) -> None:
+def _check_smtp_input(data: SmtpInput, empty_sender_id: str | None, bad_host_id: str) -> None:
+    """Text the store can hold, a sender (unless `empty_sender_id` is None) and a host:port."""
     auth = data.auth
+    jwt = auth.jwt or JwtInput()
     _check_text(
         data.sender_address,
         data.sender_name,
@@ -57,8 +68,12 @@ def _check_smtp_input(data: SmtpInput, empty_sender_id: str, bad_host_id: str) -
         auth.token_endpoint,
         auth.client_id,
         *auth.scopes,
+        jwt.key_id,
+        jwt.issuer,
+        jwt.subject,
+        jwt.audience,
     )
-    if not data.sender_address.strip():
+    if empty_sender_id is not None and not data.sender_address.strip():
         raise invalid(empty_sender_id, "Invalid argument")
     if split_host_port(data.host.strip()) is None:
         raise invalid(bad_host_id, "Invalid argument: host must include a port, as host:port")
@@ -84,25 +99,39 @@ class ProviderCommands:
     # --- SMTP ---
 
     async def add_smtp(self, instance_id: str, data: SmtpInput) -> tuple[Change, str]:
+        """ZITADEL's Add: a new inactive provider, which must have a sender address."""
         _check_smtp_input(data, "COMMAND-SAAFpV8VKV", "COMMAND-EvAtufIinh")
+        change, provider = await self._insert_smtp(instance_id, data, activate=False)
+        return change, provider.id
+
+    async def create_smtp(self, instance_id: str, data: SmtpInput, *, activate: bool = False) -> Provider:
+        """Okta's create: any auth variant, no sender address needed, active at once when `activate`."""
+        _check_smtp_input(data, None, "COMMAND-EvAtufIinh")
+        _, provider = await self._insert_smtp(instance_id, data, activate=activate)
+        return provider
+
+    async def _insert_smtp(
+        self, instance_id: str, data: SmtpInput, activate: bool
+    ) -> tuple[Change, Provider]:
         provider_id = new_provider_id()
         auth = self._new_auth(instance_id, provider_id, data.auth, data.user)
         async with self._repo.write(instance_id) as tx:
             change = await tx.begin_change()
-            await tx.insert(
-                Provider(
-                    instance_id=instance_id,
-                    id=provider_id,
-                    state=State.INACTIVE,
-                    description=data.description.strip(),
-                    creation_sequence=change.sequence,
-                    sequence=change.sequence,
-                    created_at=change.at,
-                    changed_at=change.at,
-                    smtp=self._smtp_settings(data, auth),
-                )
+            if activate:
+                await tx.deactivate_others(provider_id, change)
+            provider = Provider(
+                instance_id=instance_id,
+                id=provider_id,
+                state=State.ACTIVE if activate else State.INACTIVE,
+                description=data.description.strip(),
+                creation_sequence=change.sequence,
+                sequence=change.sequence,
+                created_at=change.at,
+                changed_at=change.at,
+                smtp=self._smtp_settings(data, auth),
             )
-        return change, provider_id
+            await tx.insert(provider)
+        return change, provider
 
     async def update_smtp(self, instance_id: str, provider_id: str, data: SmtpInput) -> Change:
         _check_smtp_input(data, "COMMAND-gyPUXOTA4N", "COMMAND-kZNVkuL32L")
@@ -124,7 +153,7 @@ class ProviderCommands:
             if current.smtp is None:
                 raise precondition("MG-NOT-SMTP", "the provider is an HTTP provider and has no password")
             if password:
-                sealed = self._box.seal(password, secret_context(instance_id, provider_id, "password"))
+                sealed = self._seal(password, instance_id, provider_id, PASSWORD_FIELD)
                 auth = SmtpAuth(kind=AuthKind.PLAIN, password_sealed=sealed)
             elif current.smtp.auth.kind is AuthKind.PLAIN:
                 auth = SmtpAuth(kind=AuthKind.PLAIN if current.smtp.user else AuthKind.NONE)
@@ -133,6 +162,42 @@ class ProviderCommands:
             return replace(current, smtp=replace(current.smtp, auth=auth))
 
         return await self._change(instance_id, provider_id, "COMMAND-rDHzqjGuKQ", apply)
+
+    async def patch_smtp(self, instance_id: str, provider_id: str, patch: SmtpPatch) -> Provider:
+        """Okta's PATCH: change only what `patch` gives; a stored secret never follows a new destination.
+
+        Changing host, port, user, token endpoint or client id needs the secret again (decision
+        9.6); `enabled` activates or deactivates, and is no error when the provider already is so.
+        """
+
+        async def apply(tx: ProviderWrite, current: Provider) -> Provider:
+            if current.smtp is None:
+                raise not_found("COMMAND-j5IDFtt3T1")
+            smtp = current.smtp
+            data = SmtpInput(
+                sender_address=smtp.sender_address,
+                sender_name=smtp.sender_name,
+                host=patched_host(smtp.host, patch.host, patch.port),
+                tls=smtp.tls,
+                user=pick(patch.user, smtp.user),
+                reply_to_address=smtp.reply_to_address,
+                description=pick(patch.description, current.description),
+                auth=patched_auth(smtp.auth, patch.auth),
+            )
+            _check_smtp_input(data, None, "COMMAND-kZNVkuL32L")
+            auth = self._merged_auth(current, data)
+            state = current.state
+            if patch.enabled is not None:
+                state = State.ACTIVE if patch.enabled else State.INACTIVE
+            return replace(
+                current,
+                state=state,
+                description=data.description.strip(),
+                smtp=self._smtp_settings(data, auth),
+            )
+
+        _, provider = await self._write(instance_id, provider_id, "COMMAND-j5IDFtt3T1", apply)
+        return provider
 
     # --- HTTP ---
 
@@ -208,11 +273,15 @@ class ProviderCommands:
             )
         return change
 
-    async def remove(self, instance_id: str, provider_id: str) -> Change:
-        """Delete the provider, active or not; an instance may be left with none active."""
+    async def remove(self, instance_id: str, provider_id: str, *, smtp_only: bool = False) -> Change:
+        """Delete the provider, active or not; an instance may be left with none active.
+
+        With `smtp_only` an HTTP provider is as unknown as a made-up id (Okta's API sees only SMTP).
+        """
         async with self._repo.write(instance_id) as tx:
             change = await tx.begin_change()
-            if await tx.get(provider_id) is None:
+            current = await tx.get(provider_id)
+            if current is None or (smtp_only and current.smtp is None):
                 raise not_found("COMMAND-09CXlTDL6w")
             await tx.delete(provider_id)
         return change
@@ -220,7 +289,16 @@ class ProviderCommands:
     # --- helpers ---
 
     async def _change(self, instance_id: str, provider_id: str, not_found_id: str, apply: _Apply) -> Change:
-        """Load, apply, and save when something changed; an unchanged provider keeps its details."""
+        change, _ = await self._write(instance_id, provider_id, not_found_id, apply)
+        return change
+
+    async def _write(
+        self, instance_id: str, provider_id: str, not_found_id: str, apply: _Apply
+    ) -> tuple[Change, Provider]:
+        """Load, apply, and save when something changed; an unchanged provider keeps its details.
+
+        A provider `apply` makes active first deactivates any other, in the same transaction.
+        """
         try:
             async with self._repo.write(instance_id) as tx:
                 change = await tx.begin_change()
@@ -229,11 +307,14 @@ class ProviderCommands:
                     raise not_found(not_found_id)
                 updated = await apply(tx, current)
                 if updated == current:
-                    raise _Unchanged(Change(current.sequence, current.changed_at, instance_id))
-                await tx.save(replace(updated, sequence=change.sequence, changed_at=change.at))
+                    raise _Unchanged(Change(current.sequence, current.changed_at, instance_id), current)
+                if updated.is_active and not current.is_active:
+                    await tx.deactivate_others(provider_id, change)
+                updated = replace(updated, sequence=change.sequence, changed_at=change.at)
+                await tx.save(updated)
         except _Unchanged as unchanged:
-            return unchanged.change
-        return change
+            return unchanged.change, unchanged.provider
+        return change, updated
 
     def _smtp_settings(self, data: SmtpInput, auth: SmtpAuth) -> SmtpSettings:
         return SmtpSettings(
@@ -279,22 +360,79 @@ class ProviderCommands:
         same_kind = stored is not None and stored.kind is given.kind
         if given.kind is AuthKind.PLAIN:
             sealed = (
-                self._box.seal(given.password, secret_context(instance_id, provider_id, "password"))
+                self._seal(given.password, instance_id, provider_id, PASSWORD_FIELD)
                 if given.password
                 else (stored.password_sealed if same_kind and stored else None)
             )
             return SmtpAuth(kind=AuthKind.PLAIN, password_sealed=sealed)
         if given.kind is AuthKind.XOAUTH2:
+            if _grant(given, stored) is OAuthGrant.JWT_BEARER:
+                return self._seal_jwt(instance_id, provider_id, given, stored)
+            same = same_kind and stored is not None and stored.grant is OAuthGrant.CLIENT_CREDENTIALS
             sealed = (
-                self._box.seal(given.client_secret, secret_context(instance_id, provider_id, "client_secret"))
+                self._seal(given.client_secret, instance_id, provider_id, CLIENT_SECRET_FIELD)
                 if given.client_secret
-                else (stored.client_secret_sealed if same_kind and stored else None)
+                else (stored.client_secret_sealed if same and stored else None)
             )
+            # ZITADEL's requests cannot name the method: keep the stored one, else HTTP Basic as ZITADEL.
+            method = given.token_endpoint_auth
+            if method is None:
+                method = (
+                    stored.token_endpoint_auth if same and stored else TokenEndpointAuth.CLIENT_SECRET_BASIC
+                )
             return SmtpAuth(
                 kind=AuthKind.XOAUTH2,
                 token_endpoint=given.token_endpoint,
                 scopes=given.scopes,
                 client_id=given.client_id,
                 client_secret_sealed=sealed,
+                token_endpoint_auth=method,
             )
         return SmtpAuth()
+
+    def _seal_jwt(
+        self, instance_id: str, provider_id: str, given: AuthInput, stored: SmtpAuth | None
+    ) -> SmtpAuth:
+        """A JWT-bearer auth; without a new private key (or any claims) the stored ones stay."""
+        kept = stored.jwt if stored is not None and stored.grant is OAuthGrant.JWT_BEARER else None
+        if given.jwt is None:  # a ZITADEL Update of a JWT-bearer provider: its grant cannot change there
+            bearer = kept or JwtBearer()
+        else:
+            claims = given.jwt
+            sealed = (
+                self._seal(claims.private_key, instance_id, provider_id, PRIVATE_KEY_FIELD)
+                if claims.private_key
+                else (kept.private_key_sealed if kept else None)
+            )
+            bearer = JwtBearer(
+                key_id=claims.key_id,
+                issuer=claims.issuer,
+                subject=claims.subject,
+                audience=claims.audience,
+                signing_algorithm=claims.signing_algorithm,
+                private_key_sealed=sealed,
+            )
+        return SmtpAuth(
+            kind=AuthKind.XOAUTH2,
+            token_endpoint=given.token_endpoint,
+            scopes=given.scopes,
+            client_id=given.client_id,
+            grant=OAuthGrant.JWT_BEARER,
+            jwt=bearer,
+        )
+
+    def _seal(self, secret: str, instance_id: str, provider_id: str, field: str) -> str:
+        return self._box.seal(secret, secret_context(instance_id, provider_id, field))
+
+
+def _grant(given: AuthInput, stored: SmtpAuth | None) -> OAuthGrant:
+    """The grant an XOAUTH2 request means; ZITADEL's (which cannot say) keeps a stored JWT-bearer grant.
+
+    A ZITADEL client that read a JWT-bearer provider and sends it back unchanged sends no client
+    secret; one that sends a client secret switches the provider to client credentials.
+    """
+    if given.grant is not None:
+        return given.grant
+    if stored is not None and stored.grant is OAuthGrant.JWT_BEARER and not given.client_secret:
+        return OAuthGrant.JWT_BEARER
+    return OAuthGrant.CLIENT_CREDENTIALS

@@ -17,3 +17,8 @@ def split_host_port(value: str) -> tuple[str, int] | None:
     if not host or not port.isdigit() or not 0 < int(port) <= 65535:
         return None
     return host, int(port)
+
+
+def join_host_port(host: str, port: int) -> str:
+    """ "host:port", with an IPv6 address in brackets ("[::1]:25"), as Go's net.JoinHostPort writes it."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

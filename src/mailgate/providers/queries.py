@@ -31,3 +31,21 @@ class ProviderQueries:
     async def page(self, instance_id: str, offset: int, limit: int, ascending: bool) -> Page:
         """A page in creation order; limit 0 means the default (larger limits are refused upstream)."""
         return await self._repo.page(instance_id, offset, limit or DEFAULT_LIMIT, ascending)
+
+    async def smtp_providers(self, instance_id: str) -> list[Provider]:
+        """Every SMTP provider of the instance, oldest first (Okta's list has no paging)."""
+        found: list[Provider] = []
+        offset = 0
+        while True:
+            page = await self._repo.page(instance_id, offset, DEFAULT_LIMIT, ascending=True)
+            found.extend(provider for provider in page.providers if provider.smtp is not None)
+            offset += len(page.providers)
+            if len(page.providers) < DEFAULT_LIMIT:
+                return found
+
+    async def smtp_by_id(self, instance_id: str, provider_id: str) -> Provider:
+        """An SMTP provider of this instance; an HTTP provider's id is as unknown as a made-up one."""
+        provider = await self.by_id(instance_id, provider_id)
+        if provider.smtp is None:
+            raise not_found(NOT_FOUND_ID)
+        return provider

@@ -1,7 +1,8 @@
 """The HTTP port: one ASGI app under uvicorn, in the gRPC server's event loop.
 
-POSTs with a grpc-web content type go to grpc-web, `GET /healthz` and `GET /openapi.json` are
-answered here, everything else is JSON transcoding. Both HTTP transports call the same pipeline
+Paths under /api/v1/email-servers go to Okta's API (when mounted), POSTs with a grpc-web content
+type go to grpc-web, `GET /healthz` and `GET /openapi.json` are answered here, everything else is
+JSON transcoding. Both HTTP transports call the same pipeline
 as native gRPC, in-process.
 """
 
@@ -34,6 +35,7 @@ from mailgate.transports.gateway.transcode import (
     status_json,
 )
 from mailgate.transports.grpc import BindError
+from mailgate.transports.okta import wire as okta_wire
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -43,7 +45,15 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 JSON = b"application/json"
 GRPC_WEB = b"application/grpc-web"
-EXPOSED = ["grpc-status", "grpc-message", "grpc-status-details-bin"]
+EXPOSED = [
+    "grpc-status",
+    "grpc-message",
+    "grpc-status-details-bin",
+    "x-rate-limit-limit",
+    "x-rate-limit-remaining",
+    "x-rate-limit-reset",
+]
+OKTA_PREFIX = okta_wire.PREFIX
 # After this many bytes of a refused body we stop reading and close the connection instead.
 DRAIN_LIMIT = 64 * 1024 * 1024
 # IANA permanent headers grpc-gateway forwards as `grpcgateway-<name>` metadata.
@@ -166,15 +176,21 @@ class HttpApp:
         routes: RouteTable,
         settings: Settings,
         health_servicer: health.aio.HealthServicer,
+        okta: ASGIApp | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.routes = routes
         self.limit = settings.http_max_body
         self.health = health_servicer
+        self.okta = okta
         self.openapi = json.dumps(openapi.document(routes), separators=(",", ":")).encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            return
+        path: str = scope["path"]
+        if self.okta is not None and (path == OKTA_PREFIX or path.startswith(OKTA_PREFIX + "/")):
+            await self.okta(scope, receive, send)  # Okta's API, whatever the method or content type
             return
         method: str = scope["method"]
         if method == "POST":
@@ -302,10 +318,14 @@ def _gateway_headers(headers: list[tuple[bytes, bytes]]) -> tuple[dict[str, str]
 
 
 def build_app(
-    pipeline: Pipeline, routes: RouteTable, settings: Settings, health_servicer: health.aio.HealthServicer
+    pipeline: Pipeline,
+    routes: RouteTable,
+    settings: Settings,
+    health_servicer: health.aio.HealthServicer,
+    okta: ASGIApp | None = None,
 ) -> ASGIApp:
-    """The HTTP app, behind CORS only when MAILGATE_CORS_ORIGINS names origins."""
-    app: ASGIApp = HttpApp(pipeline, routes, settings, health_servicer)
+    """The HTTP app (with Okta's API under /api/v1/email-servers), behind CORS when origins are set."""
+    app: ASGIApp = HttpApp(pipeline, routes, settings, health_servicer, okta)
     if settings.cors_origins:
         app = CORSMiddleware(
             app,

@@ -1,3 +1,4 @@
+from mailgate.gen.mailgate.v1 import jwt_bearer_pb2 as _jwt_bearer_pb2
 from mailgate.gen.zitadel import object_pb2 as _object_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -150,7 +151,7 @@ class SMTPPlainAuth(_message.Message):
     def __init__(self) -> None: ...
 
 class SMTPXOAuth2Auth(_message.Message):
-    __slots__ = ("token_endpoint", "scopes", "client_credentials")
+    __slots__ = ("token_endpoint", "scopes", "client_credentials", "jwt_bearer")
     class ClientCredentials(_message.Message):
         __slots__ = ("client_id",)
         CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -160,14 +161,17 @@ class SMTPXOAuth2Auth(_message.Message):
     TOKEN_ENDPOINT_FIELD_NUMBER: _ClassVar[int]
     SCOPES_FIELD_NUMBER: _ClassVar[int]
     CLIENT_CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
+    JWT_BEARER_FIELD_NUMBER: _ClassVar[int]
     token_endpoint: str
     scopes: _containers.RepeatedScalarFieldContainer[str]
     client_credentials: SMTPXOAuth2Auth.ClientCredentials
+    jwt_bearer: _jwt_bearer_pb2.JwtBearerGrant
     def __init__(
         self,
         token_endpoint: _Optional[str] = ...,
         scopes: _Optional[_Iterable[str]] = ...,
         client_credentials: _Optional[_Union[SMTPXOAuth2Auth.ClientCredentials, _Mapping]] = ...,
+        jwt_bearer: _Optional[_Union[_jwt_bearer_pb2.JwtBearerGrant, _Mapping]] = ...,
     ) -> None: ...
 
 class EmailProviderHTTP(_message.Message):

@@ -14,6 +14,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from mailgate import __version__ as _version
 from mailgate.gen.buf.validate import validate_pb2
 from mailgate.transports.gateway.routes import Route, RouteTable
+from mailgate.transports.okta import openapi as okta_openapi
 
 Schema = dict[str, Any]
 
@@ -83,12 +84,14 @@ def document(routes: RouteTable) -> dict[str, Any]:
         paths.setdefault(route.openapi_path, {})[route.http_method.lower()] = operation
     _link_created_ids(routes, operations)
     paths["/healthz"] = {"get": _healthz()}
+    paths.update(okta_openapi.paths())  # Okta's routes are hand-written, and so is their part
+    schemas.update(okta_openapi.schemas())
     return {
         "openapi": "3.0.3",
         "info": {
             "title": "mailgate",
             "version": _version,
-            "description": "ZITADEL's Admin API for email providers.",
+            "description": "ZITADEL's Admin API for email providers, and Okta's Email Servers API.",
         },
         "paths": paths,
         "components": {

@@ -1,0 +1,218 @@
+"""Okta's EmailServer JSON to domain inputs and providers back to JSON.
+
+alias is the description, host + port the stored "host:port", username the user, enabled the
+state; secrets (password, clientSecret, privateKey) are write-only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+from mailgate.pipeline.validation import FieldViolation, ValidationFailed
+from mailgate.providers.hostport import join_host_port, split_host_port
+from mailgate.providers.inputs import (
+    VARIANT_FIELDS,
+    AuthInput,
+    AuthPatch,
+    AuthVariant,
+    JwtInput,
+    SmtpInput,
+    SmtpPatch,
+    variant_of,
+)
+from mailgate.providers.model import AuthKind, JwtBearer, OAuthGrant, Provider, TokenEndpointAuth
+from mailgate.transports.okta.fields import Problems
+
+PREFIX = "/api/v1/email-servers"
+AUTH_TYPES = {
+    "BASIC_SMTP_AUTH": AuthVariant.PLAIN,
+    "OAUTH2_CLIENT_CREDENTIALS": AuthVariant.CLIENT_CREDENTIALS,
+    "OAUTH2_JWT_BEARER_GRANT": AuthVariant.JWT_BEARER,
+}
+AUTH_TYPE_NAMES = {variant: name for name, variant in AUTH_TYPES.items()}
+# Domain field names (inputs.AuthPatch) to Okta's property names.
+OKTA_NAMES = {
+    "password": "password",
+    "client_id": "clientId",
+    "client_secret": "clientSecret",
+    "token_endpoint": "tokenEndpoint",
+    "token_endpoint_auth": "tokenEndpointAuthMethod",
+    "scopes": "scopes",
+    "signing_algorithm": "signingAlgorithm",
+    "key_id": "keyId",
+    "issuer": "issuer",
+    "subject": "subject",
+    "audience": "audience",
+    "private_key": "privateKey",
+}
+SIGNING_ALGORITHMS = ("RS256",)
+BASE_REQUIRED = ("alias", "host", "port", "username")
+LIST_PROPERTY = "email-servers"
+
+
+def decode(raw: bytes) -> dict[str, Any]:
+    """The request body as a JSON object, or INVALID_ARGUMENT."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        value = None
+        reason = "is not valid JSON"
+    else:
+        reason = "must be a JSON object"
+    if not isinstance(value, dict):
+        raise ValidationFailed([FieldViolation("body", f"body: {reason}", reason)])
+    return value
+
+
+def _auth_patch(problems: Problems, body: dict[str, Any]) -> AuthPatch:
+    """Every auth property the body sets, checked one by one."""
+    auth_type = problems.choice(body, "authType", tuple(AUTH_TYPES))
+    method = problems.choice(body, "tokenEndpointAuthMethod", tuple(m.value for m in TokenEndpointAuth))
+    return AuthPatch(
+        variant=AUTH_TYPES[auth_type] if auth_type else None,
+        password=problems.text(body, "password", 200),
+        client_id=problems.text(body, "clientId", 200),
+        client_secret=problems.text(body, "clientSecret", 200),
+        token_endpoint=problems.url(body, "tokenEndpoint"),
+        token_endpoint_auth=TokenEndpointAuth(method) if method else None,
+        scopes=problems.scopes(body),
+        signing_algorithm=problems.choice(body, "signingAlgorithm", SIGNING_ALGORITHMS),
+        key_id=problems.text(body, "keyId", 200),
+        issuer=problems.text(body, "issuer", 500),
+        subject=problems.text(body, "subject", 500),
+        audience=problems.text(body, "audience", 2048),
+        private_key=problems.private_key(body),
+    )
+
+
+def _check_variant_fields(problems: Problems, body: dict[str, Any], variant: AuthVariant) -> None:
+    """On create: every field of the variant is there, and none of another variant's."""
+    allowed = VARIANT_FIELDS[variant]
+    name = AUTH_TYPE_NAMES[variant]
+    for field in OKTA_NAMES:
+        present = body.get(OKTA_NAMES[field]) is not None
+        if field in allowed and not present:
+            problems.add(OKTA_NAMES[field], f"is required for authType {name}")
+        elif field not in allowed and present:
+            problems.add(OKTA_NAMES[field], f"does not belong to authType {name}")
+
+
+def parse_create(body: dict[str, Any]) -> tuple[SmtpInput, bool]:
+    """A create request as a new provider (TLS on, no sender) and whether to enable it."""
+    problems = Problems()
+    problems.require(body, BASE_REQUIRED)
+    alias = problems.text(body, "alias", 200)
+    host = problems.host(body)
+    port = problems.port(body)
+    user = problems.text(body, "username", 200)
+    enabled = problems.flag(body, "enabled")
+    auth = _auth_patch(problems, body)
+    if body.get("authType") is None or auth.variant is not None:  # older SDKs never send authType
+        _check_variant_fields(problems, body, auth.variant or AuthVariant.PLAIN)
+    if problems.found:
+        raise ValidationFailed(problems.found)
+    assert alias is not None and host is not None and port is not None and user is not None
+    data = SmtpInput(
+        sender_address="",
+        sender_name="",
+        host=join_host_port(host, port),
+        tls=True,  # Okta has no TLS switch; mailgate never sends credentials in the clear for it
+        user=user,
+        reply_to_address="",
+        description=alias,
+        auth=_auth_input(auth),
+    )
+    return data, bool(enabled)
+
+
+def _auth_input(auth: AuthPatch) -> AuthInput:
+    """A checked, complete create request's auth."""
+    variant = auth.variant or AuthVariant.PLAIN
+    if variant is AuthVariant.PLAIN:
+        return AuthInput(kind=AuthKind.PLAIN, password=auth.password or "")
+    common = AuthInput(
+        kind=AuthKind.XOAUTH2,
+        token_endpoint=auth.token_endpoint or "",
+        scopes=auth.scopes or (),
+        client_id=auth.client_id or "",
+    )
+    if variant is AuthVariant.CLIENT_CREDENTIALS:
+        return replace(
+            common,
+            grant=OAuthGrant.CLIENT_CREDENTIALS,
+            client_secret=auth.client_secret or "",
+            token_endpoint_auth=auth.token_endpoint_auth,
+        )
+    jwt = JwtInput(
+        key_id=auth.key_id or "",
+        issuer=auth.issuer or "",
+        subject=auth.subject or "",
+        audience=auth.audience or "",
+        signing_algorithm=auth.signing_algorithm or "RS256",
+        private_key=auth.private_key or "",
+    )
+    return replace(common, grant=OAuthGrant.JWT_BEARER, jwt=jwt)
+
+
+def parse_patch(body: dict[str, Any]) -> SmtpPatch:
+    """A PATCH body: only what it sets changes. Which auth fields fit is the domain's call (it knows
+    the stored authType)."""
+    problems = Problems()
+    patch = SmtpPatch(
+        description=problems.text(body, "alias", 200),
+        host=problems.host(body),
+        port=problems.port(body),
+        user=problems.text(body, "username", 200),
+        enabled=problems.flag(body, "enabled"),
+        auth=_auth_patch(problems, body),
+    )
+    if problems.found:
+        raise ValidationFailed(problems.found)
+    return patch
+
+
+def parse_test(body: dict[str, Any]) -> tuple[str, str]:
+    """`fromAddress` and `toAddress` of a test request."""
+    problems = Problems()
+    problems.require(body, ("fromAddress", "toAddress"))
+    sender = problems.address(body, "fromAddress")
+    receiver = problems.address(body, "toAddress")
+    if problems.found:
+        raise ValidationFailed(problems.found)
+    assert sender is not None and receiver is not None
+    return sender, receiver
+
+
+def render(provider: Provider) -> dict[str, Any]:
+    """An SMTP provider as Okta's EmailServer; secrets are never part of it."""
+    assert provider.smtp is not None
+    smtp, auth = provider.smtp, provider.smtp.auth
+    host, port = split_host_port(smtp.host) or (smtp.host, 0)
+    variant = variant_of(auth)
+    body: dict[str, Any] = {
+        "id": provider.id,
+        "alias": provider.description,
+        "enabled": provider.is_active,
+        "authType": AUTH_TYPE_NAMES[variant],
+        "host": host,
+        "port": port,
+    }
+    if smtp.user and auth.kind is not AuthKind.NONE:  # a relay without auth shows no username
+        body["username"] = smtp.user
+    if variant is AuthVariant.PLAIN:
+        return body
+    body.update(clientId=auth.client_id, tokenEndpoint=auth.token_endpoint, scopes=list(auth.scopes))
+    if variant is AuthVariant.CLIENT_CREDENTIALS:
+        body["tokenEndpointAuthMethod"] = auth.token_endpoint_auth.value
+        return body
+    jwt = auth.jwt or JwtBearer()
+    body.update(
+        signingAlgorithm=jwt.signing_algorithm,
+        keyId=jwt.key_id,
+        issuer=jwt.issuer,
+        subject=jwt.subject,
+        audience=jwt.audience,
+    )
+    return body

@@ -1,0 +1,203 @@
+"""Okta's Email Servers API against a real mailgate on SQLite and PostgreSQL, over real HTTP (httpx).
+
+Most tests share one server per backend (in the session's event loop) and stay apart through
+their token's instance, as tests/admin does. The SMTP servers, the CA and the token endpoint are
+tests/testmail's.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from tests.admin.helpers import Admin
+from tests.conftest import TEST_KEY, RunningServer, start_server
+from tests.testmail.conftest import (  # noqa: F401  (fixtures)
+    _capture_everything,
+    jwt_key,
+    local_pki,
+    local_tokens,
+    mail_env,
+    mailboxes,
+    start_mail_server,
+    token_endpoint,
+)
+
+SERVERS = "/api/v1/email-servers"
+RATE_HEADERS = ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset")
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def _env(backend: str, data_parent: Path, request: pytest.FixtureRequest) -> dict[str, str]:
+    env = {
+        "MAILGATE_DATA_DIR": str(data_parent / "data"),
+        "MAILGATE_GRPC_ADDR": "127.0.0.1:0",
+        "MAILGATE_HTTP_ADDR": "127.0.0.1:0",
+        "MAILGATE_LOG_LEVEL": "info",
+        # Trust the local CA; short deadlines; test emails not limited in practice.
+        "MAILGATE_SMTP_CA_FILE": str(request.getfixturevalue("local_pki").ca_file),
+        "MAILGATE_SMTP_HELO_NAME": "client.test",
+        "MAILGATE_SMTP_CONNECT_TIMEOUT": "2",
+        "MAILGATE_SMTP_COMMAND_TIMEOUT": "2",
+        "MAILGATE_SMTP_TEST_TIMEOUT": "5",
+        "MAILGATE_TEST_RATE": "600",
+        "MAILGATE_TEST_BURST": "100",
+    }
+    if backend == "postgres":
+        env["MAILGATE_DATABASE_URL"] = request.getfixturevalue("pg_database_url")
+        env["MAILGATE_MASTER_KEY"] = TEST_KEY
+    return env
+
+
+@pytest.fixture(scope="session")
+def shared_env(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> dict[str, str]:
+    # Not inside the async fixture: pg_database_url runs an event loop of its own.
+    return _env(backend, tmp_path_factory.mktemp(f"okta-{backend}"), request)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def shared_server(shared_env: dict[str, str]) -> AsyncIterator[RunningServer]:
+    running = await start_server(shared_env)
+    try:
+        yield running
+    finally:
+        await running.channel.close()
+        await running.app.stop()
+
+
+@dataclass
+class InstanceServer(RunningServer):
+    """The shared server, seen from one test: `instance` is that test's own."""
+
+    own_instance: str = ""
+
+    @property
+    def instance(self) -> str:
+        return self.own_instance
+
+
+@pytest.fixture
+def server(shared_server: RunningServer) -> RunningServer:
+    """The shared server with a fresh instance for this test."""
+    shared = {item.name: getattr(shared_server, item.name) for item in fields(shared_server)}
+    return InstanceServer(**shared, own_instance=f"okta-{secrets.token_hex(6)}")
+
+
+@dataclass
+class Okta:
+    """One token's view of /api/v1/email-servers."""
+
+    http: httpx.AsyncClient
+    headers: dict[str, str]
+
+    async def list(self) -> httpx.Response:
+        return await self.http.get(SERVERS, headers=self.headers)
+
+    async def create(self, body: dict[str, Any]) -> httpx.Response:
+        return await self.http.post(SERVERS, json=body, headers=self.headers)
+
+    async def get(self, server_id: str) -> httpx.Response:
+        return await self.http.get(f"{SERVERS}/{server_id}", headers=self.headers)
+
+    async def patch(self, server_id: str, body: dict[str, Any]) -> httpx.Response:
+        return await self.http.patch(f"{SERVERS}/{server_id}", json=body, headers=self.headers)
+
+    async def delete(self, server_id: str) -> httpx.Response:
+        return await self.http.delete(f"{SERVERS}/{server_id}", headers=self.headers)
+
+    async def test(self, server_id: str, sender: str, receiver: str) -> httpx.Response:
+        body = {"fromAddress": sender, "toAddress": receiver}
+        return await self.http.post(f"{SERVERS}/{server_id}/test", json=body, headers=self.headers)
+
+    async def add(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Create a server that must be created; its JSON."""
+        response = await self.create(body)
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def http(shared_server: RunningServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=shared_server.http_base, timeout=20) as client:
+        yield client
+
+
+async def okta_client(
+    server: RunningServer,
+    http: httpx.AsyncClient,
+    permission: str = "iam.write",
+    scheme: str = "SSWS",
+    instance: str | None = None,
+) -> Okta:
+    token = await server.token(permission, instance)
+    return Okta(http, {"Authorization": f"{scheme} {token}"})
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def okta(server: RunningServer, http: httpx.AsyncClient) -> Okta:
+    """okta.emailServers.manage (iam.write) on the test's own instance, as `SSWS <token>`."""
+    return await okta_client(server, http)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def reader(server: RunningServer, http: httpx.AsyncClient) -> Okta:
+    """okta.emailServers.read (iam.read) on the test's own instance."""
+    return await okta_client(server, http, "iam.read")
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def zitadel(server: RunningServer) -> Admin:
+    """The same instance through ZITADEL's API over gRPC (iam.write)."""
+    return Admin(server.stub, await server.metadata("iam.write"))
+
+
+def basic(**fields: Any) -> dict[str, Any]:
+    """A valid BASIC_SMTP_AUTH create body; `fields` override or add (None removes)."""
+    body: dict[str, Any] = {
+        "alias": "Primary relay",
+        "host": "smtp.example.com",
+        "port": 587,
+        "username": "mailer",
+        "password": "pw-okta-Secret-1",
+        "enabled": False,
+        "authType": "BASIC_SMTP_AUTH",
+    }
+    body.update(fields)
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """Okta's error object with this status and code; returns it."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body: dict[str, Any] = response.json()
+    assert set(body) == {"errorCode", "errorSummary", "errorLink", "errorId", "errorCauses"}, body
+    assert body["errorCode"] == code and body["errorLink"] == code
+    assert body["errorSummary"] and body["errorId"]
+    assert all(set(cause) == {"errorSummary"} for cause in body["errorCauses"])
+    return body
+
+
+def causes(body: dict[str, Any]) -> list[str]:
+    return [cause["errorSummary"] for cause in body["errorCauses"]]
+
+
+def assert_rate_headers(response: httpx.Response) -> tuple[int, int, int]:
+    """The three X-Rate-Limit headers, present and sane; (limit, remaining, reset)."""
+    limit, remaining, reset = (int(response.headers[name]) for name in RATE_HEADERS)
+    assert 0 <= remaining <= limit
+    return limit, remaining, reset

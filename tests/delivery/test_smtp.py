@@ -21,9 +21,9 @@ from mailgate.delivery.smtp import (
     SmtpTester,
     TestEmail,
     XOAuth2Auth,
-    split_host_port,
 )
 from mailgate.gen.mailgate.v1 import smtp_test_report_pb2 as pb
+from mailgate.hostport import split_host_port
 
 from .conftest import (
     CLIENT_ID,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from mailgate.providers.commands import secret_context
-from mailgate.providers.testmail import PRIVATE_KEY_FIELD
+from mailgate.providers.commands import PRIVATE_KEY_FIELD, secret_context
 from tests.conftest import RunningServer
 from tests.delivery.conftest import CLIENT_SECRET, RsaKey
 

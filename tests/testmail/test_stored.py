@@ -10,9 +10,8 @@ import pytest
 
 from mailgate.gen.mailgate.v1 import smtp_test_report_pb2 as report_pb
 from mailgate.gen.zitadel import admin_pb2 as pb
-from mailgate.providers.commands import secret_context
+from mailgate.providers.commands import PRIVATE_KEY_FIELD, secret_context
 from mailgate.providers.model import AuthKind, JwtBearer, OAuthGrant, SmtpAuth, TokenEndpointAuth
-from mailgate.providers.testmail import PRIVATE_KEY_FIELD
 from mailgate.store.providers import ProviderRepository
 from tests.conftest import RunningServer
 from tests.delivery.conftest import (

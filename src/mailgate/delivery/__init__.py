@@ -17,7 +17,6 @@ from .smtp import (
     SmtpTester,
     TestEmail,
     XOAuth2Auth,
-    split_host_port,
 )
 
 __all__ = [
@@ -40,5 +39,4 @@ __all__ = [
     "TokenError",
     "XOAuth2Auth",
     "check_address",
-    "split_host_port",
 ]

@@ -19,6 +19,7 @@ import aiosmtplib
 
 from mailgate.config import Settings
 from mailgate.gen.mailgate.v1.smtp_test_report_pb2 import SmtpTestReport
+from mailgate.hostport import split_host_port
 
 from .message import AddressError, ComposedEmail, compose_test_email
 from .oauth import CLIENT_SECRET_BASIC, ClientCredentialsGrant, JwtBearerGrant, TokenCache, TokenError
@@ -156,24 +157,6 @@ class TestEmail:
     # A stored secret is in use: a server offering no AUTH fails at stage AUTH rather than
     # receiving mail without it.
     secret_from_store: bool = False
-
-
-def split_host_port(host: str) -> tuple[str, int]:
-    """Split "host:port" or "[v6]:port" like Go's net.SplitHostPort; ValueError when it cannot."""
-    if host.startswith("["):
-        end = host.find("]")
-        if end < 0 or host[end + 1 : end + 2] != ":":
-            raise ValueError("missing port in address")
-        name, port_text = host[1:end], host[end + 2 :]
-    else:
-        name, sep, port_text = host.rpartition(":")
-        if not sep:
-            raise ValueError("missing port in address")
-        if ":" in name:
-            raise ValueError("too many colons in address (put an IPv6 address in brackets)")
-    if not name or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ValueError("missing or invalid host or port")
-    return name, int(port_text)
 
 
 class SmtpTester:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from urllib.parse import urlsplit
 
 from mailgate.errors import invalid, not_found, precondition
-from mailgate.providers.hostport import split_host_port
+from mailgate.hostport import parse_host_port
 from mailgate.providers.inputs import AuthInput, JwtInput, SmtpInput, SmtpPatch, storable
 from mailgate.providers.model import (
     AuthKind,
@@ -33,6 +33,7 @@ NUL_TEXT_ID = "MG-TEXT-NUL"
 PASSWORD_FIELD = "password"
 CLIENT_SECRET_FIELD = "client_secret"
 PRIVATE_KEY_FIELD = "private_key"
+SIGNING_KEY_FIELD = "signing_key"
 
 
 class _Unchanged(Exception):
@@ -75,7 +76,7 @@ def _check_smtp_input(data: SmtpInput, empty_sender_id: str | None, bad_host_id:
     )
     if empty_sender_id is not None and not data.sender_address.strip():
         raise invalid(empty_sender_id, "Invalid argument")
-    if split_host_port(data.host.strip()) is None:
+    if parse_host_port(data.host.strip()) is None:
         raise invalid(bad_host_id, "Invalid argument: host must include a port, as host:port")
 
 
@@ -206,7 +207,7 @@ class ProviderCommands:
         _check_endpoint(endpoint, description)
         provider_id = new_provider_id()
         key = secrets.token_urlsafe(32)
-        sealed = self._box.seal(key, secret_context(instance_id, provider_id, "signing_key"))
+        sealed = self._seal(key, instance_id, provider_id, SIGNING_KEY_FIELD)
         async with self._repo.write(instance_id) as tx:
             change = await tx.begin_change()
             await tx.insert(
@@ -236,7 +237,7 @@ class ProviderCommands:
                 raise not_found("COMMAND-xIrdledqv4")
             sealed = current.http.signing_key_sealed
             if new_key is not None:
-                sealed = self._box.seal(new_key, secret_context(instance_id, provider_id, "signing_key"))
+                sealed = self._seal(new_key, instance_id, provider_id, SIGNING_KEY_FIELD)
             http = HttpSettings(endpoint=endpoint.strip(), signing_key_sealed=sealed)
             return replace(current, description=description.strip(), http=http)
 

@@ -9,7 +9,7 @@ import grpc
 from google.rpc import error_details_pb2
 
 from mailgate.errors import ApiError
-from mailgate.providers.hostport import join_host_port, split_host_port
+from mailgate.hostport import join_host_port, parse_host_port
 from mailgate.providers.inputs import (
     VARIANT_FIELDS,
     AuthInput,
@@ -92,5 +92,5 @@ def patched_host(stored: str, host: str | None, port: int | None) -> str:
     """The stored "host:port" with the host name and/or port a patch gives."""
     if host is None and port is None:
         return stored
-    old_host, old_port = split_host_port(stored) or ("", 0)
+    old_host, old_port = parse_host_port(stored) or ("", 0)
     return join_host_port(pick(host, old_host).strip(), pick(port, old_port))

@@ -15,7 +15,12 @@ from mailgate.delivery.smtp import (
     XOAuth2Auth,
 )
 from mailgate.errors import ApiError, invalid, not_found
-from mailgate.providers.commands import secret_context
+from mailgate.providers.commands import (
+    CLIENT_SECRET_FIELD,
+    PASSWORD_FIELD,
+    PRIVATE_KEY_FIELD,
+    secret_context,
+)
 from mailgate.providers.inputs import AuthInput
 from mailgate.providers.model import AuthKind, OAuthGrant, Provider, SmtpAuth, TokenEndpointAuth
 from mailgate.providers.secret_rule import may_reuse_secret, secret_reentry_required
@@ -24,7 +29,6 @@ from mailgate.store.providers import ProviderRepository
 
 MISSING_SENDER_ID = "MG-SENDER-MISSING"
 # The secret_context field name of a JWT-bearer provider's sealed private key.
-PRIVATE_KEY_FIELD = "private_key"
 
 
 @dataclass(frozen=True)
@@ -155,7 +159,7 @@ class TestMailService:
         )
         if not allowed:
             raise secret_reentry_required()
-        field = "password" if plain else "client_secret"
+        field = PASSWORD_FIELD if plain else CLIENT_SECRET_FIELD
         return self._box.open(sealed, secret_context(instance_id, provider.id, field)), stored
 
     def _open(self, provider: Provider, sealed: str | None, field: str) -> str:
@@ -168,7 +172,7 @@ class TestMailService:
         if auth.kind is AuthKind.PLAIN:
             if not auth.password_sealed:
                 return None  # a user without a password (older clients): the relay takes no AUTH
-            return PlainAuth(user=user, password=self._open(provider, auth.password_sealed, "password"))
+            return PlainAuth(user=user, password=self._open(provider, auth.password_sealed, PASSWORD_FIELD))
         if auth.kind is not AuthKind.XOAUTH2:
             return None
         if auth.grant is OAuthGrant.JWT_BEARER and auth.jwt is not None:
@@ -190,6 +194,6 @@ class TestMailService:
             token_endpoint=auth.token_endpoint,
             scopes=auth.scopes,
             client_id=auth.client_id,
-            client_secret=self._open(provider, auth.client_secret_sealed, "client_secret"),
+            client_secret=self._open(provider, auth.client_secret_sealed, CLIENT_SECRET_FIELD),
             token_endpoint_auth=auth.token_endpoint_auth.value,
         )

@@ -10,8 +10,8 @@ import json
 from dataclasses import replace
 from typing import Any
 
+from mailgate.hostport import join_host_port, parse_host_port
 from mailgate.pipeline.validation import FieldViolation, ValidationFailed
-from mailgate.providers.hostport import join_host_port, split_host_port
 from mailgate.providers.inputs import (
     VARIANT_FIELDS,
     AuthInput,
@@ -189,7 +189,7 @@ def render(provider: Provider) -> dict[str, Any]:
     """An SMTP provider as Okta's EmailServer; secrets are never part of it."""
     assert provider.smtp is not None
     smtp, auth = provider.smtp, provider.smtp.auth
-    host, port = split_host_port(smtp.host) or (smtp.host, 0)
+    host, port = parse_host_port(smtp.host) or (smtp.host, 0)
     variant = variant_of(auth)
     body: dict[str, Any] = {
         "id": provider.id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import urlsplit
 
@@ -25,9 +25,9 @@ from mailgate.providers.model import (
 from mailgate.providers.patching import patched_auth, patched_host, pick
 from mailgate.providers.secret_rule import may_reuse_secret, secret_reentry_required
 from mailgate.secrets import SecretBox
-from mailgate.store.providers import ProviderRepository, ProviderWrite, new_provider_id
+from mailgate.store.providers import ProviderRepository, new_provider_id
 
-_Apply = Callable[[ProviderWrite, Provider], Awaitable[Provider]]
+_Apply = Callable[[Provider], Provider]
 NUL_TEXT_ID = "MG-TEXT-NUL"
 # The secret_context field names of sealed secrets.
 PASSWORD_FIELD = "password"
@@ -137,7 +137,7 @@ class ProviderCommands:
     async def update_smtp(self, instance_id: str, provider_id: str, data: SmtpInput) -> Change:
         _check_smtp_input(data, "COMMAND-gyPUXOTA4N", "COMMAND-kZNVkuL32L")
 
-        async def apply(tx: ProviderWrite, current: Provider) -> Provider:
+        def apply(current: Provider) -> Provider:
             if current.smtp is None:
                 raise not_found("COMMAND-j5IDFtt3T1")
             auth = self._merged_auth(current, data)
@@ -150,7 +150,7 @@ class ProviderCommands:
     async def set_smtp_password(self, instance_id: str, provider_id: str, password: str) -> Change:
         """Set (or, when empty, clear) the plain password of any SMTP provider, active or not."""
 
-        async def apply(tx: ProviderWrite, current: Provider) -> Provider:
+        def apply(current: Provider) -> Provider:
             if current.smtp is None:
                 raise precondition("MG-NOT-SMTP", "the provider is an HTTP provider and has no password")
             if password:
@@ -171,7 +171,7 @@ class ProviderCommands:
         9.6); `enabled` activates or deactivates, and is no error when the provider already is so.
         """
 
-        async def apply(tx: ProviderWrite, current: Provider) -> Provider:
+        def apply(current: Provider) -> Provider:
             if current.smtp is None:
                 raise not_found("COMMAND-j5IDFtt3T1")
             smtp = current.smtp
@@ -232,7 +232,7 @@ class ProviderCommands:
         _check_endpoint(endpoint, description)
         new_key = secrets.token_urlsafe(32) if rotate_key else None
 
-        async def apply(tx: ProviderWrite, current: Provider) -> Provider:
+        def apply(current: Provider) -> Provider:
             if current.http is None:
                 raise not_found("COMMAND-xIrdledqv4")
             sealed = current.http.signing_key_sealed
@@ -248,31 +248,23 @@ class ProviderCommands:
 
     async def activate(self, instance_id: str, provider_id: str) -> Change:
         """Make the provider the instance's one active provider, deactivating any other."""
-        async with self._repo.write(instance_id) as tx:
-            change = await tx.begin_change()
-            current = await tx.get(provider_id)
-            if current is None:
-                raise not_found("COMMAND-E9K20hxOS9")
+
+        def apply(current: Provider) -> Provider:
             if current.is_active:
                 raise precondition("COMMAND-vUHBSmBzaw", "SMTP configuration already active")
-            await tx.deactivate_others(provider_id, change)
-            await tx.save(
-                replace(current, state=State.ACTIVE, sequence=change.sequence, changed_at=change.at)
-            )
-        return change
+            return replace(current, state=State.ACTIVE)
+
+        return await self._change(instance_id, provider_id, "COMMAND-E9K20hxOS9", apply)
 
     async def deactivate(self, instance_id: str, provider_id: str) -> Change:
-        async with self._repo.write(instance_id) as tx:
-            change = await tx.begin_change()
-            current = await tx.get(provider_id)
-            if current is None:
-                raise not_found("COMMAND-k39PJ")
+        """Leave the instance without an active provider (allowed)."""
+
+        def apply(current: Provider) -> Provider:
             if not current.is_active:
                 raise precondition("COMMAND-km8g3", "SMTP configuration already deactivated")
-            await tx.save(
-                replace(current, state=State.INACTIVE, sequence=change.sequence, changed_at=change.at)
-            )
-        return change
+            return replace(current, state=State.INACTIVE)
+
+        return await self._change(instance_id, provider_id, "COMMAND-k39PJ", apply)
 
     async def remove(self, instance_id: str, provider_id: str, *, smtp_only: bool = False) -> Change:
         """Delete the provider, active or not; an instance may be left with none active.
@@ -306,7 +298,7 @@ class ProviderCommands:
                 current = await tx.get(provider_id)
                 if current is None:
                     raise not_found(not_found_id)
-                updated = await apply(tx, current)
+                updated = apply(current)
                 if updated == current:
                     raise _Unchanged(Change(current.sequence, current.changed_at, instance_id), current)
                 if updated.is_active and not current.is_active:

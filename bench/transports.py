@@ -351,7 +351,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
         "MAILGATE_DATA_DIR": str(work / "data"),
         "MAILGATE_GRPC_ADDR": f"127.0.0.1:{grpc_port}",
         "MAILGATE_HTTP_ADDR": f"127.0.0.1:{http_port}",
-        "MAILGATE_LOG_LEVEL": "warning",
+        # The default log level: per-call logging is part of what is measured.
     }
     env.pop("MAILGATE_DATABASE_URL", None)
     token = create_token(env)

@@ -32,7 +32,19 @@ class JsonFormatter(logging.Formatter):
 
 
 class _Enqueue(logging.handlers.QueueHandler):
-    """Hands records to the writer thread with their message and traceback already turned to text."""
+    """Hands records to the writer thread with their message and traceback already turned to text.
+
+    The queue is bounded: when the writer falls behind, lines are dropped (and counted) rather
+    than held in memory or waited for.
+    """
+
+    dropped = 0
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        try:
+            self.queue.put_nowait(record)
+        except queue.Full:
+            _Enqueue.dropped += 1
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
         record = copy.copy(record)
@@ -43,21 +55,23 @@ class _Enqueue(logging.handlers.QueueHandler):
         return record
 
 
+QUEUE_LINES = 10_000
 _listener: logging.handlers.QueueListener | None = None
 
 
 def configure(level: str) -> None:
     """Send every mailgate log line to stderr as JSON, written by a background thread.
 
-    Calls log one line each; formatting and writing them off the event loop keeps that off the
-    hot path (the queue is unbounded, so a slow stderr never blocks a call).
+    Formatting and writing happen off the event loop; a slow stderr never blocks a call.
     """
     global _listener
     if _listener is not None:
         _listener.stop()
     output = logging.StreamHandler(sys.stderr)
     output.setFormatter(JsonFormatter())
-    _listener = logging.handlers.QueueListener(queue.SimpleQueue(), output, respect_handler_level=False)
+    _listener = logging.handlers.QueueListener(
+        queue.Queue(maxsize=QUEUE_LINES), output, respect_handler_level=False
+    )
     _listener.start()
     atexit.register(_listener.stop)
     root = logging.getLogger()

@@ -61,15 +61,16 @@ class Authenticator:
         self._cache.clear()
 
     async def principal(self, token: str) -> Principal:
-        cached = self._cache.get(token)
-        if cached is not None:
-            return cached
+        principal = await self._cache.get_or_load(token, lambda: self._lookup(token))
+        if principal is None:
+            raise unauthenticated("MG-AUTH-INVALID", "token unknown or revoked")
+        return principal
+
+    async def _lookup(self, token: str) -> Principal | None:
         record = await self._tokens.find_active(token)
         if record is None:
-            raise unauthenticated("MG-AUTH-INVALID", "token unknown or revoked")
-        principal = Principal(record.instance_id, _GRANTS.get(record.permission, frozenset()), record.id)
-        self._cache.put(token, principal)
-        return principal
+            return None
+        return Principal(record.instance_id, _GRANTS.get(record.permission, frozenset()), record.id)
 
     async def authenticate(
         self, metadata: Mapping[str, str], schemes: tuple[str, ...] = ("Bearer",)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,17 +19,15 @@ from mailgate.errors import ApiError
 from mailgate.gen.zitadel import option_pb2
 from mailgate.pipeline import errors
 from mailgate.pipeline.auth import Authenticator, Principal, authorize
+from mailgate.pipeline.calllog import CallLog
 from mailgate.pipeline.limits import TokenBucket
 from mailgate.pipeline.validation import ValidationFailed, validate
-
-log = logging.getLogger("mailgate.calls")
 
 T = TypeVar("T")
 Handler = Callable[[Message, "CallContext"], Awaitable[Message]]
 Check = Callable[[Principal], None]
 RATE_LIMITED_ID = "MG-RATE-LIMITED"
 _AUTH_OPTION = cast(Any, option_pb2.auth_option)
-_CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
 
 
 @dataclass(frozen=True)
@@ -99,6 +96,7 @@ class Pipeline:
     authenticator: Authenticator
     test_limiter: TokenBucket
     methods: dict[str, MethodSpec] = field(default_factory=dict)
+    call_log: CallLog = field(default_factory=CallLog)
 
     async def call(
         self,
@@ -162,7 +160,8 @@ class Pipeline:
             result = CallResult(errors.deadline_exceeded())
         except Exception as exc:
             result = CallResult(errors.from_unexpected(exc, operation.name))
-        _log_call(operation, transport, principal, result.status, started)
+        instance = principal.instance_id if principal else None
+        self.call_log.record(operation.name, transport, instance, result.status.code, started)
         return result
 
     def _check_rate(self, principal: Principal) -> None:
@@ -177,20 +176,3 @@ class Pipeline:
                 "too many test emails for this instance; retry later",
                 [retry],
             )
-
-
-def _log_call(
-    method: Operation, transport: str, principal: Principal | None, status: status_pb2.Status, started: float
-) -> None:
-    if not log.isEnabledFor(logging.INFO):
-        return
-    log.info(
-        "call",
-        extra={
-            "method": method.name,
-            "transport": transport,
-            "instance": principal.instance_id if principal else None,
-            "code": _CODE_NAMES.get(status.code, str(status.code)),
-            "ms": round((time.perf_counter() - started) * 1000, 2),
-        },
-    )

@@ -270,14 +270,9 @@ class ProviderRepository:
 
     async def get(self, instance_id: str, provider_id: str) -> Provider | None:
         """A provider by id, from a cache at most `ttl` old (fresh after this process's own writes)."""
-        key = (instance_id, provider_id)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        provider = await self._load(instance_id, provider_id)
-        if provider is not None:
-            self._cache.put(key, provider)
-        return provider
+        return await self._cache.get_or_load(
+            (instance_id, provider_id), lambda: self._load(instance_id, provider_id)
+        )
 
     async def _load(self, instance_id: str, provider_id: str) -> Provider | None:
         if not _storable_id(provider_id):

@@ -50,11 +50,10 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def settings_env(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, str]:
+def server_env(backend: str, data_parent: Path, request: pytest.FixtureRequest) -> dict[str, str]:
     """MAILGATE_* variables for a server on free local ports and the chosen store."""
     env = {
-        "MAILGATE_DATA_DIR": str(tmp_path / "data"),
+        "MAILGATE_DATA_DIR": str(data_parent / "data"),
         "MAILGATE_GRPC_ADDR": "127.0.0.1:0",
         "MAILGATE_HTTP_ADDR": "127.0.0.1:0",
         "MAILGATE_LOG_LEVEL": "info",
@@ -63,6 +62,11 @@ def settings_env(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
         env["MAILGATE_DATABASE_URL"] = request.getfixturevalue("pg_database_url")
         env["MAILGATE_MASTER_KEY"] = TEST_KEY
     return env
+
+
+@pytest.fixture
+def settings_env(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, str]:
+    return server_env(backend, tmp_path, request)
 
 
 @dataclass
@@ -90,6 +94,11 @@ class RunningServer:
     ) -> tuple[tuple[str, str], ...]:
         return (("authorization", f"Bearer {await self.token(permission, instance)}"),)
 
+    async def close(self) -> None:
+        """Close the client channel, then stop the server (draining its calls)."""
+        await self.channel.close()
+        await self.app.stop()
+
 
 async def start_server(env: dict[str, str], **overrides: Any) -> RunningServer:
     services = await build_services(Settings.from_env(env, **overrides))
@@ -108,5 +117,4 @@ async def server(settings_env: dict[str, str]) -> AsyncIterator[RunningServer]:
     try:
         yield running
     finally:
-        await running.channel.close()
-        await running.app.stop()
+        await running.close()

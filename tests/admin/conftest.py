@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 
 from tests.admin.helpers import Admin
-from tests.conftest import TEST_KEY, RunningServer, start_server
+from tests.conftest import RunningServer, server_env, start_server
 
 
 @dataclass
@@ -38,20 +38,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def settings_env(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, str]:
     """MAILGATE_* variables for a server of a test's own (see `server` for the shared one)."""
-    return _env(backend, tmp_path, request)
-
-
-def _env(backend: str, data_parent: Path, request: pytest.FixtureRequest) -> dict[str, str]:
-    env = {
-        "MAILGATE_DATA_DIR": str(data_parent / "data"),
-        "MAILGATE_GRPC_ADDR": "127.0.0.1:0",
-        "MAILGATE_HTTP_ADDR": "127.0.0.1:0",
-        "MAILGATE_LOG_LEVEL": "info",
-    }
-    if backend == "postgres":
-        env["MAILGATE_DATABASE_URL"] = request.getfixturevalue("pg_database_url")
-        env["MAILGATE_MASTER_KEY"] = TEST_KEY
-    return env
+    return server_env(backend, tmp_path, request)
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +46,7 @@ def shared_env(
     backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> dict[str, str]:
     # Not inside the async fixture: pg_database_url runs an event loop of its own.
-    return _env(backend, tmp_path_factory.mktemp(backend), request)
+    return server_env(backend, tmp_path_factory.mktemp(backend), request)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -68,8 +55,7 @@ async def shared_server(shared_env: dict[str, str]) -> AsyncIterator[RunningServ
     try:
         yield running
     finally:
-        await running.channel.close()
-        await running.app.stop()
+        await running.close()
 
 
 @pytest.fixture

@@ -219,8 +219,7 @@ async def loose_server(settings_env: dict[str, str]) -> AsyncIterator[RunningSer
     try:
         yield running
     finally:
-        await running.channel.close()
-        await running.app.stop()
+        await running.close()
 
 
 async def test_the_operator_setting_restores_zitadel_s_behaviour(loose_server: RunningServer) -> None:

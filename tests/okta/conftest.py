@@ -18,13 +18,14 @@ import pytest
 import pytest_asyncio
 
 from tests.admin.helpers import Admin
-from tests.conftest import TEST_KEY, RunningServer, start_server
+from tests.conftest import RunningServer, server_env, start_server
 from tests.testmail.conftest import (  # noqa: F401  (fixtures)
     _capture_everything,
     jwt_key,
     local_pki,
     local_tokens,
     mail_env,
+    mail_settings,
     mailboxes,
     start_mail_server,
     token_endpoint,
@@ -40,24 +41,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 def _env(backend: str, data_parent: Path, request: pytest.FixtureRequest) -> dict[str, str]:
-    env = {
-        "MAILGATE_DATA_DIR": str(data_parent / "data"),
-        "MAILGATE_GRPC_ADDR": "127.0.0.1:0",
-        "MAILGATE_HTTP_ADDR": "127.0.0.1:0",
-        "MAILGATE_LOG_LEVEL": "info",
-        # Trust the local CA; short deadlines; test emails not limited in practice.
-        "MAILGATE_SMTP_CA_FILE": str(request.getfixturevalue("local_pki").ca_file),
-        "MAILGATE_SMTP_HELO_NAME": "client.test",
-        "MAILGATE_SMTP_CONNECT_TIMEOUT": "2",
-        "MAILGATE_SMTP_COMMAND_TIMEOUT": "2",
-        "MAILGATE_SMTP_TEST_TIMEOUT": "5",
-        "MAILGATE_TEST_RATE": "600",
-        "MAILGATE_TEST_BURST": "100",
+    """A server that sends test emails to the local mail servers (testmail's settings)."""
+    return {
+        **server_env(backend, data_parent, request),
+        **mail_settings(request.getfixturevalue("local_pki")),
     }
-    if backend == "postgres":
-        env["MAILGATE_DATABASE_URL"] = request.getfixturevalue("pg_database_url")
-        env["MAILGATE_MASTER_KEY"] = TEST_KEY
-    return env
 
 
 @pytest.fixture(scope="session")
@@ -74,8 +62,7 @@ async def shared_server(shared_env: dict[str, str]) -> AsyncIterator[RunningServ
     try:
         yield running
     finally:
-        await running.channel.close()
-        await running.app.stop()
+        await running.close()
 
 
 @dataclass

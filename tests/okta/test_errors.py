@@ -135,8 +135,7 @@ async def limited(shared_env: dict[str, str]) -> AsyncIterator[RunningServer]:
     try:
         yield running
     finally:
-        await running.channel.close()
-        await running.app.stop()
+        await running.close()
 
 
 async def test_rate_limit_headers_count_down_then_429(limited: RunningServer) -> None:

@@ -186,8 +186,7 @@ async def listener() -> AsyncIterator[Listener]:
 # --- mailgate -----------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def mail_env(local_pki: LocalPki) -> dict[str, str]:
+def mail_settings(local_pki: LocalPki) -> dict[str, str]:
     """Settings for a mailgate that trusts the local CA, with short deadlines and a generous rate."""
     return {
         "MAILGATE_SMTP_CA_FILE": str(local_pki.ca_file),
@@ -198,6 +197,11 @@ def mail_env(local_pki: LocalPki) -> dict[str, str]:
         "MAILGATE_TEST_RATE": "600",
         "MAILGATE_TEST_BURST": "100",
     }
+
+
+@pytest.fixture
+def mail_env(local_pki: LocalPki) -> dict[str, str]:
+    return mail_settings(local_pki)
 
 
 StartServer = Callable[..., Awaitable[RunningServer]]
@@ -217,8 +221,7 @@ async def start_mail_server(
 
     yield start
     for running in started:
-        await running.channel.close()
-        await running.app.stop()
+        await running.close()
 
 
 @pytest.fixture

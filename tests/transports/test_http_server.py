@@ -95,8 +95,7 @@ async def test_cors_for_configured_origins(settings_env: dict[str, str]) -> None
             other = await http.get("/admin/v1/email", headers={"Origin": "https://evil.example.com"})
             assert "access-control-allow-origin" not in other.headers
     finally:
-        await running.channel.close()
-        await running.app.stop()
+        await running.close()
 
 
 async def test_http_port_in_use_stops_startup(settings_env: dict[str, str]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import duration_pb2
@@ -17,45 +17,33 @@ from mailgate.gen.zitadel import admin_pb2_grpc, message_pb2, object_pb2, settin
 
 SENDER = "noreply@example.com"
 HOST = "smtp.example.com:587"
+M = TypeVar("M", bound=Message)
 UNKNOWN_ID = "123456789012345678"
 
 ACTIVE = settings_pb2.EMAIL_PROVIDER_ACTIVE
 INACTIVE = settings_pb2.EMAIL_PROVIDER_INACTIVE
 
 
+def _smtp_request(message_type: type[M], **fields: Any) -> M:
+    """A valid SMTP request of `message_type`; `fields` override or add to the defaults."""
+    return message_type(**{"sender_address": SENDER, "sender_name": "Example", "host": HOST, **fields})
+
+
 def smtp_add(**fields: Any) -> pb.AddEmailProviderSMTPRequest:
     """A valid AddEmailProviderSMTPRequest; `fields` override or add to it."""
-    values: dict[str, Any] = {"sender_address": SENDER, "sender_name": "Example", "host": HOST}
-    values.update(fields)
-    return pb.AddEmailProviderSMTPRequest(**values)
+    return _smtp_request(pb.AddEmailProviderSMTPRequest, **fields)
 
 
 def smtp_update(provider_id: str, **fields: Any) -> pb.UpdateEmailProviderSMTPRequest:
-    values: dict[str, Any] = {
-        "id": provider_id,
-        "sender_address": SENDER,
-        "sender_name": "Example",
-        "host": HOST,
-    }
-    values.update(fields)
-    return pb.UpdateEmailProviderSMTPRequest(**values)
+    return _smtp_request(pb.UpdateEmailProviderSMTPRequest, id=provider_id, **fields)
 
 
 def legacy_add(**fields: Any) -> pb.AddSMTPConfigRequest:
-    values: dict[str, Any] = {"sender_address": SENDER, "sender_name": "Example", "host": HOST}
-    values.update(fields)
-    return pb.AddSMTPConfigRequest(**values)
+    return _smtp_request(pb.AddSMTPConfigRequest, **fields)
 
 
 def legacy_update(provider_id: str, **fields: Any) -> pb.UpdateSMTPConfigRequest:
-    values: dict[str, Any] = {
-        "id": provider_id,
-        "sender_address": SENDER,
-        "sender_name": "Example",
-        "host": HOST,
-    }
-    values.update(fields)
-    return pb.UpdateSMTPConfigRequest(**values)
+    return _smtp_request(pb.UpdateSMTPConfigRequest, id=provider_id, **fields)
 
 
 def plain(password: str) -> pb.SMTPPlainAuth:

@@ -34,14 +34,17 @@ def unauthenticated(error_id: str, text: str) -> ApiError:
     return ApiError(grpc.StatusCode.UNAUTHENTICATED, error_id, text)
 
 
+def _accepted(schemes: tuple[str, ...]) -> str:
+    return " or ".join(f"'{name} <token>'" for name in schemes)
+
+
 def bearer_token(authorization: str | None, schemes: tuple[str, ...] = ("Bearer",)) -> str:
     """The token of an `Authorization: <scheme> <token>` header, or UNAUTHENTICATED."""
-    accepted = " or ".join(f"'{name} <token>'" for name in schemes)
     if not authorization:
-        raise unauthenticated("MG-AUTH-MISSING", f"authorization header missing: send {accepted}")
+        raise unauthenticated("MG-AUTH-MISSING", f"authorization header missing: send {_accepted(schemes)}")
     scheme, _, token = authorization.strip().partition(" ")
-    if scheme.lower() not in {name.lower() for name in schemes} or not token.strip():
-        raise unauthenticated("MG-AUTH-SCHEME", f"authorization header must be {accepted}")
+    if not token.strip() or not any(scheme.lower() == name.lower() for name in schemes):
+        raise unauthenticated("MG-AUTH-SCHEME", f"authorization header must be {_accepted(schemes)}")
     return token.strip()
 
 

@@ -34,6 +34,8 @@ from mailgate.transports.okta.router import OktaApp
 log = logging.getLogger("mailgate.app")
 
 ADMIN_SERVICE = admin_pb2.DESCRIPTOR.services_by_name["AdminService"]
+# ZITADEL's gateway serves AdminService's annotated paths under this prefix (admin.GatewayPathPrefix).
+ADMIN_MOUNT = "/admin/v1"
 
 
 @dataclass
@@ -94,7 +96,7 @@ class App:
         self.services = services
         settings = services.settings
         self.grpc = GrpcServer(services.pipeline, settings.grpc_addr)
-        self.routes = build_routes([ADMIN_SERVICE], services.pipeline.methods)
+        self.routes = build_routes([(ADMIN_SERVICE, ADMIN_MOUNT)], services.pipeline.methods)
         okta = OktaApp(
             services.pipeline, EmailServers(services.commands, services.queries, services.tests), settings
         )

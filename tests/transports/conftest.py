@@ -1,18 +1,27 @@
-"""HTTP clients for the transport tests: JSON (grpc-gateway paths) and grpc-web against the real server."""
+"""HTTP clients for the transport tests against the real server: JSON (grpc-gateway paths), grpc-web,
+and the npm project and descriptor set that third-party clients (connect-es, buf curl) run on."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
+import shutil
 import struct
-from collections.abc import AsyncIterator
+import subprocess
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from google.protobuf import descriptor_pb2
+from google.protobuf.descriptor import Descriptor, FileDescriptor
 from google.protobuf.message import Message
-from google.rpc import status_pb2
+from google.rpc import error_details_pb2, status_pb2
 
+from mailgate.gen.zitadel import admin_pb2, message_pb2
 from mailgate.transports.gateway.transcode import HTTP_STATUS
 from tests.conftest import RunningServer
 
@@ -142,3 +151,79 @@ async def grpc_web(
         content = base64.b64decode(content)
     messages, trailers = parse_frames(content)
     return WebReply(response.status_code, response.headers["content-type"], messages, trailers)
+
+
+# --- third-party clients ---
+
+NODE_PROJECT = Path(__file__).parent / "node"
+
+
+@pytest.fixture(scope="session")
+def node_project() -> Path:
+    """The npm project with its locked dependencies installed (`npm ci` once per session)."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node and npm are needed for the third-party grpc-web client tests")
+    lock = NODE_PROJECT / "package-lock.json"
+    marker = NODE_PROJECT / "node_modules" / ".package-lock.json"
+    if not marker.exists() or marker.stat().st_mtime < lock.stat().st_mtime:
+        result = subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=NODE_PROJECT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if result.returncode != 0:
+            pytest.skip(f"npm ci could not install the grpc-web clients: {result.stderr.strip()[-500:]}")
+    return NODE_PROJECT
+
+
+def _files(*roots: FileDescriptor) -> Iterator[FileDescriptor]:
+    """`roots` and everything they import, dependencies first."""
+    seen: set[str] = set()
+
+    def visit(file: FileDescriptor) -> Iterator[FileDescriptor]:
+        if file.name in seen:
+            return
+        seen.add(file.name)
+        for dependency in file.dependencies:
+            yield from visit(dependency)
+        yield file
+
+    for root in roots:
+        yield from visit(root)
+
+
+def _add_json_names(
+    messages: Iterable[descriptor_pb2.DescriptorProto], by_name: Mapping[str, Descriptor]
+) -> None:
+    # protoc fills json_name in the sets it hands to plugins; CopyToProto leaves it out.
+    for message in messages:
+        descriptor = by_name[message.name]
+        for field in message.field:
+            field.json_name = descriptor.fields_by_name[field.name].json_name
+        _add_json_names(message.nested_type, descriptor.nested_types_by_name)
+
+
+@pytest.fixture(scope="session")
+def descriptor_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Our protos as a FileDescriptorSet, taken from the descriptors the server runs on."""
+    files = descriptor_pb2.FileDescriptorSet()
+    roots = (admin_pb2.DESCRIPTOR, message_pb2.DESCRIPTOR, error_details_pb2.DESCRIPTOR)
+    for file in _files(*roots):
+        proto = files.file.add()
+        file.CopyToProto(proto)
+        _add_json_names(proto.message_type, file.message_types_by_name)
+    path = tmp_path_factory.mktemp("protos") / "mailgate.binpb"
+    path.write_bytes(files.SerializeToString())
+    return path
+
+
+async def run_node(project: Path, script: str, *args: str) -> dict[str, object]:
+    """Run a Node script of the npm project; its one line of JSON output."""
+    process = await asyncio.create_subprocess_exec(
+        "node", script, *args, cwd=project, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, err.decode()
+    return dict(json.loads(out))

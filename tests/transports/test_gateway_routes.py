@@ -33,7 +33,7 @@ def smtp_view(**extra: object) -> dict[str, object]:
 
 async def test_route_table_is_the_zitadel_email_api(server: RunningServer) -> None:
     routes: RouteTable = server.app.routes
-    bound = {(route.http_method, route.template, route.spec.name) for route in routes.routes}
+    bound = {(route.http_method, route.served_template, route.spec.name) for route in routes.routes}
     assert bound == {
         ("GET", "/admin/v1/smtp", "GetSMTPConfig"),
         ("GET", "/admin/v1/smtp/{id}", "GetSMTPConfigById"),

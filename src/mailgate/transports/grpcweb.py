@@ -56,6 +56,7 @@ _NOT_METADATA = frozenset(
         "grpc-accept-encoding",
         "cache-control",
         "pragma",
+        "content-encoding",
     }
 )
 _TIMEOUT = re.compile(r"([0-9]{1,8})([HMSmun])")
@@ -167,15 +168,22 @@ def failure(code: int, message: str, text: bool) -> Reply:
     return reply(status_pb2.Status(code=code, message=message), None, text)
 
 
-def metadata(headers: Iterable[tuple[bytes, bytes]]) -> tuple[dict[str, str], str | None]:
-    """Call metadata from the request headers (lowercase keys), and the raw Grpc-Timeout if any."""
+def metadata(
+    headers: Iterable[tuple[bytes, bytes]], timeout_header: str = "grpc-timeout", reserved: str = "sec-"
+) -> tuple[dict[str, str], str | None]:
+    """Call metadata from the request headers (lowercase keys), and the raw `timeout_header` if any.
+
+    Headers of the HTTP exchange and names starting with `reserved` (the protocol's own, e.g.
+    Connect's `connect-`) are not metadata. Shared by grpc-web and Connect.
+    """
     found: dict[str, str] = {}
     timeout = None
+    skip = ("sec-", ":", reserved)
     for raw_name, raw_value in headers:
         name = raw_name.decode("latin-1")
-        if name == "grpc-timeout":
+        if name == timeout_header:
             timeout = raw_value.decode("latin-1")
-        elif name not in _NOT_METADATA and not name.endswith("-bin") and not name.startswith(("sec-", ":")):
+        elif name not in _NOT_METADATA and not name.endswith("-bin") and not name.startswith(skip):
             found[name] = raw_value.decode("latin-1")
     return found, timeout
 

@@ -1,9 +1,9 @@
 """The HTTP port: one ASGI app under uvicorn, in the gRPC server's event loop.
 
 Paths under /api/v1/email-servers go to Okta's API (when mounted), POSTs with a grpc-web content
-type go to grpc-web, `GET /healthz` and `GET /openapi.json` are answered here, everything else is
-JSON transcoding. Both HTTP transports call the same pipeline
-as native gRPC, in-process.
+type go to grpc-web, any other request to a gRPC method path (`/<package.Service>/<Method>`) to
+Connect, `GET /healthz` and `GET /openapi.json` are answered here, everything else is JSON
+transcoding. Every HTTP transport calls the same pipeline as native gRPC, in-process.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from mailgate.config import Settings
 from mailgate.pipeline.calls import Pipeline
-from mailgate.transports import grpcweb
+from mailgate.transports import connect, grpcweb
 from mailgate.transports.gateway import openapi
 from mailgate.transports.gateway.routes import RouteTable
 from mailgate.transports.gateway.transcode import (
@@ -183,6 +183,7 @@ class HttpApp:
         self.limit = settings.http_max_body
         self.health = health_servicer
         self.okta = okta
+        self.connect = connect.ConnectEndpoint(pipeline)
         self.openapi = json.dumps(openapi.document(routes), separators=(",", ":")).encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -206,6 +207,9 @@ class HttpApp:
                 if scope["path"] == "/healthz"
                 else respond(send, 200, self.openapi)
             )
+            return
+        if self.connect.serves(path):  # any other request to a gRPC method path is Connect
+            await self._connect(scope, receive, send)
             return
         try:
             await self._gateway(scope, receive, send)
@@ -267,6 +271,24 @@ class HttpApp:
         except Exception as exc:  # never a 500: grpc-web clients only read the trailer
             reply = grpcweb.failure(code_pb2.INTERNAL, f"internal error: {type(exc).__name__}", answer_text)
         await respond(send, 200, reply.body, reply.content_type)
+
+    async def _connect(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        extra: list[tuple[bytes, bytes]] = []
+
+        async def body() -> bytes:
+            return await read_body(receive, _content_length(headers), self.limit)
+
+        try:
+            reply = await self.connect.call(scope["method"], scope["path"], headers, body)
+        except ClientGone:
+            return
+        except BodyTooLarge as exc:
+            message = f"request body is larger than {self.limit} bytes"
+            reply = connect.failure(code_pb2.RESOURCE_EXHAUSTED, message)
+            if not exc.drained:
+                extra.append((b"connection", b"close"))
+        await respond(send, reply.status, reply.body, reply.content_type, [*reply.headers, *extra])
 
     async def _healthz(self, scope: Scope, send: Send) -> None:
         service = ""
@@ -331,6 +353,9 @@ def build_app(
             app,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            # Mirrors whatever the preflight asks for: the protocols' own headers (Connect-Protocol-Version,
+            # Connect-Timeout-Ms, Grpc-Timeout, X-Grpc-Web, X-User-Agent) and callers' metadata
+            # (Grpc-Metadata-*, x-zitadel-*), whose names no fixed list can hold.
             allow_headers=["*"],
             expose_headers=EXPOSED,
             max_age=7200,

@@ -3,6 +3,8 @@
 Matching follows grpc-gateway v2: the decoded path is matched segment by segment (so `%2F` separates
 segments), `{var}` takes one non-empty segment, `{var=**}` any number, a verb is a `:verb` suffix of
 the last segment, and for one HTTP method the most recently registered matching template wins.
+Each service is mounted under its own prefix, as ZITADEL's gateway serves AdminService's paths
+(written in the proto as `/email/{id}`) under `/admin/v1`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ class Route:
     """One HTTP binding of one RPC."""
 
     http_method: str
-    template: str  # as written in the proto: "/admin/v1/email/{id}"
+    template: str  # as written in the proto: "/email/{id}"
     spec: MethodSpec
     descriptor: MethodDescriptor
     body: str  # "", "*" or the name of one top-level request field
@@ -38,11 +40,17 @@ class Route:
     response_field: FieldDescriptor | None = None
     # Request field paths the query string may not set (path variables and the body field).
     reserved: frozenset[str] = field(default_factory=frozenset)
+    prefix: str = ""  # the service's mount point: "/admin/v1"
+
+    @property
+    def served_template(self) -> str:
+        """The template as requests must spell it: the mount prefix, then the proto's path."""
+        return self.prefix + self.template
 
     @property
     def openapi_path(self) -> str:
-        """The template with each variable as a single `{field.path}` parameter."""
-        return re.sub(r"\{([^}=]+)(=[^}]*)?\}", r"{\1}", self.template)
+        """The served template with each variable as a single `{field.path}` parameter."""
+        return re.sub(r"\{([^}=]+)(=[^}]*)?\}", r"{\1}", self.served_template)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,19 +98,21 @@ def http_rules(method: MethodDescriptor) -> Iterator[http_pb2.HttpRule]:
         yield extra
 
 
-def build_routes(services: Iterable[ServiceDescriptor], specs: dict[str, MethodSpec]) -> RouteTable:
-    """Every annotated method of `services` that has a spec, in proto order."""
+def build_routes(mounts: Iterable[tuple[ServiceDescriptor, str]], specs: dict[str, MethodSpec]) -> RouteTable:
+    """Every annotated method that has a spec, of each (service, mount prefix), in proto order."""
     routes: list[Route] = []
-    for service in services:
+    for service, prefix in mounts:
+        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+            raise TemplateError(f"{service.full_name}: mount prefix {prefix!r} must be '' or '/<path>'")
         for method in service.methods:
             spec = specs.get(f"/{service.full_name}/{method.name}")
             if spec is None:
                 continue
-            routes.extend(_route(method, spec, rule) for rule in http_rules(method))
+            routes.extend(_route(method, spec, rule, prefix) for rule in http_rules(method))
     return RouteTable(routes)
 
 
-def _route(method: MethodDescriptor, spec: MethodSpec, rule: http_pb2.HttpRule) -> Route:
+def _route(method: MethodDescriptor, spec: MethodSpec, rule: http_pb2.HttpRule, prefix: str) -> Route:
     kind = rule.WhichOneof("pattern")
     if kind is None:
         raise TemplateError(f"{method.full_name}: http rule without a pattern")
@@ -110,8 +120,11 @@ def _route(method: MethodDescriptor, spec: MethodSpec, rule: http_pb2.HttpRule) 
         http_method, template = rule.custom.kind.upper(), rule.custom.path
     else:
         http_method, template = kind.upper(), getattr(rule, kind)
-    where = f"{method.full_name} {http_method} {template}"
-    regex, variables, verb = compile_template(template, where)
+    where = f"{method.full_name} {http_method} {prefix}{template}"
+    if not template.startswith("/"):
+        raise TemplateError(f"{where}: a template starts with '/'")
+    # The prefix is matched as literal segments in front of the template.
+    regex, variables, verb = compile_template(prefix + template, where)
     for _, path in variables:
         _scalar_field(method.input_type, path, where)
     body_field = None
@@ -136,6 +149,7 @@ def _route(method: MethodDescriptor, spec: MethodSpec, rule: http_pb2.HttpRule) 
         body_field=body_field,
         response_field=response_field,
         reserved=frozenset(reserved),
+        prefix=prefix,
     )
 
 

@@ -43,7 +43,7 @@ def http_status(code: int) -> int:
 def status_json(status: status_pb2.Status) -> bytes:
     """google.rpc.Status as JSON: numeric code, message, details with `@type` (omitted when empty)."""
     try:
-        return _dumps(json_format.MessageToDict(status))
+        return dumps(json_format.MessageToDict(status))
     except Exception:  # a detail whose type we cannot resolve: grpc-gateway's fixed answer
         return MARSHAL_FAILED
 
@@ -55,13 +55,13 @@ def error_json(code: int, message: str) -> bytes:
 
 def encode_response(route: Route, response: Message) -> bytes:
     """The response (or its `response_body` field) as JSON."""
-    data = message_to_dict(response)
     if route.response_field is None:
-        return _dumps(data)
+        return message_json(response)
+    data = message_to_dict(response)
     field = route.response_field
     if field.json_name in data:
-        return _dumps(data[field.json_name])
-    return _dumps(_empty_value(field))
+        return dumps(data[field.json_name])
+    return dumps(_empty_value(field))
 
 
 def _empty_value(field: FieldDescriptor) -> Any:
@@ -160,7 +160,13 @@ def _converter(field: Any) -> _Convert | None:
     return None
 
 
-def _dumps(data: Any) -> bytes:
+def message_json(message: Message) -> bytes:
+    """`message` as compact protojson (see message_to_dict)."""
+    return dumps(message_to_dict(message))
+
+
+def dumps(data: Any) -> bytes:
+    """Compact JSON, UTF-8, non-ASCII left as is (as Go's encoder writes it)."""
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -183,10 +189,19 @@ def decode_request(match: Match, query: bytes, body: bytes) -> Message:
 def _parse_body(message: Message, route: Route, body: bytes) -> None:
     if not body.strip():
         return  # an empty body is an empty message, as io.EOF is for grpc-gateway
+    merge_json(message, body, route.body_field)
+
+
+def merge_json(message: Message, body: bytes, field: FieldDescriptor | None = None) -> None:
+    """Parse the JSON `body` into `message` (or into its top-level `field`).
+
+    Proto and JSON names are both accepted and unknown fields ignored, as grpc-gateway and
+    connect-go read JSON; anything unreadable raises TranscodeError with the parser's reason.
+    """
     try:
         data = json.loads(body)
-        if route.body_field is not None:
-            data = {route.body_field.json_name: data}
+        if field is not None:
+            data = {field.json_name: data}
         elif not isinstance(data, dict):
             raise TranscodeError("request body must be a JSON object")
         json_format.ParseDict(data, message, ignore_unknown_fields=True)

@@ -1,0 +1,186 @@
+"""The Connect protocol, unary: `POST /<package.Service>/<Method>` with a bare JSON or binary message.
+
+Answers follow the Connect protocol reference (connectrpc.com/docs/protocol) and connect-go where it
+leaves a choice. Success is 200 with the response in the request's codec; an error is Connect's JSON
+(`code` by lowercase name, `message`, `details` as `{type, value, debug}`) under the HTTP status of
+its code, the table grpc-gateway uses. JSON is read as the gateway reads it (proto or JSON names,
+unknown fields ignored) and every call goes through the same pipeline as the other transports.
+
+Not served, with the answer the protocol asks for: request compression (`unimplemented`), streaming
+and other content types (415), and GET, which is only for NO_SIDE_EFFECTS methods and ZITADEL marks
+none (405).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf import any_pb2, json_format
+from google.protobuf.message import DecodeError, Message
+from google.rpc import code_pb2, status_pb2
+
+from mailgate.pipeline.calls import MethodSpec, Pipeline
+from mailgate.transports import grpcweb
+from mailgate.transports.gateway.transcode import TranscodeError, dumps, http_status, merge_json, message_json
+
+JSON = b"application/json"
+PROTO = b"application/proto"
+TEXT = b"text/plain; charset=utf-8"
+PROTOCOL_VERSION = b"1"
+# Every content type a POST to a method path is served with: Connect's and grpc-web's.
+ACCEPT_POST = (
+    b"application/json, application/proto, application/grpc-web+proto, application/grpc-web-text+proto"
+)
+# Connect's unary content types, in the spellings connect-es accepts.
+_UNARY = re.compile(rb"application/(?:json(?:; ?charset=utf-?8)?|proto)", re.IGNORECASE)
+_TIMEOUT_MS = re.compile(r"[0-9]{1,10}")
+# Connect's code names: the gRPC names in lowercase, except that Connect spells "canceled".
+CODE_NAMES = {
+    number: "canceled" if number == code_pb2.CANCELLED else code_pb2.Code.Name(number).lower()
+    for number in code_pb2.Code.values()
+    if number != code_pb2.OK
+}
+
+ReadBody = Callable[[], Awaitable[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One complete HTTP response."""
+
+    status: int
+    content_type: bytes
+    body: bytes
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+
+
+class BadRequest(ValueError):
+    """The request cannot become a call: answered `invalid_argument` with this text."""
+
+
+def error_json(status: status_pb2.Status) -> bytes:
+    """A google.rpc.Status as Connect's error JSON, each detail as {type, value, debug}."""
+    error: dict[str, Any] = {"code": CODE_NAMES.get(status.code, "unknown")}
+    if status.message:
+        error["message"] = status.message
+    if status.details:
+        error["details"] = [_detail(packed) for packed in status.details]
+    return dumps(error)
+
+
+def _detail(packed: any_pb2.Any) -> dict[str, Any]:
+    detail: dict[str, Any] = {
+        "type": packed.TypeName(),
+        "value": base64.b64encode(packed.value).rstrip(b"=").decode("ascii"),
+    }
+    try:
+        debug = json_format.MessageToDict(packed)
+    except (TypeError, KeyError, json_format.Error):
+        return detail  # a type this process cannot resolve: the bytes alone still carry it
+    debug.pop("@type", None)
+    detail["debug"] = debug
+    return detail
+
+
+def failure(
+    code: int, message: str, http: int | None = None, headers: Iterable[tuple[bytes, bytes]] = ()
+) -> Reply:
+    """A detail-less error; `http` overrides the status mapped from `code`."""
+    body = error_json(status_pb2.Status(code=code, message=message))
+    return Reply(http or http_status(code), JSON, body, tuple(headers))
+
+
+def parse_timeout(value: str) -> float:
+    """Connect-Timeout-Ms (1 to 10 digits) in seconds."""
+    if not _TIMEOUT_MS.fullmatch(value):
+        raise BadRequest(f"protocol error: invalid connect timeout value: {value!r}")
+    return int(value) / 1000
+
+
+class ConnectEndpoint:
+    """Unary Connect calls to the pipeline's methods, on the same paths grpc-web uses."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self._services = frozenset(path.rpartition("/")[0] for path in pipeline.methods)
+
+    def serves(self, path: str) -> bool:
+        """Whether `path` is `/<service>/<anything>` for a service we serve."""
+        return path.rpartition("/")[0] in self._services
+
+    async def call(
+        self, http_method: str, path: str, headers: list[tuple[bytes, bytes]], read_body: ReadBody
+    ) -> Reply:
+        """Check the exchange, then read, decode, run through the pipeline and encode.
+
+        The body is read only once the method, content type and protocol headers are acceptable;
+        `read_body`'s own exceptions (size limit, client gone) propagate to the caller.
+        """
+        spec = self.pipeline.methods.get(path)
+        if spec is None:
+            # No such procedure: 404, the status Connect clients read as `unimplemented`.
+            return failure(code_pb2.UNIMPLEMENTED, f"method not found: {path}", http=404)
+        exchange = _exchange_headers(headers)
+        refusal = _refusal(http_method, exchange)
+        if refusal is not None:
+            return refusal
+        binary = not exchange[b"content-type"].lower().startswith(JSON)
+        call_metadata, raw_timeout = grpcweb.metadata(headers, "connect-timeout-ms", "connect-")
+        try:
+            timeout = parse_timeout(raw_timeout) if raw_timeout is not None else None
+            request = decode(spec, await read_body(), binary)
+        except BadRequest as exc:
+            return failure(code_pb2.INVALID_ARGUMENT, str(exc))
+        result = await self.pipeline.call(spec, request, call_metadata, "connect", timeout)
+        if result.status.code != code_pb2.OK or result.response is None:
+            return Reply(http_status(result.status.code), JSON, error_json(result.status))
+        if binary:
+            return Reply(200, PROTO, result.response.SerializeToString())
+        return Reply(200, JSON, message_json(result.response))
+
+
+def decode(spec: MethodSpec, body: bytes, binary: bool) -> Message:
+    """The request message from a bare binary or JSON body."""
+    request = spec.request_type()
+    if binary:
+        try:
+            request.ParseFromString(body)
+        except DecodeError:
+            raise BadRequest("the request message cannot be parsed") from None
+        return request
+    if not body.strip():
+        # As connect-go: an empty body is not a JSON object (an empty message is `{}`).
+        raise BadRequest("the JSON request body is empty; an empty message is {}")
+    try:
+        merge_json(request, body)
+    except TranscodeError as exc:
+        raise BadRequest(str(exc)) from None
+    return request
+
+
+def _exchange_headers(headers: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
+    wanted = (b"content-type", b"content-encoding", b"connect-protocol-version")
+    return {name: value.strip() for name, value in headers if name in wanted}
+
+
+def _refusal(http_method: str, exchange: dict[bytes, bytes]) -> Reply | None:
+    """The answer to an HTTP method, content type, protocol version or compression we do not serve."""
+    if http_method != "POST":
+        return Reply(405, TEXT, b"Connect unary calls use POST\n", ((b"allow", b"POST"),))
+    content_type = exchange.get(b"content-type", b"")
+    if not _UNARY.fullmatch(content_type):
+        text = f"content type {content_type.decode('latin-1')!r} is not served here\n"
+        return Reply(415, TEXT, text.encode(), ((b"accept-post", ACCEPT_POST),))
+    version = exchange.get(b"connect-protocol-version")
+    if version is not None and version != PROTOCOL_VERSION:
+        found = version.decode("latin-1")
+        return failure(code_pb2.INVALID_ARGUMENT, f'connect-protocol-version must be "1": got {found!r}')
+    encoding = exchange.get(b"content-encoding", b"identity").lower()
+    if encoding != b"identity":
+        message = f"unknown compression {encoding.decode('latin-1')!r}: supported encodings are identity"
+        return failure(code_pb2.UNIMPLEMENTED, message, headers=((b"accept-encoding", b"identity"),))
+    return None

@@ -172,6 +172,60 @@ class Settings:
     http_max_body: int = _setting(
         "MAILGATE_HTTP_MAX_BODY", _positive_int, 1024 * 1024, "Largest JSON request body in bytes."
     )
+    http_idle_timeout: int = _setting(
+        "MAILGATE_HTTP_IDLE_TIMEOUT",
+        _positive_int,
+        75,
+        "Whole seconds an HTTP connection may wait for its next request before it is closed.",
+    )
+    http_header_timeout: float = _setting(
+        "MAILGATE_HTTP_HEADER_TIMEOUT",
+        _positive_float,
+        10.0,
+        "Seconds a client has to send a request's headers, from its first byte (then 408 and closed).",
+    )
+    http_max_connections: int = _setting(
+        "MAILGATE_HTTP_MAX_CONNECTIONS",
+        _positive_int,
+        1000,
+        "Open HTTP connections at most; one more is answered 503 and closed.",
+    )
+    grpc_idle_timeout: float = _setting(
+        "MAILGATE_GRPC_IDLE_TIMEOUT",
+        _positive_float,
+        300.0,
+        "Seconds a gRPC connection may go without calls before the server closes it (GOAWAY).",
+    )
+    grpc_max_connection_age: float = _setting(
+        "MAILGATE_GRPC_MAX_CONNECTION_AGE",
+        _positive_float,
+        1800.0,
+        "Seconds after which the server asks a gRPC client to reconnect (GOAWAY).",
+    )
+    grpc_max_connection_age_grace: float = _setting(
+        "MAILGATE_GRPC_MAX_CONNECTION_AGE_GRACE",
+        _positive_float,
+        60.0,
+        "Seconds calls in flight get to finish on a connection past its maximum age.",
+    )
+    grpc_handshake_timeout: float = _setting(
+        "MAILGATE_GRPC_HANDSHAKE_TIMEOUT",
+        _positive_float,
+        10.0,
+        "Seconds a new gRPC connection has to start speaking HTTP/2 before it is closed.",
+    )
+    grpc_max_streams: int = _setting(
+        "MAILGATE_GRPC_MAX_STREAMS",
+        _positive_int,
+        100,
+        "Concurrent calls per gRPC connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS).",
+    )
+    grpc_max_connections: int = _setting(
+        "MAILGATE_GRPC_MAX_CONNECTIONS",
+        _positive_int,
+        1000,
+        "Open gRPC connections at most; more are closed as soon as they are accepted.",
+    )
     okta_rate_limit: int = _setting(
         "MAILGATE_OKTA_RATE_LIMIT", _positive_int, 600, "Okta API requests per minute per token."
     )

@@ -26,8 +26,9 @@ from mailgate.store.migrate import migrate
 from mailgate.store.providers import ProviderRepository
 from mailgate.store.tokens import TokenRepository
 from mailgate.transports.gateway.routes import build_routes
-from mailgate.transports.grpc import GrpcServer
+from mailgate.transports.grpc import GrpcServer, server_options
 from mailgate.transports.http import HttpServer, build_app
+from mailgate.transports.http_connections import ConnectionLimits
 from mailgate.transports.okta.operations import EmailServers
 from mailgate.transports.okta.router import OktaApp
 
@@ -95,13 +96,16 @@ class App:
     def __init__(self, services: Services) -> None:
         self.services = services
         settings = services.settings
-        self.grpc = GrpcServer(services.pipeline, settings.grpc_addr)
+        self.grpc = GrpcServer(services.pipeline, settings.grpc_addr, server_options(settings))
         self.routes = build_routes([(ADMIN_SERVICE, ADMIN_MOUNT)], services.pipeline.methods)
         okta = OktaApp(
             services.pipeline, EmailServers(services.commands, services.queries, services.tests), settings
         )
         http_app = build_app(services.pipeline, self.routes, settings, self.grpc.health, okta)
-        self.http = HttpServer(http_app, settings.http_addr, settings.shutdown_grace)
+        limits = ConnectionLimits(
+            settings.http_idle_timeout, settings.http_header_timeout, settings.http_max_connections
+        )
+        self.http = HttpServer(http_app, settings.http_addr, settings.shutdown_grace, limits)
 
     def bind(self) -> None:
         """Take both addresses before either listener answers; BindError names the one in use."""

@@ -6,10 +6,13 @@ import base64
 import binascii
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
+
+import idna
 
 T = TypeVar("T")
 
@@ -64,7 +67,81 @@ def _networks(value: str) -> tuple[IPNetwork, ...]:
 
 
 def _origins(value: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in value.split(",") if item.strip())
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if "*" in items:
+        if len(items) > 1:
+            raise ValueError("'*' already allows every origin; give it alone or list origins without it")
+        return ("*",)
+    return tuple(_origin(item) for item in items)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_PORT = re.compile(r"[0-9]{1,5}")
+
+
+def _origin(text: str) -> str:
+    """`text` as the browser serializes an Origin header: lowercase, default port left out, IDN in ASCII."""
+    try:
+        return _serialized_origin(text)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not an origin of the form scheme://host[:port]: {exc}") from None
+
+
+def _serialized_origin(text: str) -> str:
+    scheme, sep, rest = text.partition("://")
+    scheme = scheme.lower()
+    if not sep or scheme not in _DEFAULT_PORTS:
+        raise ValueError("it must start with http:// or https://")
+    if "@" in rest:
+        raise ValueError("it must not hold a user name or password")
+    if any(char in rest for char in "/?#"):
+        raise ValueError("nothing may follow the host and port, not even a trailing /")
+    host, port = _split_origin_host(rest)
+    literal = f"[{_ipv6(host[1:-1])}]" if host.startswith("[") else _hostname(host)
+    if port is not None:
+        if not _PORT.fullmatch(port) or not 0 < int(port) <= 65535:
+            raise ValueError("the port must be a number from 1 to 65535")
+        if int(port) == _DEFAULT_PORTS[scheme]:
+            port = None
+    return f"{scheme}://{literal}" + ("" if port is None else f":{port}")
+
+
+def _split_origin_host(rest: str) -> tuple[str, str | None]:
+    """(host, port or None) of "host[:port]" or "[v6][:port]"; the host keeps its brackets."""
+    if rest.startswith("["):
+        end = rest.find("]")
+        if end < 0:
+            raise ValueError("the IPv6 address has no closing ]")
+        host, after = rest[: end + 1], rest[end + 1 :]
+        if after and not after.startswith(":"):
+            raise ValueError("only a :port may follow the IPv6 address")
+        return host, after[1:] if after else None
+    host, sep, port = rest.partition(":")
+    return host, port if sep else None
+
+
+def _ipv6(host: str) -> str:
+    try:
+        if "%" in host:  # a zone id names an interface of this host; no browser sends one
+            raise ValueError
+        return ipaddress.IPv6Address(host).compressed
+    except ValueError:
+        raise ValueError(f"[{host}] is not an IPv6 address") from None
+
+
+def _hostname(host: str) -> str:
+    if not host:
+        raise ValueError("it has no host")
+    try:
+        name = idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        raise ValueError(f"{host!r} is not a host name or IPv4 address") from None
+    if name.rsplit(".", 1)[-1].isdigit():  # browsers read a name ending in a number as IPv4
+        try:
+            ipaddress.IPv4Address(name)
+        except ValueError:
+            raise ValueError(f"{host!r} is not an IPv4 address") from None
+    return name
 
 
 def _master_key(value: str) -> bytes:
@@ -167,10 +244,64 @@ class Settings:
         "MAILGATE_CORS_ORIGINS",
         _origins,
         (),
-        "Comma-separated browser origins allowed to call the HTTP port.",
+        "Comma-separated browser origins (scheme://host[:port]) allowed to call the HTTP port, or * for any.",
     )
     http_max_body: int = _setting(
         "MAILGATE_HTTP_MAX_BODY", _positive_int, 1024 * 1024, "Largest JSON request body in bytes."
+    )
+    http_idle_timeout: int = _setting(
+        "MAILGATE_HTTP_IDLE_TIMEOUT",
+        _positive_int,
+        75,
+        "Whole seconds an HTTP connection may wait for its next request before it is closed.",
+    )
+    http_header_timeout: float = _setting(
+        "MAILGATE_HTTP_HEADER_TIMEOUT",
+        _positive_float,
+        10.0,
+        "Seconds a client has to send a request's headers, from its first byte (then 408 and closed).",
+    )
+    http_max_connections: int = _setting(
+        "MAILGATE_HTTP_MAX_CONNECTIONS",
+        _positive_int,
+        1000,
+        "Open HTTP connections at most; one more is answered 503 and closed.",
+    )
+    grpc_idle_timeout: float = _setting(
+        "MAILGATE_GRPC_IDLE_TIMEOUT",
+        _positive_float,
+        300.0,
+        "Seconds a gRPC connection may go without calls before the server closes it (GOAWAY).",
+    )
+    grpc_max_connection_age: float = _setting(
+        "MAILGATE_GRPC_MAX_CONNECTION_AGE",
+        _positive_float,
+        1800.0,
+        "Seconds after which the server asks a gRPC client to reconnect (GOAWAY).",
+    )
+    grpc_max_connection_age_grace: float = _setting(
+        "MAILGATE_GRPC_MAX_CONNECTION_AGE_GRACE",
+        _positive_float,
+        60.0,
+        "Seconds calls in flight get to finish on a connection past its maximum age.",
+    )
+    grpc_handshake_timeout: float = _setting(
+        "MAILGATE_GRPC_HANDSHAKE_TIMEOUT",
+        _positive_float,
+        10.0,
+        "Seconds a new gRPC connection has to start speaking HTTP/2 before it is closed.",
+    )
+    grpc_max_streams: int = _setting(
+        "MAILGATE_GRPC_MAX_STREAMS",
+        _positive_int,
+        100,
+        "Concurrent calls per gRPC connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS).",
+    )
+    grpc_max_connections: int = _setting(
+        "MAILGATE_GRPC_MAX_CONNECTIONS",
+        _positive_int,
+        1000,
+        "Open gRPC connections at most; more are closed as soon as they are accepted.",
     )
     okta_rate_limit: int = _setting(
         "MAILGATE_OKTA_RATE_LIMIT", _positive_int, 600, "Okta API requests per minute per token."

@@ -98,6 +98,45 @@ async def test_cors_for_configured_origins(settings_env: dict[str, str]) -> None
         await running.close()
 
 
+async def test_cors_origins_match_however_they_are_spelled(settings_env: dict[str, str]) -> None:
+    # The browser sends "https://console.example.com"; the setting may use capitals and the default port.
+    env = {**settings_env, "MAILGATE_CORS_ORIGINS": "HTTPS://Console.Example.com:443"}
+    running = await start_server(env)
+    try:
+        async with httpx.AsyncClient(base_url=running.http_base) as http:
+            response = await http.get("/healthz", headers={"Origin": ORIGIN})
+            assert response.headers["access-control-allow-origin"] == ORIGIN
+    finally:
+        await running.close()
+
+
+async def test_cors_star_allows_every_origin_without_credentials(settings_env: dict[str, str]) -> None:
+    running = await start_server({**settings_env, "MAILGATE_CORS_ORIGINS": "*"})
+    try:
+        async with httpx.AsyncClient(base_url=running.http_base) as http:
+            preflight = await http.options(
+                "/admin/v1/email/_search",
+                headers={
+                    "Origin": "https://anywhere.example.net",
+                    "Access-Control-Request-Method": "POST",
+                    "Access-Control-Request-Headers": "authorization,content-type",
+                },
+            )
+            assert preflight.status_code == 200
+            assert preflight.headers["access-control-allow-origin"] == "*"
+            assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+            assert "access-control-allow-credentials" not in preflight.headers
+
+            actual = await http.post(
+                "/admin/v1/email/_search", json={}, headers={"Origin": "https://anywhere.example.net"}
+            )
+            assert actual.status_code == 401  # CORS opens nothing: a token is still required
+            assert actual.headers["access-control-allow-origin"] == "*"
+            assert "access-control-allow-credentials" not in actual.headers
+    finally:
+        await running.close()
+
+
 async def test_http_port_in_use_stops_startup(settings_env: dict[str, str]) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

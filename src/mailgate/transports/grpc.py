@@ -8,7 +8,13 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
+from mailgate.config import Settings
 from mailgate.pipeline.calls import MethodSpec, Pipeline
+
+# grpc core reads durations as int milliseconds; INT_MAX means unlimited.
+_INT_MAX = 2**31 - 1
+# grpc.health.v1's List answers at most this many services (the limit the proto's comment sets).
+MAX_LISTED_SERVICES = 100
 
 
 class BindError(Exception):
@@ -41,13 +47,58 @@ def generic_handlers(pipeline: Pipeline) -> list[grpc.GenericRpcHandler]:
     return [grpc.method_handlers_generic_handler(name, handlers) for name, handlers in by_service.items()]
 
 
+def server_options(settings: Settings) -> list[tuple[str, int]]:
+    """grpc core's channel arguments for the connection limits in `settings`."""
+
+    def millis(seconds: float) -> int:
+        return min(_INT_MAX, max(1, round(seconds * 1000)))
+
+    return [
+        ("grpc.max_connection_idle_ms", millis(settings.grpc_idle_timeout)),
+        ("grpc.max_connection_age_ms", millis(settings.grpc_max_connection_age)),
+        ("grpc.max_connection_age_grace_ms", millis(settings.grpc_max_connection_age_grace)),
+        # Also bounds a connection that never sends the HTTP/2 preface and SETTINGS.
+        ("grpc.server_handshake_timeout_ms", millis(settings.grpc_handshake_timeout)),
+        ("grpc.max_concurrent_streams", settings.grpc_max_streams),
+        ("grpc.max_allowed_incoming_connections", settings.grpc_max_connections),
+    ]
+
+
+class HealthService(health.aio.HealthServicer):  # type: ignore[misc]  # grpc_health has no type hints
+    """grpc_health's servicer (Check, Watch) plus List, which it lacks, over the same state."""
+
+    # The state is the library's `_server_status` (service name -> ServingStatus), written by its
+    # `set`; tests/transports/test_health.py pins that List and /healthz see what `set` wrote.
+
+    def statuses(self) -> dict[str, int]:
+        """Every service's serving status, by name ("" is the whole server)."""
+        return {str(name): int(status) for name, status in self._server_status.items()}
+
+    def status(self, service: str) -> int | None:
+        """The serving status of `service`, or None when no status was ever set for it."""
+        return self.statuses().get(service)
+
+    async def List(
+        self, request: health_pb2.HealthListRequest, context: grpc.aio.ServicerContext
+    ) -> health_pb2.HealthListResponse:
+        statuses = self.statuses()
+        if len(statuses) > MAX_LISTED_SERVICES:
+            await context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"more than {MAX_LISTED_SERVICES} services; use Check for one",
+            )
+        return health_pb2.HealthListResponse(
+            statuses={name: health_pb2.HealthCheckResponse(status=value) for name, value in statuses.items()}
+        )
+
+
 class GrpcServer:
     """The native gRPC listener with reflection and grpc.health.v1."""
 
-    def __init__(self, pipeline: Pipeline, address: str) -> None:
+    def __init__(self, pipeline: Pipeline, address: str, options: list[tuple[str, int]]) -> None:
         self.address = address
-        self.health = health.aio.HealthServicer()
-        self.server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+        self.health = HealthService()
+        self.server = grpc.aio.server(options=[("grpc.so_reuseport", 0), *options])
         self.server.add_generic_rpc_handlers(generic_handlers(pipeline))
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         services = sorted({spec.path.split("/")[1] for spec in pipeline.methods.values()})

@@ -1,9 +1,9 @@
 """The HTTP port: one ASGI app under uvicorn, in the gRPC server's event loop.
 
-Paths under /api/v1/email-servers go to Okta's API (when mounted), POSTs with a grpc-web content
-type go to grpc-web, any other request to a gRPC method path (`/<package.Service>/<Method>`) to
-Connect, `GET /healthz` and `GET /openapi.json` are answered here, everything else is JSON
-transcoding. Every HTTP transport calls the same pipeline as native gRPC, in-process.
+Paths under /api/v1/email-servers go to Okta's API (when mounted), `/healthz` and `/openapi.json`
+are answered here, POSTs with a grpc-web content type go to grpc-web, any other request to a gRPC
+method path (`/<package.Service>/<Method>`) to Connect, everything else is JSON transcoding. Every
+HTTP transport calls the same pipeline as native gRPC, in-process.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
-import grpc
 import uvicorn
 from google.rpc import code_pb2
-from grpc_health.v1 import health, health_pb2
+from grpc_health.v1 import health_pb2
 from starlette.middleware.cors import CORSMiddleware
 
 from mailgate.config import Settings
@@ -34,7 +33,8 @@ from mailgate.transports.gateway.transcode import (
     http_status,
     status_json,
 )
-from mailgate.transports.grpc import BindError
+from mailgate.transports.grpc import BindError, HealthService
+from mailgate.transports.http_connections import ConnectionLimits, protocol_for
 from mailgate.transports.okta import wire as okta_wire
 
 Scope = MutableMapping[str, Any]
@@ -88,6 +88,7 @@ _PERMANENT = frozenset(
 )
 _NOT_FOUND = error_json(code_pb2.NOT_FOUND, "Not Found")
 _METHOD_NOT_ALLOWED = error_json(code_pb2.UNIMPLEMENTED, "Method Not Allowed")
+_OWN_PATHS = frozenset({"/healthz", "/openapi.json"})
 
 
 class BodyTooLarge(Exception):
@@ -146,9 +147,11 @@ async def respond(
     body: bytes,
     content_type: bytes = JSON,
     extra: list[tuple[bytes, bytes]] | None = None,
+    length: int | None = None,
 ) -> None:
-    """One complete response with a Content-Length."""
-    headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(body))]
+    """One complete response with a Content-Length (`length`, for HEAD: that of the body left out)."""
+    size = len(body) if length is None else length
+    headers = [(b"content-type", content_type), (b"content-length", b"%d" % size)]
     if extra:
         headers.extend(extra)
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -160,13 +163,6 @@ def _header_safe(text: str) -> bytes:
     return "".join(char if " " <= char <= "~" else "?" for char in text).encode("ascii")
 
 
-class _ProbeContext:
-    """Just enough of a ServicerContext for HealthServicer.Check to report an unknown service."""
-
-    async def abort(self, code: grpc.StatusCode, details: str = "") -> None:
-        raise LookupError(details or "unknown service")
-
-
 class HttpApp:
     """The ASGI application (without CORS, which `build_app` adds when origins are configured)."""
 
@@ -175,7 +171,7 @@ class HttpApp:
         pipeline: Pipeline,
         routes: RouteTable,
         settings: Settings,
-        health_servicer: health.aio.HealthServicer,
+        health_servicer: HealthService,
         okta: ASGIApp | None = None,
     ) -> None:
         self.pipeline = pipeline
@@ -194,6 +190,9 @@ class HttpApp:
             await self.okta(scope, receive, send)  # Okta's API, whatever the method or content type
             return
         method: str = scope["method"]
+        if path in _OWN_PATHS:
+            await self._own_path(scope, send)
+            return
         if method == "POST":
             for name, value in scope["headers"]:
                 if name == b"content-type":
@@ -201,13 +200,6 @@ class HttpApp:
                         await self._grpc_web(scope, receive, send, value.lower())
                         return
                     break
-        elif method == "GET" and scope["path"] in ("/healthz", "/openapi.json"):
-            await (
-                self._healthz(scope, send)
-                if scope["path"] == "/healthz"
-                else respond(send, 200, self.openapi)
-            )
-            return
         if self.connect.serves(path):  # any other request to a gRPC method path is Connect
             await self._connect(scope, receive, send)
             return
@@ -290,22 +282,26 @@ class HttpApp:
                 extra.append((b"connection", b"close"))
         await respond(send, reply.status, reply.body, reply.content_type, [*reply.headers, *extra])
 
-    async def _healthz(self, scope: Scope, send: Send) -> None:
-        service = ""
-        query: bytes = scope["query_string"]
-        if query:
-            service = parse_qs(query.decode("latin-1")).get("service", [""])[0]
-        try:
-            answer = await self.health.Check(health_pb2.HealthCheckRequest(service=service), _ProbeContext())
-        except LookupError:
-            await respond(send, 404, error_json(code_pb2.NOT_FOUND, f"unknown service {service!r}"))
+    async def _own_path(self, scope: Scope, send: Send) -> None:
+        """/healthz and /openapi.json: GET, and HEAD (the same headers, no body); other methods 405."""
+        method: str = scope["method"]
+        if method not in ("GET", "HEAD"):
+            await respond(send, 405, _METHOD_NOT_ALLOWED, extra=[(b"allow", b"GET, HEAD")])
             return
-        serving = answer.status == health_pb2.HealthCheckResponse.SERVING
-        body = json.dumps(
-            {"status": health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)},
-            separators=(",", ":"),
-        )
-        await respond(send, 200 if serving else 503, body.encode())
+        if scope["path"] == "/openapi.json":
+            status, body = 200, self.openapi
+        else:
+            status, body = self._health(scope["query_string"])
+        await respond(send, status, b"" if method == "HEAD" else body, length=len(body))
+
+    def _health(self, query: bytes) -> tuple[int, bytes]:
+        service = parse_qs(query.decode("latin-1")).get("service", [""])[0] if query else ""
+        status = self.health.status(service)
+        if status is None:
+            return 404, error_json(code_pb2.NOT_FOUND, f"unknown service {service!r}")
+        name = health_pb2.HealthCheckResponse.ServingStatus.Name(status)
+        body = json.dumps({"status": name}, separators=(",", ":")).encode()
+        return (200 if status == health_pb2.HealthCheckResponse.SERVING else 503), body
 
 
 def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
@@ -343,7 +339,7 @@ def build_app(
     pipeline: Pipeline,
     routes: RouteTable,
     settings: Settings,
-    health_servicer: health.aio.HealthServicer,
+    health_servicer: HealthService,
     okta: ASGIApp | None = None,
 ) -> ASGIApp:
     """The HTTP app (with Okta's API under /api/v1/email-servers), behind CORS when origins are set."""
@@ -364,14 +360,24 @@ def build_app(
 
 
 class HttpServer:
-    """The HTTP listener: bound early (so a port in use stops startup), served by uvicorn."""
+    """The HTTP listener: bound early (so a port in use stops startup), served by uvicorn.
 
-    def __init__(self, app: ASGIApp, address: str, grace: float) -> None:
+    We drive uvicorn's Server by hand instead of `Server.serve()`: the socket is bound in `bind()`
+    before either listener answers, uvicorn runs in the gRPC server's event loop, and SIGTERM is
+    ours (serve() would install its own signal handlers). That uses these parts of uvicorn beyond
+    `Config`: `Server.startup(sockets=...)`, the `lifespan` attribute serve() would set, the
+    `main_loop()` tick (Date header, `should_exit`) and `shutdown()`. Connection limits come from
+    `http_connections.LimitedHttpProtocol`, given to uvicorn as its HTTP protocol class.
+    tests/transports/test_http_connections.py pins all of this.
+    """
+
+    def __init__(self, app: ASGIApp, address: str, grace: float, limits: ConnectionLimits) -> None:
         self.address = address
         self.port = 0
+        self.limits = limits
         self._config = uvicorn.Config(
             app,
-            http="auto",  # httptools when installed, else h11
+            http=protocol_for(limits),  # uvicorn's httptools protocol plus our limits
             ws="none",
             lifespan="off",
             loop="none",
@@ -380,6 +386,7 @@ class HttpServer:
             access_log=False,
             proxy_headers=False,
             server_header=False,
+            timeout_keep_alive=limits.idle_timeout,  # after a response; the protocol times the first wait
             timeout_graceful_shutdown=max(1, round(grace)),
         )
         self._socket: socket.socket | None = None

@@ -223,13 +223,18 @@ class Settings:
         "MAILGATE_SMTP_HELO_NAME", _text, "", "Name sent in EHLO (default: this host's fully qualified name)."
     )
     outbound_deny: tuple[IPNetwork, ...] = _setting(
-        "MAILGATE_OUTBOUND_DENY", _networks, (), "Extra CIDR ranges outgoing connections may not reach."
+        "MAILGATE_OUTBOUND_DENY",
+        _networks,
+        (),
+        "Comma-separated CIDR ranges outgoing connections may not reach, beyond the refused ranges "
+        "(a longer allow range overrides one).",
     )
     outbound_allow: tuple[IPNetwork, ...] = _setting(
         "MAILGATE_OUTBOUND_ALLOW",
         _networks,
         (),
-        "CIDR ranges allowed even if refused by default or by the deny list.",
+        "Comma-separated CIDR ranges outgoing connections may reach although refused by default "
+        "(for example 127.0.0.0/8 for a relay on this host); metadata addresses open only when named.",
     )
     test_rate: int = _setting(
         "MAILGATE_TEST_RATE", _positive_int, 10, "Test emails per minute per instance (per process)."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import json
 import logging
 import secrets
@@ -85,9 +86,13 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return Pki(ca, ca_file, server, wrong)
 
 
+# Every test server listens on loopback, which the outbound policy refuses by default.
+LOCAL_ALLOW = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+
 @pytest.fixture
 def make_settings(pki: Pki) -> Callable[..., Settings]:
-    """Settings with small timeouts and the test CA trusted; keyword overrides win."""
+    """Settings with small timeouts, the test CA trusted and loopback allowed; keyword overrides win."""
 
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
@@ -96,6 +101,7 @@ def make_settings(pki: Pki) -> Callable[..., Settings]:
             "smtp_test_timeout": 5.0,
             "smtp_ca_file": pki.ca_file,
             "smtp_helo_name": "client.test",
+            "outbound_allow": LOCAL_ALLOW,
         }
         values.update(overrides)
         return Settings.from_env({}, **values)
@@ -277,12 +283,14 @@ async def _scripted(
 
 @pytest.fixture
 async def raw_server() -> AsyncIterator[Callable[..., Awaitable[RawServer]]]:
-    """Start a TCP server on 127.0.0.1: "hang" (accepts, never sends), "trickle" (a greeting one byte
-    at a time, never finished) or "script" (an SMTP server whose replies the test chooses)."""
+    """Start a TCP server on 127.0.0.1 (or `host`): "hang" (accepts, never sends), "trickle" (a greeting
+    one byte at a time, never finished) or "script" (an SMTP server whose replies the test chooses)."""
     servers: list[asyncio.Server] = []
     states: list[RawServer] = []
 
-    async def start(behaviour: str, replies: dict[str, str] | None = None) -> RawServer:
+    async def start(
+        behaviour: str, replies: dict[str, str] | None = None, host: str = "127.0.0.1"
+    ) -> RawServer:
         state = RawServer(port=0)
 
         async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -302,7 +310,7 @@ async def raw_server() -> AsyncIterator[Callable[..., Awaitable[RawServer]]]:
             except (ConnectionError, asyncio.CancelledError):
                 pass
 
-        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        server = await asyncio.start_server(serve, host, 0)
         state.port = server.sockets[0].getsockname()[1]
         servers.append(server)
         states.append(state)

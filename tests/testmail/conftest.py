@@ -186,9 +186,15 @@ async def listener() -> AsyncIterator[Listener]:
 # --- mailgate -----------------------------------------------------------------------------------------
 
 
+# The outbound policy refuses loopback by default; every server here listens on it.
+LOCAL_ALLOW = "127.0.0.0/8,::1/128"
+
+
 def mail_settings(local_pki: LocalPki) -> dict[str, str]:
-    """Settings for a mailgate that trusts the local CA, with short deadlines and a generous rate."""
+    """Settings for a mailgate that trusts the local CA and may reach loopback, with short deadlines
+    and a generous rate."""
     return {
+        "MAILGATE_OUTBOUND_ALLOW": LOCAL_ALLOW,
         "MAILGATE_SMTP_CA_FILE": str(local_pki.ca_file),
         "MAILGATE_SMTP_HELO_NAME": "client.test",
         "MAILGATE_SMTP_CONNECT_TIMEOUT": "2",

@@ -1,5 +1,5 @@
-"""Failed tests as API clients see them: ZITADEL's error plus our report, permissions, the rate
-limit and the outbound-address policy."""
+"""Failed tests as API clients see them: ZITADEL's error plus our report, permissions and the rate
+limit (the outbound-address policy: test_outbound_policy.py)."""
 
 from __future__ import annotations
 
@@ -138,39 +138,3 @@ async def test_rate_limit_per_instance(start_mail_server: StartServer, mailboxes
     neighbour = await caller(server, instance=server.instance + "-neighbour")
     await neighbour("TestSMTPConfig", legacy(host, receiver))
     assert len(mailboxes["plain"].received(receiver)) == 1
-
-
-@pytest.mark.parametrize("host_name", [LOCAL, "localhost"])
-async def test_outbound_policy_refuses_before_connecting(
-    start_mail_server: StartServer, listener: Listener, host_name: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    target = await listener()
-    server = await start_mail_server(MAILGATE_OUTBOUND_DENY="127.0.0.0/8,::1/128")
-    admin = await caller(server)
-    host = f"{host_name}:{target.port}"
-    failure = await admin.fail("TestEmailProviderSMTP", inline(host, user=USER, plain=plain()))
-    assert failure.is_zitadel(grpc.StatusCode.FAILED_PRECONDITION, "MG-OUTBOUND-REFUSED")
-    report = failure.report
-    assert report.stage == report_pb.SMTP_TEST_STAGE_POLICY
-    assert "outbound-address policy refuses" in report.detail and report.address == ""
-    assert target.accepted == 0
-    assert_no_leak(caplog, failure)
-
-
-async def test_outbound_policy_covers_the_token_endpoint(
-    start_mail_server: StartServer, mailboxes: Mailboxes, token_endpoint: TokenEndpoint
-) -> None:
-    # The SMTP server is allowed (a /32 allow beats the deny), the token endpoint's address is not.
-    server = await start_mail_server(
-        MAILGATE_OUTBOUND_DENY="127.0.0.0/8", MAILGATE_OUTBOUND_ALLOW="127.0.0.1/32"
-    )
-    admin = await caller(server)
-    url = token_endpoint.url("127.0.0.2")
-    failure = await admin.fail(
-        "TestEmailProviderSMTP",
-        inline(mailboxes["plain"].host, user=USER, xoauth2=xoauth2(url, client_secret=CLIENT_SECRET)),
-    )
-    assert failure.is_zitadel(grpc.StatusCode.FAILED_PRECONDITION, "MG-OUTBOUND-REFUSED")
-    assert failure.report.stage == report_pb.SMTP_TEST_STAGE_POLICY
-    assert "token endpoint" in failure.report.detail
-    assert token_endpoint.requests == []

@@ -163,7 +163,8 @@ class TokenCache:
         # Build (and for JWT, sign) the request first: a bad key fails before any packet is sent.
         form, headers, hidden = await self._token_request(grant)
         redactor = Redactor(hidden)
-        host = url.raw_host.decode("ascii")
+        # RFC 6874: a zone id in a URL is written %25eth0; the policy reads the host as the system does.
+        host = url.raw_host.decode("ascii").replace("%25", "%", 1)
         try:
             addresses = await self._policy.resolve(host, url.port or (443 if url.scheme == "https" else 80))
         except ResolveError as exc:

@@ -24,9 +24,12 @@ DEADLINE_TEXT = "the SMTP test did not finish in time (MAILGATE_SMTP_TEST_TIMEOU
 # Every error id mailgate defines itself (ZITADEL's ids are not listed); the README lists them.
 MG_ERROR_IDS: dict[str, str] = {
     POLICY_REFUSED_ID: (
-        "FAILED_PRECONDITION: the SMTP server or XOAUTH2 token endpoint resolves to an address the "
-        "outbound-address policy refuses (link-local, cloud metadata, unspecified, multicast, broadcast, "
-        "MAILGATE_OUTBOUND_DENY); nothing was sent to it. MAILGATE_OUTBOUND_ALLOW can allow it."
+        "FAILED_PRECONDITION: the SMTP server or XOAUTH2 token endpoint is (or resolves to) an address "
+        "the outbound-address policy refuses: by default loopback, private and shared networks, "
+        "link-local, cloud metadata, this-network, multicast, broadcast, reserved, documentation and "
+        "benchmarking ranges, and IPv6 forms carrying such an IPv4 address; also MAILGATE_OUTBOUND_DENY. "
+        "Nothing was sent to it. The message names the address and the MAILGATE_OUTBOUND_ALLOW range "
+        "that would allow it."
     ),
     DEADLINE_ID: (
         "DEADLINE_EXCEEDED: the test email did not finish within MAILGATE_SMTP_TEST_TIMEOUT; "

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiosmtplib
+import grpc
 
 from mailgate.config import Settings
 from mailgate.gen.mailgate.v1.smtp_test_report_pb2 import SmtpTestReport
@@ -23,7 +24,7 @@ from mailgate.hostport import split_host_port
 
 from .message import AddressError, ComposedEmail, compose_test_email
 from .oauth import CLIENT_SECRET_BASIC, ClientCredentialsGrant, JwtBearerGrant, TokenCache, TokenError
-from .policy import OutboundPolicy, PolicyRefused, ResolveError, Resolver, parse_ip
+from .policy import POLICY_REFUSED_ID, OutboundPolicy, PolicyRefused, ResolveError, Resolver, parse_ip
 from .report import REDACTED, SPLIT_ERROR, Recorder, Redactor, SmtpTestFailed, Stage, TlsMode
 
 log = logging.getLogger(__name__)
@@ -228,6 +229,11 @@ class _Test:
     def fail(self, stage: Stage, detail: str) -> SmtpTestFailed:
         return self.rec.failure(stage, detail, xoauth2=self.xoauth2)
 
+    def refused(self, detail: str) -> SmtpTestFailed:
+        # The message itself names the address and the setting, not only the report.
+        error = (grpc.StatusCode.FAILED_PRECONDITION, POLICY_REFUSED_ID, self.redactor.scrub(detail))
+        return self.rec.failure(Stage.POLICY, detail, error=error)
+
     async def run(self) -> SmtpTestReport:
         limit = self.settings.smtp_test_timeout
         try:
@@ -304,7 +310,7 @@ class _Test:
             raise self.fail(Stage.RESOLVE, exc.detail) from None
         except PolicyRefused as exc:
             self.rec.note(exc.detail)
-            raise self.fail(Stage.POLICY, exc.detail) from None
+            raise self.refused(exc.detail) from None
         if parse_ip(name) is None:
             self.rec.note(f"{name} resolves to {', '.join(addresses)}")
         return name, port, addresses
@@ -552,7 +558,7 @@ class _Test:
             token = await self.tester.tokens.token(auth.grant)
         except PolicyRefused as exc:
             self.rec.note(exc.detail)
-            raise self.fail(Stage.POLICY, f"token endpoint: {exc.detail}") from None
+            raise self.refused(f"token endpoint: {exc.detail}") from None
         except TokenError as exc:
             self.rec.note(exc.detail)
             raise self.fail(Stage.AUTH, exc.detail) from None

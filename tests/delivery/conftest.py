@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import json
 import logging
 import secrets
@@ -42,6 +43,8 @@ JWT_AUDIENCE = "https://oauth2.googleapis.com/token"
 JWT_SCOPE = "https://mail.google.com/"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 MAIL_NAME = "mail.test"  # every TLS server's certificate is for this name (or for other.test)
+# The outbound policy refuses loopback by default; tests that reach their local servers say so.
+LOCAL_ALLOW = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
 # What the injected resolver answers; tests never touch real DNS.
 NAMES: dict[str, list[str]] = {
@@ -249,13 +252,18 @@ SCRIPT_DEFAULTS = {
 
 
 async def _scripted(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, replies: dict[str, str], state: RawServer
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    replies: dict[str, str | bytes],
+    state: RawServer,
 ) -> None:
-    """A tiny SMTP server answering each command with the scripted reply (see SCRIPT_DEFAULTS)."""
-    script = {**SCRIPT_DEFAULTS, **replies}
+    """A tiny SMTP server answering each command with the scripted reply (see SCRIPT_DEFAULTS);
+    a reply given as bytes is sent as it is (invalid UTF-8, no line end, ...)."""
+    script: dict[str, str | bytes] = {**SCRIPT_DEFAULTS, **replies}
 
     def send(key: str) -> None:
-        writer.write(script[key].encode() + b"\r\n")
+        reply = script[key]
+        writer.write(reply if isinstance(reply, bytes) else reply.encode() + b"\r\n")
 
     send("GREETING")
     in_data = False
@@ -269,7 +277,7 @@ async def _scripted(
             continue
         verb = text.split(" ", 1)[0].upper()
         send(verb if verb in script else "MAIL")
-        in_data = verb == "DATA" and script["DATA"].startswith("354")
+        in_data = verb == "DATA" and str(script["DATA"]).startswith("354")
         if verb == "QUIT":
             break
     writer.close()
@@ -278,11 +286,14 @@ async def _scripted(
 @pytest.fixture
 async def raw_server() -> AsyncIterator[Callable[..., Awaitable[RawServer]]]:
     """Start a TCP server on 127.0.0.1: "hang" (accepts, never sends), "trickle" (a greeting one byte
-    at a time, never finished) or "script" (an SMTP server whose replies the test chooses)."""
+    at a time, never finished) or "script" (an SMTP server whose replies the test chooses); with
+    `tls`, implicit TLS first."""
     servers: list[asyncio.Server] = []
     states: list[RawServer] = []
 
-    async def start(behaviour: str, replies: dict[str, str] | None = None) -> RawServer:
+    async def start(
+        behaviour: str, replies: dict[str, str | bytes] | None = None, tls: ssl.SSLContext | None = None
+    ) -> RawServer:
         state = RawServer(port=0)
 
         async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -302,7 +313,7 @@ async def raw_server() -> AsyncIterator[Callable[..., Awaitable[RawServer]]]:
             except (ConnectionError, asyncio.CancelledError):
                 pass
 
-        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=tls)
         state.port = server.sockets[0].getsockname()[1]
         servers.append(server)
         states.append(state)
@@ -372,6 +383,8 @@ class TokenEndpoint:
         self.lifetime: int | None = 3600
         self.canned: tuple[int, bytes] | None = None  # answer this instead of the real grant
         self.echo = False  # refuse, quoting what the client sent (tests redaction)
+        # refuse with the error_description this returns from (headers, raw body, form)
+        self.echo_back: Callable[[dict[str, str], bytes, dict[str, str]], str] | None = None
         self.jwt_keys: dict[str, rsa.RSAPublicKey] = {}
         self.jwt_expect = {"iss": JWT_ISSUER, "sub": USER, "aud": JWT_AUDIENCE, "scope": JWT_SCOPE}
         self.assertions: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (header, claims) accepted
@@ -391,6 +404,10 @@ class TokenEndpoint:
                     return
                 if endpoint.canned is not None:
                     self._send(*endpoint.canned)
+                    return
+                if endpoint.echo_back is not None:
+                    echoed = endpoint.echo_back(dict(self.headers.items()), body, form)
+                    self._answer(400, {"error": "invalid_request", "error_description": echoed})
                     return
                 if endpoint.echo:
                     quoted = form.get("assertion") or form.get("client_secret") or auth

@@ -5,12 +5,34 @@ from __future__ import annotations
 import email
 import email.policy
 from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
 
 import pytest
 
-from mailgate.delivery.message import AddressError, compose_test_email, parse_mailbox
+from mailgate.delivery.message import (
+    BODY,
+    AddressError,
+    MessageTextError,
+    compose_test_email,
+    header_text,
+    message_bytes,
+    parse_mailbox,
+)
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+# Every header of the test email, in order; nothing a caller sends may add one.
+HEADERS = [
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "Auto-Submitted",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+    "MIME-Version",
+]
 
 
 def parse(data: bytes) -> email.message.EmailMessage:
@@ -56,11 +78,74 @@ def test_display_name_quoting_and_encoding() -> None:
     assert str(empty["From"]) == "a@example.com"
 
 
-def test_control_characters_cannot_inject_headers() -> None:
-    composed = compose_test_email("a@example.com", "Evil\r\nBcc: victim@example.com", "b@example.com")
+# Names that would add a header line or a body if any of their decoded forms reached a header.
+INJECTIONS = {
+    "crlf": "Evil\r\nBcc: victim@example.com",
+    "b-word": "=?utf-8?b?eA0KQmNjOiBldmlsQGV2aWwudGVzdA==?=",  # "x", CRLF, "Bcc: evil@evil.test"
+    "q-word with body": "=?utf-8?q?x=0D=0AContent-Type:_text/html=0D=0A=0D=0A<b>Click</b>?=",
+    "word inside a word": "a=?utf-8?q?=0ABcc:_e@evil.test?=b",
+    "quoted word": '"=?utf-8?q?x=0D=0ABcc:_e@evil.test?="',
+    "nested word": "=?utf-8?q?=3D=3Futf-8=3Fq=3Fx=3D0D=3D0ABcc:_e=3F=3D?=",
+    "unknown charset": "=?x-unknown?q?x=0ABcc:_e@evil.test?=",
+    "tab": "a\tb",
+    "nel": "a\x85Bcc: e@evil.test",
+    "line separator": "a\u2028Bcc: e@evil.test",
+}
+
+
+@pytest.mark.parametrize("name", INJECTIONS.values(), ids=INJECTIONS.keys())
+def test_sender_names_that_would_inject_are_refused(name: str) -> None:
+    with pytest.raises(MessageTextError) as info:
+        compose_test_email("a@example.com", name, "b@example.com")
+    assert info.value.field == "sender_name"
+    assert "control characters" in str(info.value)
+    with pytest.raises(MessageTextError):
+        header_text(name, "subject")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "=?utf-8?q?x=0D=0A=42cc=3A_e?=.jörg@example.com",  # non-ASCII local part: no parser refuses it
+        "=?utf-8?q?x?=@example.com",
+        "a@=?utf-8?q?x=0D=0A?=.example.com",
+    ],
+)
+def test_encoded_words_in_addresses_are_refused(address: str) -> None:
+    with pytest.raises(AddressError) as info:
+        compose_test_email(address, "", "b@example.com")
+    assert info.value.field == "sender"
+    with pytest.raises(AddressError):
+        parse_mailbox(address, "fromAddress")
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("=?utf-8?q?Caf=C3=A9?= Ops", "Café Ops"),  # a legitimate encoded word is decoded, re-encoded
+        ('Bcc: "x" <evil@evil.test>, Ops', 'Bcc: "x" <evil@evil.test>, Ops'),  # text, not a header
+        ("  Ops   Team ", "Ops Team"),
+        ("=?utf-8?b?", "=?utf-8?b?"),  # not an encoded word
+        ("Operations " * 12, ("Operations " * 12).strip()),  # long enough to fold
+    ],
+)
+def test_tricky_names_stay_in_the_from_header(name: str, shown: str) -> None:
+    composed = compose_test_email("a@example.com", name, "b@example.com")
     message = parse(composed.data)
-    assert message["Bcc"] is None
-    assert message["From"].addresses[0].display_name == "Evil Bcc: victim@example.com"
+    assert list(message.keys()) == HEADERS
+    assert message["From"].addresses[0].display_name == shown
+    assert message.get_content().replace("\r\n", "\n") == BODY
+
+
+def test_message_bytes_refuses_a_header_the_library_splits() -> None:
+    # The last guard, tried on a message built without header_text: the library writes it as two lines.
+    message = EmailMessage(policy=email.policy.SMTP)
+    message["From"] = Address(display_name=INJECTIONS["b-word"], username="a", domain="example.com")
+    message.set_content("body")
+    with pytest.raises(MessageTextError):
+        message_bytes(message)
+    message.replace_header("From", Address(display_name="Ops", username="a", domain="example.com"))
+    assert message_bytes(message).startswith(b"From: Ops <a@example.com>\r\n")
 
 
 def test_idn_domains_become_a_labels() -> None:

@@ -18,7 +18,7 @@ from mailgate.delivery.report import SmtpTestFailed, Stage
 from mailgate.delivery.smtp import SmtpTester, TestEmail
 
 from .conftest import LOCAL_ALLOW, SmtpServer, fake_resolver
-from .test_message import HEADERS, INJECTIONS
+from .headers import HEADERS, INJECTIONS
 
 Servers = dict[str, SmtpServer]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote_plus
+from urllib.parse import parse_qs, quote, quote_plus, unquote_plus
 
 import jwt
 import pytest
@@ -518,6 +518,28 @@ def secret_forms(values: Sequence[str]) -> list[str]:
     forms.append(base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode())
     forms.append(base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode())  # HTTP Basic
     return forms
+
+
+# Characters that URL and form encoding change, so each encoded form differs from the secret.
+ODD_SECRET = "cs/T0p+S3cret=77 aa&41%x"
+
+
+def client_secret_forms(secret: str) -> list[str]:
+    """Every form of a client secret that mailgate itself writes into a token request."""
+    basic = _b64(f"{quote_plus(CLIENT_ID)}:{quote_plus(secret)}")  # RFC 6749 2.3.1
+    forms = [secret, quote_plus(secret), quote(secret, safe=""), _b64(secret), basic, f"Basic {basic}"]
+    return forms + [form.rstrip("=") for form in forms]
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def echo_everything(headers: dict[str, str], body: bytes, form: dict[str, str]) -> str:
+    """What a careless endpoint puts in its error: the request's headers and raw body (the
+    credentials first, before mailgate clips the text)."""
+    credentials = headers.get("Authorization", "-")
+    return f"bad request; authorization {credentials}; body {body.decode()}; headers {headers}"
 
 
 def assert_no_secrets(caplog: pytest.LogCaptureFixture, *things: Any, extra: Sequence[str] = ()) -> None:

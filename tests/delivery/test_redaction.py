@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Awaitable, Callable
-from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -34,6 +33,7 @@ from .conftest import (
     JWT_SCOPE,
     LOCAL_ALLOW,
     MAIL_NAME,
+    ODD_SECRET,
     PASSWORD,
     SCOPE,
     USER,
@@ -42,34 +42,15 @@ from .conftest import (
     SmtpServer,
     TokenEndpoint,
     assert_no_secrets,
+    client_secret_forms,
+    echo_everything,
     fake_resolver,
 )
-
-# Characters that URL and form encoding change, so each encoded form differs from the secret.
-ODD_SECRET = "cs/T0p+S3cret=77 aa&41%x"
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
-
-def client_secret_forms(secret: str) -> list[str]:
-    """Every form of a client secret that mailgate itself writes into a token request."""
-    basic = b64(f"{quote_plus(CLIENT_ID)}:{quote_plus(secret)}")  # RFC 6749 2.3.1
-    forms = [secret, quote_plus(secret), quote(secret, safe=""), b64(secret), basic, f"Basic {basic}"]
-    return forms + [form.rstrip("=") for form in forms]
 
 
 @pytest.fixture
 def tester(make_settings: Callable[..., Settings]) -> SmtpTester:
     return SmtpTester(make_settings(outbound_allow=LOCAL_ALLOW), resolver=fake_resolver)
-
-
-def echo_everything(headers: dict[str, str], body: bytes, form: dict[str, str]) -> str:
-    """What a careless endpoint puts in its error: the request's headers and raw body (the
-    credentials first, before mailgate clips the text)."""
-    credentials = headers.get("Authorization", "-")
-    return f"bad request; authorization {credentials}; body {body.decode()}; headers {headers}"
 
 
 async def fail(tester: SmtpTester, host: str, auth: SmtpAuthMethod) -> SmtpTestFailed:
@@ -130,7 +111,7 @@ async def test_token_endpoint_echoing_the_assertion_signature(
 
 Scripted = Callable[..., Awaitable[RawServer]]
 FIRST, SECOND = PASSWORD[:8], PASSWORD[8:]  # "pw-Sup3r", "-S3cret-9f2c"
-PLAIN_PAYLOAD = b64(f"\0{USER}\0{PASSWORD}")
+PLAIN_PAYLOAD = base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode()
 # The reply, and the pieces of a secret none of which may be shown.
 SPLIT_REPLIES = {
     "password wrapped": (

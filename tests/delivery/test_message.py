@@ -153,6 +153,8 @@ def test_utf8_local_part_needs_smtputf8() -> None:
         ".a@example.com",
         "jö..rg@example.com",
         "jörg @example.com",
+        "a@[",
+        "jö@[",
     ],
 )
 def test_invalid_addresses(address: str) -> None:

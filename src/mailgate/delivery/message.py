@@ -78,7 +78,11 @@ def _domain(domain: str, field: str, original: str) -> tuple[str, bool]:
         # IDNA 2008 with UTS 46 mapping (the idna package): straße.de stays distinct from strasse.de.
         return idna.encode(domain, uts46=True).decode("ascii"), False
     except idna.IDNAError:
-        if any(not ch.isprintable() or ch.isspace() for ch in domain):
+        # Sent as UTF-8 (SMTPUTF8): labels of letters, digits and hyphens, nothing the header parser reads.
+        if any(
+            not ch.isprintable() or ch.isspace() or (ch.isascii() and not (ch.isalnum() or ch in "-."))
+            for ch in domain
+        ):
             raise AddressError(field, original, "has an invalid domain") from None
         return domain, True
 
@@ -147,15 +151,16 @@ def parse_mailbox(address: str, field: str = "email") -> _Mailbox:
     if not at or not local or not domain:
         raise AddressError(field, address)
     domain, domain_utf8 = _domain(domain, field, address)
-    if local.isascii():
-        try:
-            # The email package's RFC 5322 parser decides what a valid (dot-atom or quoted) local part is.
-            Address(addr_spec=f"{local}@{'example.com' if domain_utf8 else domain}")
-        except (HeaderParseError, ValueError, IndexError):
-            raise AddressError(field, address) from None
-        return _Mailbox(local, domain, domain_utf8)
-    _check_utf8_local(local, field, address)
-    return _Mailbox(local, domain, True)
+    try:
+        # The email package's RFC 5322 parser decides what a valid (dot-atom or quoted) local part
+        # and domain are; the non-ASCII parts it cannot judge are checked on their own.
+        Address(addr_spec=f"{local if local.isascii() else 'x'}@{'example.com' if domain_utf8 else domain}")
+    except (HeaderParseError, ValueError, IndexError, AttributeError):
+        # AttributeError: CPython 3.11's parser trips over an unclosed domain literal ("a@[").
+        raise AddressError(field, address) from None
+    if not local.isascii():
+        _check_utf8_local(local, field, address)
+    return _Mailbox(local, domain, domain_utf8 or not local.isascii())
 
 
 def message_bytes(message: EmailMessage) -> bytes:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote_plus
+from urllib.parse import parse_qs, quote, quote_plus, unquote_plus
 
 import jwt
 import pytest
@@ -43,6 +43,8 @@ JWT_AUDIENCE = "https://oauth2.googleapis.com/token"
 JWT_SCOPE = "https://mail.google.com/"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 MAIL_NAME = "mail.test"  # every TLS server's certificate is for this name (or for other.test)
+# The outbound policy refuses loopback by default; tests that reach their local servers say so.
+LOCAL_ALLOW = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
 # What the injected resolver answers; tests never touch real DNS.
 NAMES: dict[str, list[str]] = {
@@ -255,13 +257,18 @@ SCRIPT_DEFAULTS = {
 
 
 async def _scripted(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, replies: dict[str, str], state: RawServer
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    replies: dict[str, str | bytes],
+    state: RawServer,
 ) -> None:
-    """A tiny SMTP server answering each command with the scripted reply (see SCRIPT_DEFAULTS)."""
-    script = {**SCRIPT_DEFAULTS, **replies}
+    """A tiny SMTP server answering each command with the scripted reply (see SCRIPT_DEFAULTS);
+    a reply given as bytes is sent as it is (invalid UTF-8, no line end, ...)."""
+    script: dict[str, str | bytes] = {**SCRIPT_DEFAULTS, **replies}
 
     def send(key: str) -> None:
-        writer.write(script[key].encode() + b"\r\n")
+        reply = script[key]
+        writer.write(reply if isinstance(reply, bytes) else reply.encode() + b"\r\n")
 
     send("GREETING")
     in_data = False
@@ -275,7 +282,7 @@ async def _scripted(
             continue
         verb = text.split(" ", 1)[0].upper()
         send(verb if verb in script else "MAIL")
-        in_data = verb == "DATA" and script["DATA"].startswith("354")
+        in_data = verb == "DATA" and str(script["DATA"]).startswith("354")
         if verb == "QUIT":
             break
     writer.close()
@@ -284,12 +291,16 @@ async def _scripted(
 @pytest.fixture
 async def raw_server() -> AsyncIterator[Callable[..., Awaitable[RawServer]]]:
     """Start a TCP server on 127.0.0.1 (or `host`): "hang" (accepts, never sends), "trickle" (a greeting
-    one byte at a time, never finished) or "script" (an SMTP server whose replies the test chooses)."""
+    one byte at a time, never finished) or "script" (an SMTP server whose replies the test chooses);
+    with `tls`, implicit TLS first."""
     servers: list[asyncio.Server] = []
     states: list[RawServer] = []
 
     async def start(
-        behaviour: str, replies: dict[str, str] | None = None, host: str = "127.0.0.1"
+        behaviour: str,
+        replies: dict[str, str | bytes] | None = None,
+        host: str = "127.0.0.1",
+        tls: ssl.SSLContext | None = None,
     ) -> RawServer:
         state = RawServer(port=0)
 
@@ -310,7 +321,7 @@ async def raw_server() -> AsyncIterator[Callable[..., Awaitable[RawServer]]]:
             except (ConnectionError, asyncio.CancelledError):
                 pass
 
-        server = await asyncio.start_server(serve, host, 0)
+        server = await asyncio.start_server(serve, host, 0, ssl=tls)
         state.port = server.sockets[0].getsockname()[1]
         servers.append(server)
         states.append(state)
@@ -380,6 +391,8 @@ class TokenEndpoint:
         self.lifetime: int | None = 3600
         self.canned: tuple[int, bytes] | None = None  # answer this instead of the real grant
         self.echo = False  # refuse, quoting what the client sent (tests redaction)
+        # refuse with the error_description this returns from (headers, raw body, form)
+        self.echo_back: Callable[[dict[str, str], bytes, dict[str, str]], str] | None = None
         self.jwt_keys: dict[str, rsa.RSAPublicKey] = {}
         self.jwt_expect = {"iss": JWT_ISSUER, "sub": USER, "aud": JWT_AUDIENCE, "scope": JWT_SCOPE}
         self.assertions: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (header, claims) accepted
@@ -399,6 +412,10 @@ class TokenEndpoint:
                     return
                 if endpoint.canned is not None:
                     self._send(*endpoint.canned)
+                    return
+                if endpoint.echo_back is not None:
+                    echoed = endpoint.echo_back(dict(self.headers.items()), body, form)
+                    self._answer(400, {"error": "invalid_request", "error_description": echoed})
                     return
                 if endpoint.echo:
                     quoted = form.get("assertion") or form.get("client_secret") or auth
@@ -509,6 +526,28 @@ def secret_forms(values: Sequence[str]) -> list[str]:
     forms.append(base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode())
     forms.append(base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode())  # HTTP Basic
     return forms
+
+
+# Characters that URL and form encoding change, so each encoded form differs from the secret.
+ODD_SECRET = "cs/T0p+S3cret=77 aa&41%x"
+
+
+def client_secret_forms(secret: str) -> list[str]:
+    """Every form of a client secret that mailgate itself writes into a token request."""
+    basic = _b64(f"{quote_plus(CLIENT_ID)}:{quote_plus(secret)}")  # RFC 6749 2.3.1
+    forms = [secret, quote_plus(secret), quote(secret, safe=""), _b64(secret), basic, f"Basic {basic}"]
+    return forms + [form.rstrip("=") for form in forms]
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def echo_everything(headers: dict[str, str], body: bytes, form: dict[str, str]) -> str:
+    """What a careless endpoint puts in its error: the request's headers and raw body (the
+    credentials first, before mailgate clips the text)."""
+    credentials = headers.get("Authorization", "-")
+    return f"bad request; authorization {credentials}; body {body.decode()}; headers {headers}"
 
 
 def assert_no_secrets(caplog: pytest.LogCaptureFixture, *things: Any, extra: Sequence[str] = ()) -> None:

@@ -5,10 +5,22 @@ from __future__ import annotations
 import email
 import email.policy
 from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
 
 import pytest
 
-from mailgate.delivery.message import AddressError, compose_test_email, parse_mailbox
+from mailgate.delivery.message import (
+    BODY,
+    AddressError,
+    MessageTextError,
+    compose_test_email,
+    header_text,
+    message_bytes,
+    parse_mailbox,
+)
+
+from .headers import HEADERS, INJECTIONS
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 
@@ -56,11 +68,59 @@ def test_display_name_quoting_and_encoding() -> None:
     assert str(empty["From"]) == "a@example.com"
 
 
-def test_control_characters_cannot_inject_headers() -> None:
-    composed = compose_test_email("a@example.com", "Evil\r\nBcc: victim@example.com", "b@example.com")
+@pytest.mark.parametrize("name", INJECTIONS.values(), ids=INJECTIONS.keys())
+def test_sender_names_that_would_inject_are_refused(name: str) -> None:
+    with pytest.raises(MessageTextError) as info:
+        compose_test_email("a@example.com", name, "b@example.com")
+    assert info.value.field == "sender_name"
+    assert "control characters" in str(info.value)
+    with pytest.raises(MessageTextError):
+        header_text(name, "subject")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "=?utf-8?q?x=0D=0A=42cc=3A_e?=.jörg@example.com",  # non-ASCII local part: no parser refuses it
+        "=?utf-8?q?x?=@example.com",
+        "a@=?utf-8?q?x=0D=0A?=.example.com",
+    ],
+)
+def test_encoded_words_in_addresses_are_refused(address: str) -> None:
+    with pytest.raises(AddressError) as info:
+        compose_test_email(address, "", "b@example.com")
+    assert info.value.field == "sender"
+    with pytest.raises(AddressError):
+        parse_mailbox(address, "fromAddress")
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("=?utf-8?q?Caf=C3=A9?= Ops", "Café Ops"),  # a legitimate encoded word is decoded, re-encoded
+        ('Bcc: "x" <evil@evil.test>, Ops', 'Bcc: "x" <evil@evil.test>, Ops'),  # text, not a header
+        ("  Ops   Team ", "Ops Team"),
+        ("=?utf-8?b?", "=?utf-8?b?"),  # not an encoded word
+        ("Operations " * 12, ("Operations " * 12).strip()),  # long enough to fold
+    ],
+)
+def test_tricky_names_stay_in_the_from_header(name: str, shown: str) -> None:
+    composed = compose_test_email("a@example.com", name, "b@example.com")
     message = parse(composed.data)
-    assert message["Bcc"] is None
-    assert message["From"].addresses[0].display_name == "Evil Bcc: victim@example.com"
+    assert list(message.keys()) == HEADERS
+    assert message["From"].addresses[0].display_name == shown
+    assert message.get_content().replace("\r\n", "\n") == BODY
+
+
+def test_message_bytes_refuses_a_header_the_library_splits() -> None:
+    # The last guard, tried on a message built without header_text: the library writes it as two lines.
+    message = EmailMessage(policy=email.policy.SMTP)
+    message["From"] = Address(display_name=INJECTIONS["b-word"], username="a", domain="example.com")
+    message.set_content("body")
+    with pytest.raises(MessageTextError):
+        message_bytes(message)
+    message.replace_header("From", Address(display_name="Ops", username="a", domain="example.com"))
+    assert message_bytes(message).startswith(b"From: Ops <a@example.com>\r\n")
 
 
 def test_idn_domains_become_a_labels() -> None:
@@ -93,6 +153,8 @@ def test_utf8_local_part_needs_smtputf8() -> None:
         ".a@example.com",
         "jö..rg@example.com",
         "jörg @example.com",
+        "a@[",
+        "jö@[",
     ],
 )
 def test_invalid_addresses(address: str) -> None:

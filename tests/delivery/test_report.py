@@ -126,3 +126,34 @@ def test_every_stage_has_a_proto_value_and_mg_ids_are_documented() -> None:
     }
     assert set(MG_ERROR_IDS) == {"MG-OUTBOUND-REFUSED", "MG-SMTP-DEADLINE"}
     assert all(key.startswith("MG-") and meaning for key, meaning in MG_ERROR_IDS.items())
+
+
+def test_redactor_finds_a_secret_split_over_pieces() -> None:
+    redactor = Redactor(["pw-Sup3r-S3cret"])
+    assert redactor.scrub_pieces(["got pw-Sup", "3r-S3", "cret ok"]) == [
+        "got [redacted]",
+        "[redacted]",
+        "[redacted] ok",
+    ]
+    assert redactor.scrub_pieces(["pw-Sup3r-S3cret", "", "x"]) == ["[redacted]", "", "x"]
+    assert Redactor().scrub_pieces(["a", "b"]) == ["a", "b"]
+
+
+def test_recorder_redacts_a_secret_wrapped_over_reply_lines() -> None:
+    rec = Recorder("h:1", Redactor(["pw-Sup3r-S3cret"]))
+    rec.stage = Stage.AUTH
+    rec.server(535, "5.7.8 bad password pw-Sup3r\n5.7.8 -S3cret, try again")
+    report = rec.report(Stage.AUTH, "x")
+    assert report.reply_text == "5.7.8 bad password [redacted]\n5.7.8 [redacted], try again"
+    assert list(report.transcript) == [
+        "S: 535-5.7.8 bad password [redacted]",
+        "S: 535 5.7.8 [redacted], try again",
+    ]
+
+
+def test_recorder_keeps_reports_serializable() -> None:
+    rec = Recorder("h:1", Redactor())
+    rec.server(-1, "what \udcff")  # aiosmtplib: a parsed "-1" code, surrogate-escaped bytes
+    report = rec.report(Stage.GREETING, "detail \udcfe")
+    assert (report.reply_code, report.reply_text, report.detail) == (0, "what \ufffd", "detail \ufffd")
+    report.SerializeToString()

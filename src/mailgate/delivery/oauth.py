@@ -182,12 +182,18 @@ class TokenCache:
         return _parse_response(status, body, redactor)
 
     async def _token_request(self, grant: Grant) -> tuple[dict[str, str], dict[str, str], list[str]]:
-        """(form, headers, secrets in them) for the token request of `grant`."""
+        """(form, headers, every secret and secret-derived value in them) for the token request."""
         if isinstance(grant, JwtBearerGrant):
             assertion = await asyncio.to_thread(sign_assertion, grant, self._wall_clock())
             form = {"grant_type": JWT_BEARER_GRANT_TYPE, "assertion": assertion}
-            return form, {}, [assertion, grant.private_key]
-        return (*_client_credentials_request(grant), [grant.client_secret])
+            # The signature alone is as good as the assertion: header and claims are guessable.
+            return form, {}, [assertion, assertion.rpartition(".")[2], grant.private_key]
+        form, headers = _client_credentials_request(grant)
+        # An endpoint may echo any of these in its error; the Redactor adds their encoded forms.
+        hidden = [grant.client_secret, quote_plus(grant.client_secret)]
+        if "Authorization" in headers:
+            hidden.append(headers["Authorization"].removeprefix("Basic "))
+        return form, headers, hidden
 
     async def _request(
         self,
@@ -331,8 +337,9 @@ def _parse_response(status: int, body: bytes, redactor: Redactor) -> tuple[str, 
             # RFC 6749 5.2 error fields tell the admin what to fix (invalid_client, invalid_grant, ...).
             parts = [str(data[name]) for name in ("error", "error_description") if data.get(name)]
             if parts:
-                # Scrub before clipping: a clipped secret would no longer be recognised.
-                problem += ": " + redactor.scrub(": ".join(parts))[:300]
+                # Scrub before clipping (a clipped secret would no longer be recognised), and over
+                # both fields at once: an echo may be split between them.
+                problem += ": " + ": ".join(redactor.scrub_pieces(parts))[:300]
         raise TokenError(problem)
     if not isinstance(data, dict):
         raise TokenError("the token endpoint's answer is not a JSON object")

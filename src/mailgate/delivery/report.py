@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
 from typing import cast
 from urllib.parse import quote, quote_plus
@@ -127,8 +127,27 @@ def enhanced_status(code: int, text: str) -> str:
     return ".".join(match.groups())
 
 
+def _status_split(line: str) -> tuple[str, str]:
+    """A reply line as (its enhanced status code and the space after it, the rest): servers repeat
+    the code on every line, and a secret wrapped over two lines must still read as one."""
+    match = _ENHANCED.match(line)
+    if match is None:
+        return "", line
+    end = len(line) - len(line[match.end() :].lstrip())
+    return line[:end], line[end:]
+
+
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _utf8(text: str) -> str:
+    """Peer text as valid UTF-8: aiosmtplib keeps undecodable bytes as surrogate escapes, which
+    protobuf cannot serialize."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate that is no escape
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 class Redactor:
@@ -158,14 +177,38 @@ class Redactor:
         self._forms |= forms
         self._pattern = None
 
-    def scrub(self, text: str) -> str:
-        """`text` with every registered secret replaced by "[redacted]" (one pass, longest first)."""
-        if not self._forms or not text:
-            return text
-        if self._pattern is None:
+    def _compiled(self) -> re.Pattern[str] | None:
+        if self._pattern is None and self._forms:
             ordered = sorted(self._forms, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(form) for form in ordered))
-        return self._pattern.sub(REDACTED, text)
+        return self._pattern
+
+    def scrub(self, text: str) -> str:
+        """`text` with every registered secret replaced by "[redacted]" (one pass, longest first)."""
+        pattern = self._compiled()
+        return pattern.sub(REDACTED, text) if pattern is not None and text else text
+
+    def scrub_pieces(self, pieces: Sequence[str]) -> list[str]:
+        """`pieces` with every secret replaced, also one split across pieces (a server wrapping an
+        echoed password over two reply lines): matched in their concatenation, not piece by piece."""
+        pattern = self._compiled()
+        joined = "".join(pieces)
+        spans = [match.span() for match in pattern.finditer(joined)] if pattern is not None else []
+        if not spans:
+            return list(pieces)
+        scrubbed: list[str] = []
+        start = 0
+        for piece in pieces:
+            end = start + len(piece)
+            parts, position = [], start
+            for low, high in spans:
+                if high > start and low < end:  # this match covers part of this piece
+                    parts += [joined[position : max(low, start)], REDACTED]
+                    position = min(high, end)
+            parts.append(joined[position:end])
+            scrubbed.append("".join(parts))
+            start = end
+        return scrubbed
 
 
 class SmtpTestFailed(ApiError):
@@ -192,7 +235,9 @@ class Recorder:
         self._clock = clock
         self._started = clock()
         self._stage = Stage.RESOLVE
-        self._lines: list[str] = []
+        # (prefix, text) as recorded: redacted only when the report is built, over all lines at
+        # once, so a secret split over two lines is still found.
+        self._lines: list[tuple[str, str]] = []
         self.reply_code = 0
         self.reply_text = ""
         self.address = ""
@@ -218,56 +263,63 @@ class Recorder:
 
     def client(self, line: str) -> None:
         """Record a line the client sent (already free of AUTH payloads; scrubbed again anyway)."""
-        self._add(f"C: {line}")
+        self._lines.append(("C: ", line))
 
     def server(self, code: int, message: str) -> None:
         """Record a server reply (all its lines) and remember it as the stage's reply."""
-        self.reply_code = code
-        self.reply_text = message
-        lines = message.split("\n") if message else [""]
+        # A reply code is three digits; aiosmtplib parses "-12" as -12, which the report cannot hold.
+        self.reply_code = code if 0 <= code <= 999 else 0
+        self.reply_text = _utf8(message)
+        lines = self.reply_text.split("\n")
         for index, line in enumerate(lines):
             sep = "-" if index < len(lines) - 1 else " "
-            self._add(f"S: {code}{sep}{line}".rstrip())
+            status, rest = _status_split(line)
+            self._lines.append((f"S: {code}{sep}{status}", rest))
 
     def note(self, text: str) -> None:
         """Record something that is neither client nor server text (connecting, TLS, timeouts)."""
-        self._add(f"* {text}")
-
-    def _add(self, line: str) -> None:
-        self._lines.append(_clip(self.redactor.scrub(line), MAX_LINE))
+        self._lines.append(("* ", _utf8(text)))
 
     def transcript(self) -> list[str]:
-        """The transcript, cut in the middle when too long: the start and the end matter most."""
-        if sum(len(line) for line in self._lines) <= MAX_TRANSCRIPT:
-            return list(self._lines)
+        """The redacted transcript, cut in the middle when too long: the start and the end matter most."""
+        texts = self.redactor.scrub_pieces([text for _, text in self._lines])
+        lines = [
+            _clip((prefix + text).rstrip(), MAX_LINE)
+            for (prefix, _), text in zip(self._lines, texts, strict=True)
+        ]
+        if sum(len(line) for line in lines) <= MAX_TRANSCRIPT:
+            return lines
         head: list[str] = []
         tail: list[str] = []
         budget = MAX_TRANSCRIPT // 2
-        for line in self._lines:
+        for line in lines:
             if budget - len(line) < 0:
                 break
             head.append(line)
             budget -= len(line)
         budget = MAX_TRANSCRIPT // 2
-        for line in reversed(self._lines[len(head) :]):
+        for line in reversed(lines[len(head) :]):
             if budget - len(line) < 0:
                 break
             tail.insert(0, line)
             budget -= len(line)
-        left_out = len(self._lines) - len(head) - len(tail)
+        left_out = len(lines) - len(head) - len(tail)
         return [*head, f"* ... {left_out} lines left out ...", *tail]
 
     def report(self, stage: Stage, detail: str = "") -> SmtpTestReport:
         """The SmtpTestReport for ending at `stage`, everything scrubbed and size-limited."""
         scrub = self.redactor.scrub
+        statuses, rests = zip(*map(_status_split, self.reply_text.split("\n")), strict=True)
+        scrubbed = self.redactor.scrub_pieces(rests)
+        reply_text = "\n".join(status + rest for status, rest in zip(statuses, scrubbed, strict=True))
         return SmtpTestReport(
             stage=stage.proto,
             reply_code=self.reply_code,
             enhanced_status_code=enhanced_status(self.reply_code, self.reply_text),
-            reply_text=_clip(scrub(self.reply_text), MAX_REPLY),
+            reply_text=_clip(reply_text, MAX_REPLY),
             elapsed_ms=self.elapsed_ms,
             transcript=self.transcript(),
-            detail=_clip(scrub(detail), MAX_REPLY),
+            detail=_clip(scrub(_utf8(detail)), MAX_REPLY),
             host=scrub(self.host),
             address=self.address,
             tls_mode=self.tls_mode.proto if self.tls_mode else pb.SMTP_TLS_MODE_UNSPECIFIED,

@@ -22,7 +22,7 @@ from mailgate.config import Settings
 from mailgate.gen.mailgate.v1.smtp_test_report_pb2 import SmtpTestReport
 from mailgate.hostport import split_host_port
 
-from .message import AddressError, ComposedEmail, compose_test_email
+from .message import ComposedEmail, MessageTextError, compose_test_email
 from .oauth import CLIENT_SECRET_BASIC, ClientCredentialsGrant, JwtBearerGrant, TokenCache, TokenError
 from .policy import POLICY_REFUSED_ID, OutboundPolicy, PolicyRefused, ResolveError, Resolver, parse_ip
 from .report import REDACTED, SPLIT_ERROR, Recorder, Redactor, SmtpTestFailed, Stage, TlsMode
@@ -43,6 +43,11 @@ _NOT_TLS_REASONS = frozenset(
         "WRONG_SSL_VERSION",
     }
 )
+# Everything the conversation can raise besides our own SmtpTestFailed: aiosmtplib's exceptions
+# (replies, timeouts, disconnects, unreadable replies), ValueError and RuntimeError (aiosmtplib
+# refusing an argument or a transport), and OSError (sockets, ssl.SSLError, ConnectionError,
+# TimeoutError). Each becomes the failure of the stage in progress, in `_Test.stage_failure`.
+_PEER_ERRORS = (aiosmtplib.SMTPException, OSError, ValueError, RuntimeError)
 
 
 @dataclass(frozen=True)
@@ -238,7 +243,10 @@ class _Test:
         limit = self.settings.smtp_test_timeout
         try:
             async with asyncio.timeout(limit) as deadline:
-                await self.converse()
+                try:
+                    await self.converse()
+                except _PEER_ERRORS as exc:  # whichever await raised it, the stage gets its report
+                    raise self.stage_failure(exc) from None
         except TimeoutError:
             if not deadline.expired():
                 raise
@@ -258,6 +266,10 @@ class _Test:
             return Stage.GREETING
         return self.rec.stage
 
+    def close_socket(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+
     def close(self) -> None:
         # Abort rather than close: a graceful TLS close waits for the server's close_notify with
         # the socket still registered on the loop, and closing the socket under it would let the
@@ -274,8 +286,8 @@ class _Test:
         email = self.email
         try:
             composed = compose_test_email(email.sender_address, email.sender_name, email.receiver_address)
-        except AddressError as exc:
-            raise self.fail(Stage.MAIL_FROM if exc.field == "sender" else Stage.RCPT_TO, str(exc)) from None
+        except MessageTextError as exc:  # checked before any connection: nothing is sent
+            raise self.fail(Stage.RCPT_TO if exc.field == "receiver" else Stage.MAIL_FROM, str(exc)) from None
         name, port, addresses = await self.resolve()
         if email.tls:
             # Nothing but a TLS handshake goes out first; the port decides nothing.
@@ -324,20 +336,20 @@ class _Test:
         for address in addresses:
             ip = parse_ip(address)
             family = socket.AF_INET6 if ip is not None and ip.version == 6 else socket.AF_INET
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sock.setblocking(False)
-            self.sock = sock
             self.rec.note(f"connecting to {address} port {port}")
             try:
+                sock = socket.socket(family, socket.SOCK_STREAM)  # may fail too: no file descriptors left
+                sock.setblocking(False)
+                self.sock = sock
                 async with asyncio.timeout(limit) as attempt:
                     await loop.sock_connect(sock, (address, port))
             except TimeoutError:
-                sock.close()
+                self.close_socket()
                 if not attempt.expired():
                     raise
                 problems.append(f"{address}: no answer within {limit:g}s")
             except OSError as exc:
-                sock.close()
+                self.close_socket()
                 problems.append(f"{address}: {_describe(exc)}")
             else:
                 self.rec.address = address
@@ -368,32 +380,15 @@ class _Test:
         smtp.local_hostname = helo
         try:
             greeting = await smtp.connect(timeout=self.settings.smtp_connect_timeout)
-        except aiosmtplib.SMTPConnectResponseError as exc:
-            # The handshake succeeded; the greeting was a refusal (for example 554).
-            self.rec.tls_mode = TlsMode.IMPLICIT
-            self.rec.stage = Stage.GREETING
-            self.rec.server(exc.code, exc.message)
-            raise self.fail(Stage.GREETING, "the server refused the connection") from None
-        except aiosmtplib.SMTPConnectError as exc:
-            cause = exc.__cause__
-            if isinstance(cause, aiosmtplib.SMTPException):
-                # The handshake succeeded; reading the greeting failed.
-                self.rec.tls_mode = TlsMode.IMPLICIT
-                detail = self.greeting_problem(cause)
-                self.rec.note(detail)
-                raise self.fail(Stage.GREETING, detail) from None
-            if isinstance(cause, ssl.SSLCertVerificationError):
-                detail = f"certificate verification failed: {cause.verify_message}"
-                self.rec.note(detail)
-                raise self.fail(Stage.TLS, detail) from None
+        except _PEER_ERRORS as exc:
+            cause = _cause(exc)
             if isinstance(cause, ssl.SSLError) and cause.reason in _NOT_TLS_REASONS:
                 return True
-            if isinstance(cause, TimeoutError):
-                detail = f"no TLS handshake within {self.settings.smtp_connect_timeout:g}s"
-            else:
-                detail = f"TLS handshake failed: {_describe(cause or exc)}"
-            self.rec.note(detail)
-            raise self.fail(Stage.TLS, detail) from None
+            if isinstance(cause, aiosmtplib.SMTPException):
+                # The handshake failures are ssl's and the OS's; aiosmtplib's own come from the greeting.
+                self.rec.tls_mode = TlsMode.IMPLICIT
+                self.rec.stage = Stage.GREETING
+            raise self.stage_failure(exc) from None
         self.note_tls()
         self.rec.tls_mode = TlsMode.IMPLICIT
         self.rec.stage = Stage.GREETING
@@ -408,13 +403,6 @@ class _Test:
             cipher = tls.cipher()
             self.rec.note(f"TLS established: {tls.version()}, {cipher[0] if cipher else 'unknown cipher'}")
 
-    def greeting_problem(self, cause: BaseException) -> str:
-        if isinstance(cause, aiosmtplib.SMTPTimeoutError):
-            return f"no greeting within {self.settings.smtp_connect_timeout:g}s"
-        if isinstance(cause, aiosmtplib.SMTPServerDisconnected):
-            return "the server closed the connection before its greeting"
-        return f"no valid greeting: {_describe(cause)}"
-
     async def open_plain(self, name: str) -> None:
         """Read the greeting of a plaintext connection."""
         self.rec.stage = Stage.GREETING
@@ -423,15 +411,7 @@ class _Test:
         helo = await self.tester.helo_name(self.sock)
         smtp = self.client(name, tls=False)
         smtp.local_hostname = helo
-        try:
-            greeting = await smtp.connect(timeout=self.settings.smtp_connect_timeout)
-        except aiosmtplib.SMTPConnectResponseError as exc:
-            self.rec.server(exc.code, exc.message)
-            raise self.fail(Stage.GREETING, "the server refused the connection") from None
-        except aiosmtplib.SMTPConnectError as exc:
-            detail = self.greeting_problem(exc.__cause__ or exc)
-            self.rec.note(detail)
-            raise self.fail(Stage.GREETING, detail) from None
+        greeting = await self.step(lambda: smtp.connect(timeout=self.settings.smtp_connect_timeout))
         self.rec.server(greeting.code, greeting.message)
 
     async def call(
@@ -441,28 +421,51 @@ class _Test:
         self.rec.stage = stage
         if shown:
             self.rec.client(shown)
-        try:
-            response = await step()
-        except aiosmtplib.SMTPResponseException as exc:
-            self.rec.server(exc.code, exc.message)
-            raise self.fail(stage, f"the server answered {exc.code}") from None
-        except aiosmtplib.SMTPTimeoutError:
-            detail = f"no reply within {self.settings.smtp_command_timeout:g}s"
-            self.rec.note(detail)
-            raise self.fail(stage, detail) from None
-        except aiosmtplib.SMTPServerDisconnected:
-            self.rec.note("the server closed the connection")
-            raise self.fail(stage, "the server closed the connection") from None
-        except ssl.SSLCertVerificationError as exc:  # the STARTTLS handshake
-            detail = f"certificate verification failed: {exc.verify_message}"
-            self.rec.note(detail)
-            raise self.fail(stage, detail) from None
-        except (aiosmtplib.SMTPException, ValueError, OSError) as exc:
-            detail = _describe(exc)
-            self.rec.note(detail)
-            raise self.fail(stage, detail) from None
+        response = await self.step(step)
         self.rec.server(response.code, response.message)
         return response
+
+    async def step(self, step: Callable[[], Awaitable[aiosmtplib.SMTPResponse]]) -> aiosmtplib.SMTPResponse:
+        """Await one aiosmtplib call; whatever it raises fails the stage in progress, with its report."""
+        try:
+            return await step()
+        except _PEER_ERRORS as exc:
+            raise self.stage_failure(exc) from None
+
+    def stage_failure(self, exc: Exception) -> SmtpTestFailed:
+        """Any error of aiosmtplib, ssl or the OS as the failure of the stage in progress: the one
+        place that maps them, so no failure leaves without the stage's error and report."""
+        stage = self.rec.stage
+        cause = _cause(exc)
+        if isinstance(cause, aiosmtplib.SMTPResponseException) and cause.code >= 0:
+            self.rec.server(cause.code, cause.message)
+            refused = stage is Stage.GREETING
+            return self.fail(
+                stage, "the server refused the connection" if refused else f"the server answered {cause.code}"
+            )
+        detail = self.problem(cause, stage)
+        self.rec.note(detail)
+        return self.fail(stage, detail)
+
+    def problem(self, cause: BaseException, stage: Stage) -> str:
+        """What went wrong, in English, for an error that is not a server reply."""
+        if isinstance(cause, TimeoutError):  # aiosmtplib's timeouts are TimeoutErrors too
+            if stage is Stage.TLS:
+                return f"no TLS handshake within {self.settings.smtp_connect_timeout:g}s"
+            if stage is Stage.GREETING:
+                return f"no greeting within {self.settings.smtp_connect_timeout:g}s"
+            return f"no reply within {self.settings.smtp_command_timeout:g}s"
+        if isinstance(cause, ConnectionError):  # aiosmtplib.SMTPServerDisconnected is one
+            if stage is Stage.GREETING:
+                return "the server closed the connection before its greeting"
+            return "the server closed the connection"
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"certificate verification failed: {cause.verify_message}"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS handshake failed: {_describe(cause)}"
+        if isinstance(cause, aiosmtplib.SMTPResponseException):  # a negative code: no valid reply
+            return f"the server's reply is not valid SMTP: {cause.message}"
+        return _describe(cause)
 
     async def command(
         self, stage: Stage, shown: str, *args: bytes, expect: tuple[int, ...]
@@ -607,6 +610,17 @@ class _Test:
     async def quit(self) -> None:
         # A raw QUIT (not smtp.quit(), which closes gracefully) leaves the transport for close() to abort.
         await self.command(Stage.QUIT, "QUIT", b"QUIT", expect=(221,))
+
+
+def _cause(exc: BaseException) -> BaseException:
+    """The error behind aiosmtplib's SMTPConnectError wrapper (a timeout, a disconnect, an ssl error)."""
+    while (
+        isinstance(exc, aiosmtplib.SMTPConnectError)
+        and not isinstance(exc, aiosmtplib.SMTPResponseException)
+        and exc.__cause__ is not None
+    ):
+        exc = exc.__cause__
+    return exc
 
 
 def _describe(exc: BaseException) -> str:

@@ -7,7 +7,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from mailgate.errors import invalid, not_found, precondition
+import grpc
+from google.rpc import error_details_pb2
+
+from mailgate.delivery.message import MessageTextError, header_text
+from mailgate.errors import ApiError, invalid, not_found, precondition
 from mailgate.hostport import parse_host_port
 from mailgate.providers.inputs import AuthInput, JwtInput, SmtpInput, SmtpPatch, storable
 from mailgate.providers.model import (
@@ -29,6 +33,7 @@ from mailgate.store.providers import ProviderRepository, new_provider_id
 
 _Apply = Callable[[Provider], Provider]
 NUL_TEXT_ID = "MG-TEXT-NUL"
+CONTROL_TEXT_ID = "MG-TEXT-CONTROL"
 # The secret_context field names of sealed secrets.
 PASSWORD_FIELD = "password"
 CLIENT_SECRET_FIELD = "client_secret"
@@ -53,6 +58,22 @@ def _check_text(*values: str) -> None:
     """Refuse what the store cannot hold, rather than fail inside it."""
     if not all(storable(value) for value in values):
         raise invalid(NUL_TEXT_ID, "Invalid argument: text must not contain NUL characters")
+
+
+def check_header_fields(**fields: str) -> None:
+    """Refuse text that email headers will carry (sender name and address, reply-to) when it, or an
+    RFC 2047 encoded word in it, holds a control character; the error names the field."""
+    for name, value in fields.items():
+        try:
+            header_text(value, name)
+        except MessageTextError as exc:
+            violation = error_details_pb2.BadRequest.FieldViolation(field=name, description=str(exc))
+            raise ApiError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                CONTROL_TEXT_ID,
+                f"Invalid argument: {exc}",
+                details=(error_details_pb2.BadRequest(field_violations=[violation]),),
+            ) from None
 
 
 def _check_smtp_input(data: SmtpInput, empty_sender_id: str | None, bad_host_id: str) -> None:
@@ -80,6 +101,15 @@ def _check_smtp_input(data: SmtpInput, empty_sender_id: str | None, bad_host_id:
         raise invalid(bad_host_id, "Invalid argument: host must include a port, as host:port")
 
 
+def _check_sender(data: SmtpInput) -> None:
+    # Not on Okta's PATCH: it cannot set these, and a stored value must not block other edits.
+    check_header_fields(
+        sender_name=data.sender_name,
+        sender_address=data.sender_address,
+        reply_to_address=data.reply_to_address,
+    )
+
+
 def _check_endpoint(endpoint: str, description: str) -> None:
     _check_text(endpoint, description)
     parts = urlsplit(endpoint.strip())
@@ -102,12 +132,14 @@ class ProviderCommands:
     async def add_smtp(self, instance_id: str, data: SmtpInput) -> tuple[Change, str]:
         """ZITADEL's Add: a new inactive provider, which must have a sender address."""
         _check_smtp_input(data, "COMMAND-SAAFpV8VKV", "COMMAND-EvAtufIinh")
+        _check_sender(data)
         change, provider = await self._insert_smtp(instance_id, data, activate=False)
         return change, provider.id
 
     async def create_smtp(self, instance_id: str, data: SmtpInput, *, activate: bool = False) -> Provider:
         """Okta's create: any auth variant, no sender address needed, active at once when `activate`."""
         _check_smtp_input(data, None, "COMMAND-EvAtufIinh")
+        _check_sender(data)
         _, provider = await self._insert_smtp(instance_id, data, activate=activate)
         return provider
 
@@ -136,6 +168,7 @@ class ProviderCommands:
 
     async def update_smtp(self, instance_id: str, provider_id: str, data: SmtpInput) -> Change:
         _check_smtp_input(data, "COMMAND-gyPUXOTA4N", "COMMAND-kZNVkuL32L")
+        _check_sender(data)
 
         def apply(current: Provider) -> Provider:
             if current.smtp is None:

@@ -19,6 +19,7 @@ from mailgate.providers.commands import (
     CLIENT_SECRET_FIELD,
     PASSWORD_FIELD,
     PRIVATE_KEY_FIELD,
+    check_header_fields,
     secret_context,
 )
 from mailgate.providers.inputs import AuthInput
@@ -62,6 +63,7 @@ class TestMailService:
         """Send through the request's settings; an empty secret plus an id may reuse the stored one."""
         if not test.receiver_address:
             raise invalid("SMTP-p9uy", "Email address for test not found")
+        check_header_fields(sender_name=test.sender_name, sender_address=test.sender_address)
         kind = test.auth.kind
         if kind is None:  # older clients (and TestSMTPConfig): plain only when user or password is set
             kind = AuthKind.PLAIN if (test.user or test.auth.password) else AuthKind.NONE

@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar, cast
 import grpc
 from google.protobuf import duration_pb2
 from google.protobuf.descriptor import ServiceDescriptor
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from google.protobuf.message_factory import GetMessageClass
 from google.rpc import error_details_pb2, status_pb2
 
@@ -163,6 +163,24 @@ class Pipeline:
         instance = principal.instance_id if principal else None
         self.call_log.record(operation.name, transport, instance, result.status.code, started)
         return result
+
+    async def call_encoded(
+        self,
+        method: MethodSpec,
+        payload: bytes,
+        metadata: Mapping[str, str],
+        transport: str,
+        time_left: float | None = None,
+    ) -> CallResult[Message]:
+        """`call` on a request still in wire form; bytes that are no such message are INVALID_ARGUMENT."""
+        started = time.perf_counter()
+        try:
+            request = method.request_type.FromString(payload)
+        except DecodeError:
+            status = errors.undecodable()
+            self.call_log.record(method.name, transport, None, status.code, started)
+            return CallResult(status)
+        return await self.call(method, request, metadata, transport, time_left)
 
     def _check_rate(self, principal: Principal) -> None:
         decision = self.test_limiter.take(principal.instance_id)

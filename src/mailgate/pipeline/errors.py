@@ -20,6 +20,7 @@ log = logging.getLogger("mailgate.calls")
 OK = status_pb2.Status(code=code_pb2.OK)
 CONFLICT_ID = "MG-CONFLICT"
 CONFLICT_TEXT = "a concurrent change to this instance won; retry the call"
+UNDECODABLE_TEXT = "the request message cannot be parsed"
 
 
 def _status(code: grpc.StatusCode, message: str, details: list[Message]) -> status_pb2.Status:
@@ -47,6 +48,11 @@ def from_validation(error: ValidationFailed) -> status_pb2.Status:
 
 def deadline_exceeded() -> status_pb2.Status:
     return _status(grpc.StatusCode.DEADLINE_EXCEEDED, "the call's deadline passed before it finished", [])
+
+
+def undecodable() -> status_pb2.Status:
+    """The request's bytes are not a message of the method's request type."""
+    return _status(grpc.StatusCode.INVALID_ARGUMENT, UNDECODABLE_TEXT, [])
 
 
 def from_unexpected(exc: BaseException, method: str) -> status_pb2.Status:

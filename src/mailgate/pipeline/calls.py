@@ -138,6 +138,7 @@ class Pipeline:
         started = time.perf_counter()
         principal: Principal | None = None
         result: CallResult[T]
+        deadline = asyncio.timeout(time_left)  # None: the caller set no deadline, it never expires
         try:
             principal = await self.authenticator.authenticate(metadata, schemes)
             authorize(principal, operation.permission)
@@ -146,20 +147,19 @@ class Pipeline:
             if operation.rate_limited:
                 self._check_rate(principal)
             context = CallContext(principal=principal, method=operation.name, transport=transport)
-            if time_left is None:
+            async with deadline:
                 response = await body(context)
-            else:
-                async with asyncio.timeout(time_left):
-                    response = await body(context)
             result = CallResult(errors.OK, response)
         except ApiError as exc:
             result = CallResult(errors.from_api_error(exc))
         except ValidationFailed as exc:
             result = CallResult(errors.from_validation(exc))
-        except TimeoutError:
-            result = CallResult(errors.deadline_exceeded())
         except Exception as exc:
-            result = CallResult(errors.from_unexpected(exc, operation.name))
+            # Only the call's own deadline is DEADLINE_EXCEEDED; any other TimeoutError is a fault.
+            expired = isinstance(exc, TimeoutError) and deadline.expired()
+            result = CallResult(
+                errors.deadline_exceeded() if expired else errors.from_unexpected(exc, operation.name)
+            )
         instance = principal.instance_id if principal else None
         self.call_log.record(operation.name, transport, instance, result.status.code, started)
         return result

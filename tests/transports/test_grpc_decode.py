@@ -39,9 +39,11 @@ async def test_undecodable_request_is_invalid_argument_and_logged(
     raw = server.channel.unary_unary(METHOD)
     metadata = await server.metadata("iam.read")
 
-    with caplog.at_level(logging.INFO, logger="mailgate.calls"):
-        with pytest.raises(grpc.aio.AioRpcError) as failed:
-            await raw(garbage, metadata=metadata)
+    with (
+        caplog.at_level(logging.INFO, logger="mailgate.calls"),
+        pytest.raises(grpc.aio.AioRpcError) as failed,
+    ):
+        await raw(garbage, metadata=metadata)
 
     assert failed.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert failed.value.details() == "the request message cannot be parsed"

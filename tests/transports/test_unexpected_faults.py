@@ -1,4 +1,4 @@
-"""Faults are INTERNAL with a correlation id and a logged traceback; only the call's deadline is DEADLINE_EXCEEDED.
+"""A fault is INTERNAL with a correlation id and a logged traceback; only the deadline is DEADLINE_EXCEEDED.
 
 A handler with a bug stands in for the domain: it is bound, as a test-only RPC, into a real
 server's pipeline and reached over grpc-web, which looks methods up at call time.
@@ -28,7 +28,10 @@ INTERNAL = grpc.StatusCode.INTERNAL.value[0]
 DEADLINE_EXCEEDED = grpc.StatusCode.DEADLINE_EXCEEDED.value[0]
 
 
-def bind(server: RunningServer, name: str, handler: Callable[[Message, CallContext], Awaitable[object]]) -> str:
+Handler = Callable[[Message, CallContext], Awaitable[object]]
+
+
+def bind(server: RunningServer, name: str, handler: Handler) -> str:
     """Make `handler` a test-only RPC of the running server (ListEmailProviders' messages, iam.read)."""
     path = GRPC_PATH + name
     server.services.pipeline.methods[path] = MethodSpec(
@@ -37,7 +40,7 @@ def bind(server: RunningServer, name: str, handler: Callable[[Message, CallConte
         permission="iam.read",
         request_type=pb.ListEmailProvidersRequest,
         response_type=pb.ListEmailProvidersResponse,
-        handler=handler,  # type: ignore[arg-type]  # some return what no RPC may: that is the bug
+        handler=handler,  # type: ignore[arg-type]  # some return what no RPC may: the bug under test
     )
     return name
 

@@ -78,7 +78,8 @@ def from_unexpected(exc: BaseException, method: str) -> status_pb2.Status:
 def _conflict_reason(exc: BaseException) -> str | None:
     """Why `exc` is a race a retry resolves (a constraint name, a lock, a serialization failure), or None."""
     if isinstance(exc, IntegrityError):
-        return integrity.violated_constraint(exc) if integrity.is_race(exc) else None
+        constraint = integrity.violated_constraint(exc)
+        return constraint if constraint in integrity.RACES else None
     if isinstance(exc, OperationalError) and "locked" in str(exc.orig):
         return "database is locked"  # SQLite's busy timeout ran out
     if isinstance(exc, DBAPIError):

@@ -61,8 +61,3 @@ def violated_constraint(error: IntegrityError) -> str | None:
     # SQLAlchemy's asyncpg adapter raises its own error from asyncpg's, which has the name.
     name = getattr(orig.__cause__, "constraint_name", None) if orig is not None else None
     return name if isinstance(name, str) else None
-
-
-def is_race(error: IntegrityError) -> bool:
-    """Whether a concurrent writer explains `error`, so that retrying the call is the remedy."""
-    return violated_constraint(error) in RACES

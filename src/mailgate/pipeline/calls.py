@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar, cast
 import grpc
 from google.protobuf import duration_pb2
 from google.protobuf.descriptor import ServiceDescriptor
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from google.protobuf.message_factory import GetMessageClass
 from google.rpc import error_details_pb2, status_pb2
 
@@ -138,6 +138,7 @@ class Pipeline:
         started = time.perf_counter()
         principal: Principal | None = None
         result: CallResult[T]
+        deadline = asyncio.timeout(time_left)  # None: the caller set no deadline, it never expires
         try:
             principal = await self.authenticator.authenticate(metadata, schemes)
             authorize(principal, operation.permission)
@@ -146,23 +147,40 @@ class Pipeline:
             if operation.rate_limited:
                 self._check_rate(principal)
             context = CallContext(principal=principal, method=operation.name, transport=transport)
-            if time_left is None:
+            async with deadline:
                 response = await body(context)
-            else:
-                async with asyncio.timeout(time_left):
-                    response = await body(context)
             result = CallResult(errors.OK, response)
         except ApiError as exc:
             result = CallResult(errors.from_api_error(exc))
         except ValidationFailed as exc:
             result = CallResult(errors.from_validation(exc))
-        except TimeoutError:
-            result = CallResult(errors.deadline_exceeded())
         except Exception as exc:
-            result = CallResult(errors.from_unexpected(exc, operation.name))
+            # Only the call's own deadline is DEADLINE_EXCEEDED; any other TimeoutError is a fault.
+            expired = isinstance(exc, TimeoutError) and deadline.expired()
+            result = CallResult(
+                errors.deadline_exceeded() if expired else errors.from_unexpected(exc, operation.name)
+            )
         instance = principal.instance_id if principal else None
         self.call_log.record(operation.name, transport, instance, result.status.code, started)
         return result
+
+    async def call_encoded(
+        self,
+        method: MethodSpec,
+        payload: bytes,
+        metadata: Mapping[str, str],
+        transport: str,
+        time_left: float | None = None,
+    ) -> CallResult[Message]:
+        """`call` on a request still in wire form; bytes that are no such message are INVALID_ARGUMENT."""
+        started = time.perf_counter()
+        try:
+            request = method.request_type.FromString(payload)
+        except DecodeError:
+            status = errors.undecodable()
+            self.call_log.record(method.name, transport, None, status.code, started)
+            return CallResult(status)
+        return await self.call(method, request, metadata, transport, time_left)
 
     def _check_rate(self, principal: Principal) -> None:
         decision = self.test_limiter.take(principal.instance_id)

@@ -14,12 +14,15 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from mailgate.errors import ApiError
 from mailgate.gen.zitadel import message_pb2
 from mailgate.pipeline.validation import ValidationFailed
+from mailgate.store import integrity
 
 log = logging.getLogger("mailgate.calls")
 
 OK = status_pb2.Status(code=code_pb2.OK)
 CONFLICT_ID = "MG-CONFLICT"
 CONFLICT_TEXT = "a concurrent change to this instance won; retry the call"
+UNDECODABLE_TEXT = "the request message cannot be parsed"
+_RETRYABLE_SQLSTATES = {"40001": "serialization failure", "40P01": "deadlock detected"}
 
 
 def _status(code: grpc.StatusCode, message: str, details: list[Message]) -> status_pb2.Status:
@@ -49,22 +52,37 @@ def deadline_exceeded() -> status_pb2.Status:
     return _status(grpc.StatusCode.DEADLINE_EXCEEDED, "the call's deadline passed before it finished", [])
 
 
+def undecodable() -> status_pb2.Status:
+    """The request's bytes are not a message of the method's request type."""
+    return _status(grpc.StatusCode.INVALID_ARGUMENT, UNDECODABLE_TEXT, [])
+
+
 def from_unexpected(exc: BaseException, method: str) -> status_pb2.Status:
-    """Known database races become ABORTED; anything else INTERNAL with only a correlation id."""
-    if _is_conflict(exc):
+    """Database races a retry resolves become ABORTED; anything else INTERNAL with only a correlation id.
+
+    Both are logged: a storm of conflicts must be visible, and a fault needs its traceback.
+    """
+    reason = _conflict_reason(exc)
+    if reason is not None:
+        log.warning("conflict: a concurrent change won", extra={"method": method, "reason": reason})
         return from_api_error(ApiError(grpc.StatusCode.ABORTED, CONFLICT_ID, CONFLICT_TEXT))
     correlation = secrets.token_hex(8)
-    log.error("unexpected failure", exc_info=exc, extra={"method": method, "correlation_id": correlation})
+    extra: dict[str, str | None] = {"method": method, "correlation_id": correlation}
+    if isinstance(exc, IntegrityError):
+        extra["constraint"] = integrity.violated_constraint(exc)
+    log.error("unexpected failure", exc_info=exc, extra=extra)
     info = error_details_pb2.RequestInfo(request_id=correlation)
     return _status(grpc.StatusCode.INTERNAL, f"internal error (correlation id {correlation})", [info])
 
 
-def _is_conflict(exc: BaseException) -> bool:
+def _conflict_reason(exc: BaseException) -> str | None:
+    """Why `exc` is a race a retry resolves (a constraint name, a lock, a serialization failure), or None."""
     if isinstance(exc, IntegrityError):
-        return True  # the one-active index or a duplicate key lost a race
+        constraint = integrity.violated_constraint(exc)
+        return constraint if constraint in integrity.RACES else None
     if isinstance(exc, OperationalError) and "locked" in str(exc.orig):
-        return True  # SQLite's busy timeout ran out
+        return "database is locked"  # SQLite's busy timeout ran out
     if isinstance(exc, DBAPIError):
         sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-        return sqlstate in ("40001", "40P01")  # serialization failure, deadlock
-    return False
+        return _RETRYABLE_SQLSTATES.get(str(sqlstate))
+    return None

@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 
 metadata = MetaData()
+ONE_ACTIVE_INDEX = "one_active_provider_per_instance"
 
 # One row per instance: its sequence grows with every change, and updating it serializes writers.
 instances = Table(
@@ -63,7 +64,7 @@ providers = Table(
 
 # The invariant "at most one active provider per instance", where no race can break it.
 Index(
-    "one_active_provider_per_instance",
+    ONE_ACTIVE_INDEX,
     providers.c.instance_id,
     unique=True,
     sqlite_where=providers.c.state == 1,

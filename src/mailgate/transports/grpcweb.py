@@ -14,7 +14,6 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from google.protobuf.message import DecodeError
 from google.rpc import code_pb2, status_pb2
 
 from mailgate.pipeline.calls import Pipeline
@@ -204,13 +203,10 @@ async def call(
     try:
         timeout = parse_timeout(raw_timeout) if raw_timeout is not None else None
         payload = read_message(decode_text(body) if text else body, limit)
-        request = spec.request_type.FromString(payload)
     except FrameError as exc:
         return failure(exc.code, str(exc), text)
     except (BadTimeout, binascii.Error, ValueError) as exc:
         return failure(code_pb2.INVALID_ARGUMENT, str(exc), text)
-    except DecodeError:
-        return failure(code_pb2.INVALID_ARGUMENT, "the request message cannot be parsed", text)
-    result = await pipeline.call(spec, request, call_metadata, "grpc-web", timeout)
+    result = await pipeline.call_encoded(spec, payload, call_metadata, "grpc-web", timeout)
     payload_out = result.response.SerializeToString() if result.response is not None else None
     return reply(result.status, payload_out if result.status.code == 0 else None, text)

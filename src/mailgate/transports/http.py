@@ -21,6 +21,7 @@ from grpc_health.v1 import health_pb2
 from starlette.middleware.cors import CORSMiddleware
 
 from mailgate.config import Settings
+from mailgate.pipeline import errors
 from mailgate.pipeline.calls import Pipeline
 from mailgate.transports import connect, grpcweb
 from mailgate.transports.gateway import openapi
@@ -261,7 +262,10 @@ class HttpApp:
             message = f"Received message larger than max (limit {self.limit} bytes)"
             reply = grpcweb.failure(code_pb2.RESOURCE_EXHAUSTED, message, answer_text)
         except Exception as exc:  # never a 500: grpc-web clients only read the trailer
-            reply = grpcweb.failure(code_pb2.INTERNAL, f"internal error: {type(exc).__name__}", answer_text)
+            spec = self.pipeline.methods.get(scope["path"])
+            method = spec.name if spec is not None else scope["path"]
+            status = errors.from_unexpected(exc, method)  # logged, with a correlation id
+            reply = grpcweb.reply(status, None, answer_text)
         await respond(send, 200, reply.body, reply.content_type)
 
     async def _connect(self, scope: Scope, receive: Receive, send: Send) -> None:

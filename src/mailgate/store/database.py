@@ -35,7 +35,9 @@ class Database:
         self.is_sqlite = not settings.uses_postgres
         if self.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-        options: dict[str, Any] = {"pool_pre_ping": not self.is_sqlite}
+        # hide_parameters: a logged database error shows the statement, never the values bound to it
+        # (names, addresses, sealed secrets and, later, message bodies stay out of the log).
+        options: dict[str, Any] = {"pool_pre_ping": not self.is_sqlite, "hide_parameters": True}
         if not self.is_sqlite:
             options.update(pool_size=10, max_overflow=20)
         self.engine: AsyncEngine = create_async_engine(database_url(settings), **options)

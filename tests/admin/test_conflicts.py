@@ -63,7 +63,10 @@ async def test_an_integrity_violation_that_is_no_race_is_an_internal_fault(
     async with schema_defect(server, backend, kind):
         first = await admin.add_smtp(description="forbidden" if kind == "unknown unique index" else "allowed")
         with caplog.at_level(logging.INFO, logger="mailgate"):
-            failed = await admin.fail("AddEmailProviderSMTP", smtp_add(description="forbidden"))
+            failed = await admin.fail(
+                "AddEmailProviderSMTP",
+                smtp_add(description="forbidden", sender_name="Ursula Unlogged", host="leak.example:587"),
+            )
 
     assert failed.code == grpc.StatusCode.INTERNAL, failed.message
     found = re.fullmatch(r"internal error \(correlation id ([0-9a-f]{16})\)", failed.message)
@@ -71,6 +74,8 @@ async def test_an_integrity_violation_that_is_no_race_is_an_internal_fault(
     logged = [r for r in caplog.records if getattr(r, "correlation_id", None) == found.group(1)]
     assert len(logged) == 1 and logged[0].exc_info is not None
     assert getattr(logged[0], "method", None) == "AddEmailProviderSMTP"
+    # The traceback names the failed statement, never the values bound to it.
+    assert "Ursula Unlogged" not in caplog.text and "leak.example" not in caplog.text
     assert not [r for r in caplog.records if r.getMessage().startswith("conflict")]
     assert [p.id for p in (await admin.listing()).result] == [first]
 

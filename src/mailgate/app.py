@@ -93,13 +93,13 @@ class App:
     def __init__(self, services: Services) -> None:
         self.services = services
         settings = services.settings
-        self.grpc = GrpcServer(services.pipeline, settings.grpc_addr)
+        self.grpc = GrpcServer(services.pipeline, settings.grpc_addr, settings.tls)
         self.routes = build_routes([ADMIN_SERVICE], services.pipeline.methods)
         okta = OktaApp(
             services.pipeline, EmailServers(services.commands, services.queries, services.tests), settings
         )
         http_app = build_app(services.pipeline, self.routes, settings, self.grpc.health, okta)
-        self.http = HttpServer(http_app, settings.http_addr, settings.shutdown_grace)
+        self.http = HttpServer(http_app, settings.http_addr, settings.shutdown_grace, settings.tls)
 
     def bind(self) -> None:
         """Take both addresses before either listener answers; BindError names the one in use."""
@@ -117,6 +117,7 @@ class App:
                 "grpc_port": self.grpc.port,
                 "http": settings.http_addr,
                 "http_port": self.http.port,
+                "tls": settings.tls is not None,
             },
         )
 

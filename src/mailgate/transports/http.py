@@ -21,7 +21,7 @@ from google.rpc import code_pb2
 from grpc_health.v1 import health, health_pb2
 from starlette.middleware.cors import CORSMiddleware
 
-from mailgate.config import Settings
+from mailgate.config import ServerTls, Settings
 from mailgate.pipeline.calls import Pipeline
 from mailgate.transports import grpcweb
 from mailgate.transports.gateway import openapi
@@ -339,9 +339,10 @@ def build_app(
 
 
 class HttpServer:
-    """The HTTP listener: bound early (so a port in use stops startup), served by uvicorn."""
+    """The HTTP listener: bound early (so a port in use stops startup), served by uvicorn; HTTPS
+    when `tls` is given."""
 
-    def __init__(self, app: ASGIApp, address: str, grace: float) -> None:
+    def __init__(self, app: ASGIApp, address: str, grace: float, tls: ServerTls | None = None) -> None:
         self.address = address
         self.port = 0
         self._config = uvicorn.Config(
@@ -356,6 +357,9 @@ class HttpServer:
             proxy_headers=False,
             server_header=False,
             timeout_graceful_shutdown=max(1, round(grace)),
+            # uvicorn >= 0.48 leaves the ciphers to OpenSSL's defaults.
+            ssl_certfile=tls.cert_file if tls else None,
+            ssl_keyfile=tls.key_file if tls else None,
         )
         self._socket: socket.socket | None = None
         self._server: uvicorn.Server | None = None

@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 import grpc
 import pytest
+import trustme
 
 from mailgate.app import App, Services, build_services
 from mailgate.config import Settings
@@ -69,6 +70,40 @@ def settings_env(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
     return server_env(backend, tmp_path, request)
 
 
+@dataclass(frozen=True)
+class ListenerPki:
+    """A CA and a certificate for 127.0.0.1 and localhost, as files, for mailgate's own listeners."""
+
+    ca_file: Path
+    cert_file: Path  # the certificate chain
+    key_file: Path
+
+    @property
+    def ca_pem(self) -> bytes:
+        return self.ca_file.read_bytes()
+
+    def env(self) -> dict[str, str]:
+        """The settings that make both listeners serve TLS with this certificate."""
+        return {"MAILGATE_TLS_CERT_FILE": str(self.cert_file), "MAILGATE_TLS_KEY_FILE": str(self.key_file)}
+
+
+def new_listener_pki(folder: Path) -> ListenerPki:
+    """A fresh trustme CA and leaf certificate, written into `folder`."""
+    ca = trustme.CA()
+    leaf = ca.issue_cert("127.0.0.1", "localhost")
+    folder.mkdir(parents=True, exist_ok=True)
+    pki = ListenerPki(folder / "ca.pem", folder / "chain.pem", folder / "key.pem")
+    ca.cert_pem.write_to_path(str(pki.ca_file))
+    pki.cert_file.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    leaf.private_key_pem.write_to_path(str(pki.key_file))
+    return pki
+
+
+@pytest.fixture(scope="session")
+def listener_pki(tmp_path_factory: pytest.TempPathFactory) -> ListenerPki:
+    return new_listener_pki(tmp_path_factory.mktemp("listener-pki"))
+
+
 @dataclass
 class RunningServer:
     """A mailgate App serving in the test's event loop."""
@@ -78,7 +113,7 @@ class RunningServer:
     grpc_target: str
     channel: grpc.aio.Channel
     stub: admin_pb2_grpc.AdminServiceStub
-    http_base: str = ""  # "http://127.0.0.1:<port>" of the HTTP listener
+    http_base: str = ""  # "http://127.0.0.1:<port>" (https:// with TLS) of the HTTP listener
 
     async def token(self, permission: str = "iam.write", instance: str | None = None) -> str:
         """A new token; each test gets its own instance unless it names one."""
@@ -100,15 +135,22 @@ class RunningServer:
         await self.app.stop()
 
 
-async def start_server(env: dict[str, str], **overrides: Any) -> RunningServer:
+async def start_server(env: dict[str, str], ca_pem: bytes | None = None, **overrides: Any) -> RunningServer:
+    """Serve on `env`'s settings; with TLS settings, the client channel trusts the CA `ca_pem`."""
     services = await build_services(Settings.from_env(env, **overrides))
     app = App(services)
     app.bind()
     await app.start()
     target = f"127.0.0.1:{app.grpc.port}"
-    channel = grpc.aio.insecure_channel(target)
+    if services.settings.tls is None:
+        channel = grpc.aio.insecure_channel(target)
+        scheme = "http"
+    else:
+        assert ca_pem is not None, "a TLS server needs the CA its clients trust"
+        channel = grpc.aio.secure_channel(target, grpc.ssl_channel_credentials(root_certificates=ca_pem))
+        scheme = "https"
     stub = admin_pb2_grpc.AdminServiceStub(channel)
-    return RunningServer(app, services, target, channel, stub, f"http://127.0.0.1:{app.http.port}")
+    return RunningServer(app, services, target, channel, stub, f"{scheme}://127.0.0.1:{app.http.port}")
 
 
 @pytest.fixture

@@ -96,7 +96,7 @@ class App:
     def __init__(self, services: Services) -> None:
         self.services = services
         settings = services.settings
-        self.grpc = GrpcServer(services.pipeline, settings.grpc_addr, server_options(settings))
+        self.grpc = GrpcServer(services.pipeline, settings.grpc_addr, server_options(settings), settings.tls)
         self.routes = build_routes([(ADMIN_SERVICE, ADMIN_MOUNT)], services.pipeline.methods)
         okta = OktaApp(
             services.pipeline, EmailServers(services.commands, services.queries, services.tests), settings
@@ -105,7 +105,7 @@ class App:
         limits = ConnectionLimits(
             settings.http_idle_timeout, settings.http_header_timeout, settings.http_max_connections
         )
-        self.http = HttpServer(http_app, settings.http_addr, settings.shutdown_grace, limits)
+        self.http = HttpServer(http_app, settings.http_addr, settings.shutdown_grace, limits, settings.tls)
 
     def bind(self) -> None:
         """Take both addresses before either listener answers; BindError names the one in use."""
@@ -123,6 +123,7 @@ class App:
                 "grpc_port": self.grpc.port,
                 "http": settings.http_addr,
                 "http_port": self.http.port,
+                "tls": settings.tls is not None,
             },
         )
 

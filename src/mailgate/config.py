@@ -7,12 +7,17 @@ import binascii
 import ipaddress
 import os
 import re
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
 import idna
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 T = TypeVar("T")
 
@@ -25,6 +30,50 @@ class ConfigError(Exception):
     def __init__(self, name: str, problem: str) -> None:
         super().__init__(f"{name}: {problem}")
         self.name = name
+
+
+_CERT, _KEY = "MAILGATE_TLS_CERT_FILE", "MAILGATE_TLS_KEY_FILE"
+
+
+@dataclass(frozen=True)
+class ServerTls:
+    """The certificate chain and private key both listeners serve TLS with."""
+
+    cert_file: Path
+    key_file: Path
+
+    def load(self) -> tuple[bytes, bytes]:
+        """(chain PEM, key PEM), checked to be a usable pair; ConfigError naming the setting if not."""
+        cert_pem, key_pem = _read_file(_CERT, self.cert_file), _read_file(_KEY, self.key_file)
+        try:
+            leaf = x509.load_pem_x509_certificates(cert_pem)[0]
+        except ValueError:
+            raise ConfigError(_CERT, f"{self.cert_file} holds no PEM certificate") from None
+        try:
+            key = serialization.load_pem_private_key(key_pem, password=None)
+        except TypeError:
+            raise ConfigError(_KEY, f"{self.key_file} is encrypted: give the key unencrypted") from None
+        except (ValueError, UnsupportedAlgorithm):
+            raise ConfigError(_KEY, f"{self.key_file} holds no PEM private key") from None
+        if _public_der(key.public_key()) != _public_der(leaf.public_key()):
+            raise ConfigError(_KEY, f"{self.key_file} is not the key of the certificate in {self.cert_file}")
+        # OpenSSL has the last word: what it refuses here, no listener could serve.
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(self.cert_file, self.key_file)
+        except ssl.SSLError as exc:
+            raise ConfigError(_CERT, f"{self.cert_file} cannot be served: {exc}") from None
+        return cert_pem, key_pem
+
+
+def _read_file(name: str, path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(name, f"{path} cannot be read: {exc.strerror or exc}") from None
+
+
+def _public_der(key: PublicKeyTypes) -> bytes:
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def _text(value: str) -> str:
@@ -311,6 +360,15 @@ class Settings:
     okta_rate_limit: int = _setting(
         "MAILGATE_OKTA_RATE_LIMIT", _positive_int, 600, "Okta API requests per minute per token."
     )
+    tls_cert_file: Path | None = _setting(
+        "MAILGATE_TLS_CERT_FILE",
+        Path,
+        None,
+        "PEM certificate chain (server certificate first) for TLS on both listeners.",
+    )
+    tls_key_file: Path | None = _setting(
+        "MAILGATE_TLS_KEY_FILE", Path, None, "PEM private key (unencrypted) of that certificate."
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -332,6 +390,13 @@ class Settings:
         return settings
 
     @property
+    def tls(self) -> ServerTls | None:
+        """The listeners' certificate and key, when both are set."""
+        if self.tls_cert_file is None or self.tls_key_file is None:
+            return None
+        return ServerTls(self.tls_cert_file, self.tls_key_file)
+
+    @property
     def uses_postgres(self) -> bool:
         return self.database_url.startswith(("postgresql", "postgres:"))
 
@@ -345,6 +410,11 @@ class Settings:
             raise ConfigError("MAILGATE_MASTER_KEY", "is required with PostgreSQL (base64 of 32 bytes)")
         if self.smtp_ca_file is not None and not self.smtp_ca_file.is_file():
             raise ConfigError("MAILGATE_SMTP_CA_FILE", f"{self.smtp_ca_file} is not a readable file")
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            given, missing = (_CERT, _KEY) if self.tls_key_file is None else (_KEY, _CERT)
+            raise ConfigError(missing, f"must be set too when {given} is (TLS needs both, or neither)")
+        if self.tls is not None:
+            self.tls.load()
 
 
 def settings_table() -> list[tuple[str, str, str]]:

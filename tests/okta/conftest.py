@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 
 from tests.admin.helpers import Admin
-from tests.conftest import RunningServer, server_env, start_server
+from tests.conftest import ListenerPki, RunningServer, server_env, start_server
 from tests.testmail.conftest import (  # noqa: F401  (fixtures)
     _capture_everything,
     jwt_key,
@@ -59,6 +59,31 @@ def shared_env(
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def shared_server(shared_env: dict[str, str]) -> AsyncIterator[RunningServer]:
     running = await start_server(shared_env)
+    try:
+        yield running
+    finally:
+        await running.close()
+
+
+@pytest.fixture(scope="session")
+def tls_env(
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+    listener_pki: ListenerPki,
+) -> dict[str, str]:
+    """A server of its own that serves HTTPS (Okta's SDKs want https:// URLs) and may reach the
+    local SMTP servers."""
+    return {
+        **_env(backend, tmp_path_factory.mktemp(f"okta-tls-{backend}"), request),
+        **listener_pki.env(),
+        "MAILGATE_OUTBOUND_ALLOW": "127.0.0.0/8,::1/128",
+    }
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def tls_server(tls_env: dict[str, str], listener_pki: ListenerPki) -> AsyncIterator[RunningServer]:
+    running = await start_server(tls_env, ca_pem=listener_pki.ca_pem)
     try:
         yield running
     finally:
@@ -177,6 +202,15 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
     assert body["errorSummary"] and body["errorId"]
     assert all(set(cause) == {"errorSummary"} for cause in body["errorCauses"])
     return body
+
+
+def served(response: httpx.Response) -> dict[str, Any]:
+    """The EmailServer of a by-id answer (200), without the `email-servers` copy of itself it carries."""
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    item = {key: value for key, value in body.items() if key != "email-servers"}
+    assert body["email-servers"] == [item], body
+    return item
 
 
 def causes(body: dict[str, Any]) -> list[str]:

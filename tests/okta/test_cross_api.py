@@ -21,7 +21,7 @@ from tests.delivery.conftest import (
     RsaKey,
 )
 
-from .conftest import Okta, basic
+from .conftest import Okta, basic, served
 from .test_auth_types import GOOGLE_TOKEN_URL, client_credentials, jwt_bearer
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -144,7 +144,7 @@ async def test_zitadel_update_of_an_okta_made_server(okta: Okta, zitadel: Admin)
         created["id"], host="smtp.example.com:587", user="mailer", tls=True, description="via zitadel"
     )
     await zitadel("UpdateEmailProviderSMTP", update)
-    got = (await okta.get(created["id"])).json()
+    got = served(await okta.get(created["id"]))
     assert got == {**created, "alias": "via zitadel"}
     assert (await zitadel.get(created["id"])).smtp.sender_address == "noreply@example.com"
 
@@ -183,7 +183,7 @@ async def test_zitadel_update_keeps_a_jwt_bearer_grant_and_its_key(
         xoauth2=xoauth2(token_endpoint=GOOGLE_TOKEN_URL, client_id=JWT_CLIENT_ID, scopes=(JWT_SCOPE,)),
     )
     await zitadel("UpdateEmailProviderSMTP", update)
-    assert (await okta.get(created["id"])).json() == {**created, "alias": "with sender"}
+    assert served(await okta.get(created["id"])) == {**created, "alias": "with sender"}
     assert await _private_key_sealed(server, created["id"]) == sealed_before
 
     # Sending a client secret through ZITADEL's API switches it to client credentials.
@@ -195,7 +195,7 @@ async def test_zitadel_update_keeps_a_jwt_bearer_grant_and_its_key(
         xoauth2=xoauth2(token_endpoint=GOOGLE_TOKEN_URL, client_id=JWT_CLIENT_ID, client_secret="cs-new"),
     )
     await zitadel("UpdateEmailProviderSMTP", switch)
-    assert (await okta.get(created["id"])).json()["authType"] == "OAUTH2_CLIENT_CREDENTIALS"
+    assert served(await okta.get(created["id"]))["authType"] == "OAUTH2_CLIENT_CREDENTIALS"
     assert await _private_key_sealed(server, created["id"]) is None
 
 
@@ -210,13 +210,13 @@ async def test_zitadel_update_keeps_the_token_endpoint_auth_method(okta: Okta, z
         xoauth2=xoauth2(token_endpoint=created["tokenEndpoint"], client_id=created["clientId"]),
     )
     await zitadel("UpdateEmailProviderSMTP", update)
-    assert (await okta.get(created["id"])).json()["tokenEndpointAuthMethod"] == "CLIENT_SECRET_POST"
+    assert served(await okta.get(created["id"]))["tokenEndpointAuthMethod"] == "CLIENT_SECRET_POST"
 
 
 async def test_zitadel_delete_and_activation_show_on_okta(okta: Okta, zitadel: Admin) -> None:
     created = await okta.add(basic())
     await zitadel.activate(created["id"])
-    assert (await okta.get(created["id"])).json()["enabled"] is True
+    assert served(await okta.get(created["id"]))["enabled"] is True
     await zitadel("RemoveEmailProvider", pb.RemoveEmailProviderRequest(id=created["id"]))
     assert (await okta.get(created["id"])).status_code == 404
 

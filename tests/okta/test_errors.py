@@ -21,6 +21,7 @@ from .conftest import (
     basic,
     causes,
     okta_client,
+    served,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -39,7 +40,7 @@ async def test_missing_or_bad_authorization_is_401(http: httpx.AsyncClient) -> N
 async def test_read_tokens_may_list_and_get_only(okta: Okta, reader: Okta) -> None:
     created = await okta.add(basic())
     assert (await reader.list()).status_code == 200
-    assert (await reader.get(created["id"])).json() == created
+    assert served(await reader.get(created["id"])) == created
     refused = [
         await reader.create(basic()),
         await reader.patch(created["id"], {"alias": "x"}),
@@ -50,7 +51,7 @@ async def test_read_tokens_may_list_and_get_only(okta: Okta, reader: Okta) -> No
         body = assert_error(response, 403, "E0000006")
         assert body["errorSummary"] == "You do not have permission to perform the requested action"
         assert_rate_headers(response)
-    assert (await okta.get(created["id"])).json() == created
+    assert served(await okta.get(created["id"])) == created
 
 
 async def test_unknown_ids_and_paths_are_404(okta: Okta) -> None:

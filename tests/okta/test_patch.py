@@ -12,7 +12,7 @@ from tests.admin.helpers import Admin, plain
 from tests.conftest import RunningServer
 from tests.delivery.conftest import RsaKey
 
-from .conftest import Okta, assert_error, basic, causes
+from .conftest import Okta, assert_error, basic, causes, served
 from .test_auth_types import client_credentials, jwt_bearer
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -78,7 +78,7 @@ async def test_destination_change_without_the_password_is_refused(
 ) -> None:
     created = await okta.add(basic())
     _reentry(await okta.patch(created["id"], change))
-    assert (await okta.get(created["id"])).json() == created
+    assert served(await okta.get(created["id"])) == created
 
 
 async def test_destination_change_with_the_password(okta: Okta, server: RunningServer) -> None:

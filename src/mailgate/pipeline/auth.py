@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -16,6 +17,9 @@ WRITE = "iam.write"
 PERMISSIONS = (READ, WRITE)
 # A permission grants itself and what it includes.
 _GRANTS = {READ: frozenset({READ}), WRITE: frozenset({READ, WRITE})}
+# Schemes whose token may follow without a space (see `_token`).
+_SPACE_OPTIONAL = frozenset({"ssws"})
+_WHITESPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True)
@@ -42,10 +46,26 @@ def bearer_token(authorization: str | None, schemes: tuple[str, ...] = ("Bearer"
     """The token of an `Authorization: <scheme> <token>` header, or UNAUTHENTICATED."""
     if not authorization:
         raise unauthenticated("MG-AUTH-MISSING", f"authorization header missing: send {_accepted(schemes)}")
-    scheme, _, token = authorization.strip().partition(" ")
-    if not token.strip() or not any(scheme.lower() == name.lower() for name in schemes):
+    token = _token(authorization.strip(), schemes)
+    if token is None:
         raise unauthenticated("MG-AUTH-SCHEME", f"authorization header must be {_accepted(schemes)}")
-    return token.strip()
+    return token
+
+
+def _token(value: str, schemes: tuple[str, ...]) -> str | None:
+    """The token after one of `schemes` (case-insensitive) and one or more spaces; None if there is none.
+
+    Okta's Python SDK (okta 3.4.6) writes `SSWS<token>` with no space. SSWS is Okta's own scheme,
+    so there the space is optional; Bearer keeps RFC 6750's `Bearer 1*SP b64token`.
+    """
+    lowered = value.lower()
+    for name in schemes:
+        scheme = name.lower()
+        rest = value[len(scheme) :]
+        if lowered.startswith(scheme) and (rest.startswith(" ") or scheme in _SPACE_OPTIONAL):
+            token = rest.lstrip(" ")
+            return token if token and not _WHITESPACE.search(token) else None
+    return None
 
 
 class Authenticator:

@@ -8,7 +8,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from mailgate.config import Settings
+from mailgate.config import ServerTls, Settings
 from mailgate.pipeline.calls import MethodSpec, Pipeline
 
 # grpc core reads durations as int milliseconds; INT_MAX means unlimited.
@@ -94,10 +94,13 @@ class HealthService(health.aio.HealthServicer):  # type: ignore[misc]  # grpc_he
 
 
 class GrpcServer:
-    """The native gRPC listener with reflection and grpc.health.v1."""
+    """The native gRPC listener with reflection and grpc.health.v1; over TLS when `tls` is given."""
 
-    def __init__(self, pipeline: Pipeline, address: str, options: list[tuple[str, int]]) -> None:
+    def __init__(
+        self, pipeline: Pipeline, address: str, options: list[tuple[str, int]], tls: ServerTls | None = None
+    ) -> None:
         self.address = address
+        self._tls = tls
         self.health = HealthService()
         self.server = grpc.aio.server(options=[("grpc.so_reuseport", 0), *options])
         self.server.add_generic_rpc_handlers(generic_handlers(pipeline))
@@ -112,7 +115,12 @@ class GrpcServer:
     def bind(self) -> int:
         """Take the address now, so a port in use stops startup before anything answers."""
         try:
-            self.port = self.server.add_insecure_port(self.address)
+            if self._tls is None:
+                self.port = self.server.add_insecure_port(self.address)
+            else:
+                chain, key = self._tls.load()
+                credentials = grpc.ssl_server_credentials([(key, chain)])
+                self.port = self.server.add_secure_port(self.address, credentials)
         except RuntimeError as exc:
             raise BindError(f"cannot listen for gRPC on {self.address}: {exc}") from None
         if self.port == 0:

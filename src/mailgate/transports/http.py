@@ -20,7 +20,7 @@ from google.rpc import code_pb2
 from grpc_health.v1 import health_pb2
 from starlette.middleware.cors import CORSMiddleware
 
-from mailgate.config import Settings
+from mailgate.config import ServerTls, Settings
 from mailgate.pipeline import errors
 from mailgate.pipeline.calls import Pipeline
 from mailgate.transports import connect, grpcweb
@@ -364,7 +364,8 @@ def build_app(
 
 
 class HttpServer:
-    """The HTTP listener: bound early (so a port in use stops startup), served by uvicorn.
+    """The HTTP listener: bound early (so a port in use stops startup), served by uvicorn; HTTPS
+    when `tls` is given.
 
     We drive uvicorn's Server by hand instead of `Server.serve()`: the socket is bound in `bind()`
     before either listener answers, uvicorn runs in the gRPC server's event loop, and SIGTERM is
@@ -375,7 +376,9 @@ class HttpServer:
     tests/transports/test_http_connections.py pins all of this.
     """
 
-    def __init__(self, app: ASGIApp, address: str, grace: float, limits: ConnectionLimits) -> None:
+    def __init__(
+        self, app: ASGIApp, address: str, grace: float, limits: ConnectionLimits, tls: ServerTls | None = None
+    ) -> None:
         self.address = address
         self.port = 0
         self.limits = limits
@@ -392,6 +395,9 @@ class HttpServer:
             server_header=False,
             timeout_keep_alive=limits.idle_timeout,  # after a response; the protocol times the first wait
             timeout_graceful_shutdown=max(1, round(grace)),
+            # uvicorn >= 0.48 leaves the ciphers to OpenSSL's defaults.
+            ssl_certfile=tls.cert_file if tls else None,
+            ssl_keyfile=tls.key_file if tls else None,
         )
         self._socket: socket.socket | None = None
         self._server: uvicorn.Server | None = None

@@ -41,7 +41,7 @@ def _text(high: int) -> Schema:
 def _auth_properties() -> dict[str, Schema]:
     """Every authType's properties; the secrets are write-only."""
     return {
-        "authType": {"type": "string", "enum": list(AUTH_TYPES), "default": "BASIC_SMTP_AUTH"},
+        "authType": {"type": "string", "enum": list(AUTH_TYPES)},
         "password": {**_text(200), "writeOnly": True},
         "clientId": _text(200),
         "clientSecret": {**_text(200), "writeOnly": True},
@@ -72,7 +72,7 @@ def _base_properties() -> dict[str, Schema]:
         "host": {**_text(253), "description": "Host name or IP address, without the port"},
         "port": {"type": "integer", "minimum": 1, "maximum": 65535},
         "username": _text(200),
-        "enabled": {"type": "boolean", "default": False},
+        "enabled": {"type": "boolean"},
     }
 
 
@@ -81,6 +81,8 @@ def _create(auth_type: str, required: tuple[str, ...]) -> Schema:
     auth = _auth_properties()
     properties = {**_base_properties(), **{name: auth[name] for name in ("authType", *required)}}
     properties["authType"] = {"type": "string", "enum": [auth_type]}
+    # Defaults belong to creation only: in a PATCH, a default would be sent as if the user set it.
+    properties["enabled"] = {**properties["enabled"], "default": False}
     needed = [*BASE_REQUIRED, *required]
     if auth_type != "BASIC_SMTP_AUTH":  # older SDKs send basic auth without authType
         needed.append("authType")
@@ -118,7 +120,21 @@ def schemas() -> dict[str, Schema]:
         "okta.EmailServerCreate": {"oneOf": [{"$ref": _REF + name} for name in variants]},
         "okta.EmailServerUpdate": {
             "type": "object",
+            "description": "Only the properties sent change: one left out, or null, keeps its value.",
             "properties": _nullable({**_base_properties(), **auth}, []),
+        },
+        "okta.EmailServerItem": {
+            "description": "The EmailServer, and itself again in `email-servers` (for Okta's Python SDK).",
+            "allOf": [
+                {"$ref": _REF + "okta.EmailServer"},
+                {
+                    "type": "object",
+                    "properties": {
+                        LIST_PROPERTY: {"type": "array", "items": {"$ref": _REF + "okta.EmailServer"}}
+                    },
+                    "required": [LIST_PROPERTY],
+                },
+            ],
         },
         "okta.EmailServerList": {
             "type": "object",
@@ -201,7 +217,7 @@ def paths() -> dict[str, dict[str, Any]]:
             "post": create,
         },
         item: {
-            "get": _with_id(_operation("getEmailServer", read, "200", "okta.EmailServer")),
+            "get": _with_id(_operation("getEmailServer", read, "200", "okta.EmailServerItem")),
             "patch": _with_id(
                 _with_body(
                     _operation("updateEmailServer", manage, "200", "okta.EmailServer"),

@@ -70,7 +70,7 @@ class EmailServers:
     async def get(self, request: Request, ctx: CallContext) -> Reply:
         """GET by id: one SMTP provider (an HTTP provider is not found)."""
         provider = await self._queries.smtp_by_id(ctx.principal.instance_id, request.provider_id)
-        return Reply(200, wire.render(provider))
+        return Reply(200, wire.render_item(provider))
 
     async def patch(self, request: Request, ctx: CallContext) -> Reply:
         """PATCH: change what the body names; answers the whole provider."""

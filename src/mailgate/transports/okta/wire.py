@@ -185,6 +185,17 @@ def parse_test(body: dict[str, Any]) -> tuple[str, str]:
     return sender, receiver
 
 
+def render_item(provider: Provider) -> dict[str, Any]:
+    """A by-id answer: the EmailServer, plus itself in a one-item list under LIST_PROPERTY.
+
+    Okta's SDKs disagree on this answer's shape: the Node SDK (8.1.0) reads the object, the Python
+    SDK (okta 3.4.6) reads `{"email-servers": [...]}`, as Okta's spec once typed it. Each ignores
+    the other's properties, so this one answer serves both.
+    """
+    body = render(provider)
+    return {**body, LIST_PROPERTY: [body]}
+
+
 def render(provider: Provider) -> dict[str, Any]:
     """An SMTP provider as Okta's EmailServer; secrets are never part of it."""
     assert provider.smtp is not None

@@ -76,6 +76,7 @@ async def test_an_integrity_violation_that_is_no_race_is_an_internal_fault(
     assert getattr(logged[0], "method", None) == "AddEmailProviderSMTP"
     # The traceback names the failed statement, never the values bound to it.
     assert "Ursula Unlogged" not in caplog.text and "leak.example" not in caplog.text
+    assert "INSERT INTO email_providers" in caplog.text  # what failed is still there
     assert not [r for r in caplog.records if r.getMessage().startswith("conflict")]
     assert [p.id for p in (await admin.listing()).result] == [first]
 

@@ -15,6 +15,7 @@ from mailgate.errors import ApiError
 from mailgate.gen.zitadel import message_pb2
 from mailgate.pipeline.validation import ValidationFailed
 from mailgate.store import integrity
+from mailgate.store.faults import loggable
 
 log = logging.getLogger("mailgate.calls")
 
@@ -70,7 +71,7 @@ def from_unexpected(exc: BaseException, method: str) -> status_pb2.Status:
     extra: dict[str, str | None] = {"method": method, "correlation_id": correlation}
     if isinstance(exc, IntegrityError):
         extra["constraint"] = integrity.violated_constraint(exc)
-    log.error("unexpected failure", exc_info=exc, extra=extra)
+    log.error("unexpected failure", exc_info=loggable(exc), extra=extra)
     info = error_details_pb2.RequestInfo(request_id=correlation)
     return _status(grpc.StatusCode.INTERNAL, f"internal error (correlation id {correlation})", [info])
 

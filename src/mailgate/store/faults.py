@@ -1,0 +1,31 @@
+"""Database errors as a log may show them: what failed and where, never a value from a row.
+
+PostgreSQL quotes row values in its errors ("DETAIL: Failing row contains (...)", "Key (id)=(...)",
+"invalid input syntax for type integer: ..."), and SQLAlchemy puts that text in the exception.
+Bound parameters are hidden by the engine (hide_parameters); this hides the server's own quotes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import DBAPIError
+
+# asyncpg's attributes that name (never quote) what an error is about.
+_NAMES = ("sqlstate", "constraint_name", "table_name", "column_name")
+
+
+class DatabaseFault(Exception):
+    """A database error without its server text: driver error class, names and the statement."""
+
+
+def loggable(exc: BaseException) -> BaseException:
+    """`exc` itself, or for a database error a stand-in with the same traceback and no quoted values."""
+    if not isinstance(exc, DBAPIError):
+        return exc
+    orig = exc.orig
+    names = [f"{name} {value}" for name in _NAMES if (value := getattr(orig, name, None))]
+    sqlite = getattr(orig, "sqlite_errorname", None)
+    if sqlite is not None:
+        # SQLite's constraint messages name tables and columns, not values.
+        names.append(f"{sqlite}: {orig}")
+    text = f"{type(orig).__name__} ({'; '.join(names) or 'no details'}) in: {exc.statement}"
+    return DatabaseFault(text).with_traceback(exc.__traceback__)

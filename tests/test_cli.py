@@ -132,6 +132,15 @@ def test_every_command_names_its_database_and_warns_when_it_creates_one(tmp_path
 PG_PASSWORD = "pg-S3cret-5512"
 
 
+def test_store_options_go_before_or_after_the_command(tmp_path: Path) -> None:
+    before = run_cli(["--data-dir", str(tmp_path / "before"), "token", "list"], clean_env())
+    after = run_cli(["token", "list", "--data-dir", str(tmp_path / "after")], clean_env())
+
+    assert before.returncode == after.returncode == 0, before.stderr + after.stderr
+    assert before.stderr.startswith(f"mailgate: database {tmp_path / 'before' / 'mailgate.db'}\n")
+    assert after.stderr.startswith(f"mailgate: database {tmp_path / 'after' / 'mailgate.db'}\n")
+
+
 def test_postgres_is_named_without_its_password(tmp_path: Path, pg_database_url: str) -> None:
     url = make_url(pg_database_url)
     fresh = f"mailgate_cli_{secrets.token_hex(4)}"

@@ -40,27 +40,39 @@ def _quiet_grpc_core() -> None:
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 
 
+def _store_options(default: str | None) -> argparse.ArgumentParser:
+    """--data-dir and --database-url, for `mailgate` itself and again for each command using the store."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("--data-dir", default=default, help="MAILGATE_DATA_DIR")
+    options.add_argument("--database-url", default=default, help="MAILGATE_DATABASE_URL")
+    return options
+
+
 def _parser() -> argparse.ArgumentParser:
     from mailgate.pipeline.auth import PERMISSIONS
 
-    parser = argparse.ArgumentParser(prog="mailgate", description="Email providers for identity platforms.")
+    parser = argparse.ArgumentParser(
+        prog="mailgate", description="Email providers for identity platforms.", parents=[_store_options(None)]
+    )
     parser.add_argument("--version", action="version", version=f"mailgate {_version()}")
-    parser.add_argument("--data-dir", help="MAILGATE_DATA_DIR")
-    parser.add_argument("--database-url", help="MAILGATE_DATABASE_URL")
+    # After the command too (`mailgate token list --data-dir x`); SUPPRESS keeps one given before it.
+    store = [_store_options(argparse.SUPPRESS)]
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve gRPC (and HTTP) until SIGTERM/SIGINT")
+    serve = commands.add_parser("serve", help="serve gRPC (and HTTP) until SIGTERM/SIGINT", parents=store)
     serve.add_argument("--grpc-addr", help="MAILGATE_GRPC_ADDR")
     serve.add_argument("--http-addr", help="MAILGATE_HTTP_ADDR")
-    commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("migrate", help="bring the database schema up to date", parents=store)
     token = commands.add_parser("token", help="manage API tokens").add_subparsers(
         dest="token_command", required=True
     )
-    create = token.add_parser("create", help="create a token; it is printed once, on the last line")
+    create = token.add_parser(
+        "create", help="create a token; it is printed once, on the last line", parents=store
+    )
     create.add_argument("--permission", required=True, choices=PERMISSIONS)
     create.add_argument("--instance", default="default", help="instance id (default: default)")
     create.add_argument("--description", default="")
-    token.add_parser("list", help="list tokens (never their values)")
-    revoke = token.add_parser("revoke", help="revoke a token by id")
+    token.add_parser("list", help="list tokens (never their values)", parents=store)
+    revoke = token.add_parser("revoke", help="revoke a token by id", parents=store)
     revoke.add_argument("token_id")
     _add_smtp_test(commands)
     return parser

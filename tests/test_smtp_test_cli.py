@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import pty
 import re
+import select
 import ssl
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,6 +184,54 @@ def test_implicit_tls_needs_the_ca_file(servers: Servers, tmp_path: Path) -> Non
     assert "(EMAIL-sl39s)" in untrusted.stdout
     trusted.assert_no_secret()
     untrusted.assert_no_secret()
+
+
+def on_a_terminal(args: list[str], env: dict[str, str], answer: str) -> tuple[int, str]:
+    """Run the command on a new pseudo-terminal and type `answer` at its prompt; (exit code, output)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the pty is its controlling terminal, as in an operator's shell
+        os.execve(mailgate_command()[0], [*mailgate_command(), *args], env)
+    shown = b""
+    answered = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], deadline - time.monotonic())
+        try:
+            chunk = os.read(fd, 4096) if ready else b""
+        except OSError:  # EIO: the child exited and closed the terminal
+            chunk = b""
+        if not chunk:
+            break
+        shown += chunk
+        if not answered and b"password for" in shown:
+            os.write(fd, answer.encode())
+            answered = True
+    os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
+
+
+def test_the_password_is_asked_on_the_terminal_without_echo(servers: Servers, tmp_path: Path) -> None:
+    receiver = "prompt@example.com"
+    args = ["smtp-test", "--host", f"{LOCAL}:{servers.ports['plain']}", "--no-tls", "--user", USER]
+    env = clean_env(MAILGATE_OUTBOUND_ALLOW=ALLOW_LOCAL, MAILGATE_SMTP_HELO_NAME="client.test")
+
+    code, shown = on_a_terminal([*args, *addresses(receiver)], env, PASSWORD + "\n")
+
+    assert code == 0, shown
+    assert f"password for {USER}: " in shown
+    assert "OK: the test email was accepted" in shown
+    assert received(servers, "plain", receiver) == 1
+    Run(code, shown, "").assert_no_secret()  # typed without echo
+
+
+def test_end_of_input_at_the_prompt_is_bad_usage(tmp_path: Path) -> None:
+    args = ["smtp-test", "--host", f"{LOCAL}:{free_port()}", "--no-tls", "--user", USER]
+
+    code, shown = on_a_terminal([*args, *addresses("x@example.com")], clean_env(), "\x04")  # Ctrl-D
+
+    assert code == 2, shown
+    assert "no password in the prompt" in shown and "Traceback" not in shown
 
 
 def test_a_bad_password_fails_at_auth_without_showing_it(servers: Servers, tmp_path: Path) -> None:

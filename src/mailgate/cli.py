@@ -253,7 +253,10 @@ def _read_secret(args: argparse.Namespace, what: str) -> str:
         value = sys.stdin.readline().rstrip("\r\n")
         source = "standard input"
     elif sys.stdin.isatty():
-        value = getpass.getpass(f"{what} for {args.user}: ")
+        try:
+            value = getpass.getpass(f"{what} for {args.user}: ")
+        except EOFError:  # Ctrl-D at the prompt
+            value = ""
         source = "the prompt"
     else:
         raise UsageError(

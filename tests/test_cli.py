@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import secrets
 import signal
 import socket
 import sqlite3
@@ -11,15 +13,19 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 
+import asyncpg
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from sqlalchemy.engine import make_url
 
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.gen.zitadel import admin_pb2_grpc
+from mailgate.pipeline.auth import INVALID_TOKEN_TEXT
 from mailgate.store.cache import DEFAULT_TTL as TOKEN_CACHE_SECONDS
 from tests.admin.helpers import smtp_add
 from tests.admin.processes import Served, clean_env, create_token, mailgate_command, run_cli
@@ -95,6 +101,83 @@ def test_migrate(tmp_path: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "data" / "mailgate.db").exists()
+
+
+NEW_DATABASE = "warning: created a new, empty database"
+
+
+def test_every_command_names_its_database_and_warns_when_it_creates_one(tmp_path: Path) -> None:
+    # The default data directory counts from the working directory: a newcomer in another one
+    # gets another database, and must be told so.
+    database = tmp_path / "mailgate-data" / "mailgate.db"
+    expected = f"mailgate: database {database}\n"
+
+    first = run_cli(["token", "create", "--permission", "iam.write"], clean_env(), cwd=tmp_path)
+    runs = [
+        run_cli(args, clean_env(), cwd=tmp_path)
+        for args in (["token", "create", "--permission", "iam.read"], ["token", "list"], ["migrate"])
+    ]
+    revoke = run_cli(["token", "revoke", "nonexistent"], clean_env(), cwd=tmp_path)
+
+    assert first.returncode == 0, first.stderr
+    assert first.stderr.startswith(expected)
+    assert NEW_DATABASE in first.stderr and "--data-dir" in first.stderr
+    assert len(first.stdout.splitlines()[-1]) >= 32  # stdout still ends with the token alone
+    for done in [*runs, revoke]:
+        assert done.stderr.startswith(expected), done.stderr
+        assert NEW_DATABASE not in done.stderr
+    assert all(done.returncode == 0 for done in runs) and revoke.returncode == 1
+
+
+PG_PASSWORD = "pg-S3cret-5512"
+
+
+def test_store_options_go_before_or_after_the_command(tmp_path: Path) -> None:
+    before = run_cli(["--data-dir", str(tmp_path / "before"), "token", "list"], clean_env())
+    after = run_cli(["token", "list", "--data-dir", str(tmp_path / "after")], clean_env())
+
+    assert before.returncode == after.returncode == 0, before.stderr + after.stderr
+    assert before.stderr.startswith(f"mailgate: database {tmp_path / 'before' / 'mailgate.db'}\n")
+    assert after.stderr.startswith(f"mailgate: database {tmp_path / 'after' / 'mailgate.db'}\n")
+
+
+def test_postgres_is_named_without_its_password(tmp_path: Path, pg_database_url: str) -> None:
+    url = make_url(pg_database_url)
+    fresh = f"mailgate_cli_{secrets.token_hex(4)}"
+    admin = url.render_as_string(hide_password=False)
+    asyncio.run(_pg(admin, f'CREATE DATABASE "{fresh}"'))
+    try:
+        # The test server trusts local connections, so any password works; it must not be shown.
+        with_password = url.set(database=fresh, password=PG_PASSWORD, query={"password": PG_PASSWORD})
+        env = clean_env(
+            MAILGATE_DATABASE_URL=with_password.render_as_string(hide_password=False),
+            MAILGATE_MASTER_KEY=TEST_KEY,
+        )
+        first = run_cli(["migrate"], env)
+        second = run_cli(["token", "list"], env)
+    finally:
+        asyncio.run(_pg(admin, f'DROP DATABASE IF EXISTS "{fresh}" WITH (FORCE)'))
+
+    shown = url.set(database=fresh)._replace(password=None).render_as_string(hide_password=False)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert first.stderr.startswith(f"mailgate: database {shown}\n") and NEW_DATABASE in first.stderr
+    assert second.stderr == f"mailgate: database {shown}\n"
+    assert PG_PASSWORD not in first.stderr + first.stdout + second.stderr + second.stdout
+
+
+async def _pg(dsn: str, sql: str) -> None:
+    conn = await asyncpg.connect(dsn.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def test_version() -> None:
+    done = run_cli(["--version"], clean_env())
+
+    assert done.returncode == 0
+    assert done.stdout == f"mailgate {metadata.version('mailgate')}\n"
 
 
 # --- startup checks ---
@@ -186,6 +269,48 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, d
             server.process.send_signal(signal.SIGINT)
         code = server.stop()
     assert code == 0, server.log()  # SIGINT stops as cleanly as SIGTERM
+
+
+def test_serve_names_its_database_and_warns_when_it_creates_one(
+    served: tuple[Served, dict[str, str], Path], tmp_path: Path
+) -> None:
+    server, _, home = served
+    again_env = clean_env(MAILGATE_DATA_DIR=str(home / "mailgate-data"))  # now it exists
+    again = Served.start(again_env, tmp_path / "again.log")
+    again.stop()
+
+    database = str(home / "mailgate-data" / "mailgate.db")
+    for log in (server.log_lines(), again.log_lines()):
+        assert [line.get("database") for line in log if line.get("msg") == "serving"] == [database]
+    warnings = [line for line in server.log_lines() if line.get("level") == "warning"]
+    assert [
+        (line["msg"].startswith("created a new, empty database"), line["database"]) for line in warnings
+    ] == [(True, database)]
+    assert not [line for line in again.log_lines() if line.get("level") == "warning"]
+
+
+def test_a_token_from_another_directory_is_refused_with_a_hint(
+    served: tuple[Served, dict[str, str], Path], tmp_path: Path
+) -> None:
+    # The newcomer's mistake: `token create` run outside the server's working directory.
+    server, _, home = served
+
+    created = run_cli(["token", "create", "--permission", "iam.write"], clean_env(), cwd=tmp_path)
+    token = created.stdout.strip().splitlines()[-1]
+    with grpc.insecure_channel(server.target) as channel, pytest.raises(grpc.RpcError) as refused:
+        admin_pb2_grpc.AdminServiceStub(channel).ListEmailProviders(
+            pb.ListEmailProvidersRequest(), metadata=_bearer(token), timeout=10
+        )
+
+    # The CLI said where it wrote and that the database was new; the server's log names its own.
+    assert f"database {tmp_path / 'mailgate-data' / 'mailgate.db'}" in created.stderr
+    assert NEW_DATABASE in created.stderr
+    serving = next(line for line in server.log_lines() if line.get("msg") == "serving")
+    assert serving["database"] == str(home / "mailgate-data" / "mailgate.db")
+    # The refusal points at the cause without naming any path.
+    assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert refused.value.details() == f"{INVALID_TOKEN_TEXT} (MG-AUTH-INVALID)"
+    assert "database it was created in" in INVALID_TOKEN_TEXT and str(home) not in INVALID_TOKEN_TEXT
 
 
 def test_embedded_default_creates_an_owner_only_key_file(served: tuple[Served, dict[str, str], Path]) -> None:

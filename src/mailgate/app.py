@@ -21,7 +21,7 @@ from mailgate.providers.testmail import TestMailService
 from mailgate.secrets import SecretBox, load_master_key
 from mailgate.store import changes
 from mailgate.store.changes import ChangeListener
-from mailgate.store.database import Database, listener_dsn
+from mailgate.store.database import Database, describe_database, listener_dsn
 from mailgate.store.migrate import migrate
 from mailgate.store.providers import ProviderRepository
 from mailgate.store.tokens import TokenRepository
@@ -52,6 +52,7 @@ class Services:
     pipeline: Pipeline
     tests: TestMailService
     listener: ChangeListener | None = None
+    new_database: bool = False  # migrate found no schema: this start created the database
 
     async def close(self) -> None:
         if self.listener is not None:
@@ -63,7 +64,7 @@ async def build_services(settings: Settings) -> Services:
     """Open the store (migrating it) and wire the domain and the pipeline."""
     box = SecretBox(load_master_key(settings))
     db = Database(settings)
-    await migrate(db)
+    new_database = await migrate(db)
     repo = ProviderRepository(db)
     authenticator = Authenticator(TokenRepository(db))
     commands = ProviderCommands(repo, box, settings.allow_secret_reuse_any_host)
@@ -77,6 +78,7 @@ async def build_services(settings: Settings) -> Services:
     servicer = AdminServicer(commands, queries, tests)
     pipeline.methods.update(methods_of(ADMIN_SERVICE, servicer, TEST_RPCS))
     services = Services(settings, db, box, commands, queries, tokens, pipeline, tests)
+    services.new_database = new_database
     if settings.uses_postgres:
 
         def on_change(what: str | None) -> None:
@@ -116,6 +118,7 @@ class App:
         await self.grpc.start()
         await self.http.start()
         settings = self.services.settings
+        database = describe_database(settings)
         log.info(
             "serving",
             extra={
@@ -124,8 +127,16 @@ class App:
                 "http": settings.http_addr,
                 "http_port": self.http.port,
                 "tls": settings.tls is not None,
+                "database": database,
             },
         )
+        if self.services.new_database:
+            # Logged once serving, so that a startup failure stays one line.
+            log.warning(
+                "created a new, empty database: create tokens for this server with `mailgate token create` "
+                "and the same MAILGATE_DATA_DIR (or MAILGATE_DATABASE_URL)",
+                extra={"database": database},
+            )
 
     async def stop(self) -> None:
         grace = self.services.settings.shutdown_grace

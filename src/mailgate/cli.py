@@ -1,19 +1,27 @@
-"""`mailgate serve | migrate | token create | token list | token revoke`."""
+"""`mailgate serve | migrate | token create | token list | token revoke | smtp-test`, and `--version`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import os
 import sys
 from collections.abc import Sequence
+from importlib import metadata
+from typing import TYPE_CHECKING
 
 from mailgate import logs
 from mailgate.config import ConfigError, Settings
-from mailgate.secrets import load_master_key
-from mailgate.store.database import Database
-from mailgate.store.migrate import migrate
-from mailgate.store.tokens import TokenRepository
+
+if TYPE_CHECKING:  # imported where used: grpc must wait for _quiet_grpc_core, and smtp-test needs no store
+    from mailgate.delivery.smtp import SmtpAuthMethod, TestEmail
+    from mailgate.store.tokens import TokenRepository
+
+# Exit codes: scripts can tell "the SMTP test (or command) failed" from "the call was wrong".
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2  # also argparse's code for a bad command line
 
 _FLAG_SETTINGS = {
     "grpc_addr": "MAILGATE_GRPC_ADDR",
@@ -32,33 +40,95 @@ def _quiet_grpc_core() -> None:
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 
 
+def _store_options(default: str | None) -> argparse.ArgumentParser:
+    """--data-dir and --database-url, for `mailgate` itself and again for each command using the store."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("--data-dir", default=default, help="MAILGATE_DATA_DIR")
+    options.add_argument("--database-url", default=default, help="MAILGATE_DATABASE_URL")
+    return options
+
+
 def _parser() -> argparse.ArgumentParser:
     from mailgate.pipeline.auth import PERMISSIONS
 
-    parser = argparse.ArgumentParser(prog="mailgate", description="Email providers for identity platforms.")
-    parser.add_argument("--data-dir", help="MAILGATE_DATA_DIR")
-    parser.add_argument("--database-url", help="MAILGATE_DATABASE_URL")
+    parser = argparse.ArgumentParser(
+        prog="mailgate", description="Email providers for identity platforms.", parents=[_store_options(None)]
+    )
+    parser.add_argument("--version", action="version", version=f"mailgate {_version()}")
+    # After the command too (`mailgate token list --data-dir x`); SUPPRESS keeps one given before it.
+    store = [_store_options(argparse.SUPPRESS)]
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve gRPC (and HTTP) until SIGTERM/SIGINT")
+    serve = commands.add_parser("serve", help="serve gRPC (and HTTP) until SIGTERM/SIGINT", parents=store)
     serve.add_argument("--grpc-addr", help="MAILGATE_GRPC_ADDR")
     serve.add_argument("--http-addr", help="MAILGATE_HTTP_ADDR")
-    commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("migrate", help="bring the database schema up to date", parents=store)
     token = commands.add_parser("token", help="manage API tokens").add_subparsers(
         dest="token_command", required=True
     )
-    create = token.add_parser("create", help="create a token; it is printed once, on the last line")
+    create = token.add_parser(
+        "create", help="create a token; it is printed once, on the last line", parents=store
+    )
     create.add_argument("--permission", required=True, choices=PERMISSIONS)
     create.add_argument("--instance", default="default", help="instance id (default: default)")
     create.add_argument("--description", default="")
-    token.add_parser("list", help="list tokens (never their values)")
-    revoke = token.add_parser("revoke", help="revoke a token by id")
+    token.add_parser("list", help="list tokens (never their values)", parents=store)
+    revoke = token.add_parser("revoke", help="revoke a token by id", parents=store)
     revoke.add_argument("token_id")
+    _add_smtp_test(commands)
     return parser
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    import os
+def _version() -> str:
+    try:
+        return metadata.version("mailgate")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
+
+def _add_smtp_test(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    test = commands.add_parser(
+        "smtp-test",
+        help="send a test email through an SMTP server and print each stage (no database or server needed)",
+        description="Send a test email as the API's test does (same engine, outbound policy, timeouts and "
+        "MAILGATE_SMTP_CA_FILE) and print each stage with the server's reply and the redacted "
+        "transcript. Exit codes: 0 sent, 1 the test failed, 2 bad usage or settings.",
+    )
+    test.add_argument("--host", required=True, help="host:port of the SMTP server (IPv6 in brackets)")
+    test.add_argument(
+        "--tls",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="require TLS: implicit TLS, or STARTTLS if the server answers in plaintext (default); "
+        "--no-tls talks plaintext",
+    )
+    test.add_argument("--from", dest="sender", required=True, metavar="ADDRESS", help="sender address")
+    test.add_argument("--from-name", dest="sender_name", default="mailgate", help="sender display name")
+    test.add_argument("--to", dest="receiver", required=True, metavar="ADDRESS", help="receiver address")
+    test.add_argument(
+        "--auth",
+        choices=("none", "plain", "xoauth2"),
+        help="none, plain (user and password) or xoauth2 (client credentials); "
+        "default: xoauth2 with --token-endpoint, plain with --user, else none",
+    )
+    test.add_argument("--user", default="", help="the SMTP user (for xoauth2: the mailbox)")
+    secret = test.add_argument_group(
+        "the password or client secret (never on the command line; default: asked on the terminal)"
+    ).add_mutually_exclusive_group()
+    secret.add_argument("--secret-env", metavar="VARIABLE", help="read it from this environment variable")
+    secret.add_argument("--secret-stdin", action="store_true", help="read it from the first line of stdin")
+    oauth = test.add_argument_group("xoauth2 (OAuth2 client-credentials grant)")
+    oauth.add_argument("--token-endpoint", default="", metavar="URL")
+    oauth.add_argument("--client-id", default="")
+    oauth.add_argument("--scope", action="append", default=[], help="repeat for several scopes")
+    oauth.add_argument(
+        "--token-endpoint-auth",
+        choices=("basic", "post"),
+        default="basic",
+        help="send the client secret as HTTP Basic (default) or in the form body",
+    )
+
+
+def _settings(args: argparse.Namespace) -> Settings:
     env = dict(os.environ)
     for attribute, name in _FLAG_SETTINGS.items():
         value = getattr(args, attribute, None)
@@ -67,33 +137,150 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(env)
 
 
+def _announce_database(settings: Settings, fresh: bool) -> None:
+    """Say on stderr which database a command used (stdout stays the command's own output)."""
+    from mailgate.store.database import describe_database
+
+    print(f"mailgate: database {describe_database(settings)}", file=sys.stderr)
+    if not fresh:
+        return
+    if settings.uses_postgres:
+        where = "it had no mailgate schema yet"
+    else:
+        where = (
+            "no database was there (MAILGATE_DATA_DIR, default ./mailgate-data, counts from the "
+            "working directory)"
+        )
+    print(
+        f"mailgate: warning: created a new, empty database: {where}. A server using another database "
+        "will not see this; pass --data-dir or --database-url to use the server's.",
+        file=sys.stderr,
+    )
+
+
 async def _with_store(settings: Settings, args: argparse.Namespace) -> int:
+    from mailgate.secrets import load_master_key
+    from mailgate.store.database import Database
+    from mailgate.store.migrate import migrate
+    from mailgate.store.tokens import TokenRepository
+
     load_master_key(settings)  # the same startup check as serve: PostgreSQL needs a key
     db = Database(settings)
     try:
-        await migrate(db)
+        _announce_database(settings, await migrate(db))
         if args.command == "migrate":
             print("database is up to date")
-            return 0
-        tokens = TokenRepository(db)
-        if args.token_command == "create":
-            record, token = await tokens.create(args.instance, args.permission, args.description)
-            print(f"created token {record.id} for instance {record.instance_id} with {record.permission}")
-            print(token)
-        elif args.token_command == "list":
-            print("id            instance  permission  created                    revoked")
-            for item in await tokens.list():
-                revoked = item.revoked_at.isoformat(timespec="seconds") if item.revoked_at else "-"
-                created = item.created_at.isoformat(timespec="seconds")
-                print(f"{item.id:<13} {item.instance_id:<9} {item.permission:<11} {created:<26} {revoked}")
-        elif args.token_command == "revoke":
-            if not await tokens.revoke(args.token_id):
-                print(f"no active token with id {args.token_id}", file=sys.stderr)
-                return 1
-            print(f"revoked token {args.token_id}")
-        return 0
+            return EXIT_OK
+        return await _token_command(TokenRepository(db), args)
     finally:
         await db.close()
+
+
+async def _token_command(tokens: TokenRepository, args: argparse.Namespace) -> int:
+    if args.token_command == "create":
+        record, token = await tokens.create(args.instance, args.permission, args.description)
+        print(f"created token {record.id} for instance {record.instance_id} with {record.permission}")
+        print(token)
+    elif args.token_command == "list":
+        print("id            instance  permission  created                    revoked")
+        for item in await tokens.list():
+            revoked = item.revoked_at.isoformat(timespec="seconds") if item.revoked_at else "-"
+            created = item.created_at.isoformat(timespec="seconds")
+            print(f"{item.id:<13} {item.instance_id:<9} {item.permission:<11} {created:<26} {revoked}")
+    elif args.token_command == "revoke":
+        if not await tokens.revoke(args.token_id):
+            print(f"no active token with id {args.token_id}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"revoked token {args.token_id}")
+    return EXIT_OK
+
+
+class UsageError(Exception):
+    """A command line that cannot run as given; the message says what to change."""
+
+
+def _smtp_test_email(args: argparse.Namespace) -> TestEmail:
+    """The test email `mailgate smtp-test` sends, with its secret read as the options say."""
+    from mailgate.delivery.smtp import TestEmail
+
+    return TestEmail(
+        host=args.host.strip(),
+        tls=args.tls,
+        sender_address=args.sender.strip(),
+        sender_name=args.sender_name,
+        receiver_address=args.receiver.strip(),
+        auth=_smtp_auth(args),
+    )
+
+
+def _smtp_auth(args: argparse.Namespace) -> SmtpAuthMethod | None:
+    from mailgate.delivery.oauth import CLIENT_SECRET_BASIC, CLIENT_SECRET_POST
+    from mailgate.delivery.smtp import PlainAuth, XOAuth2Auth
+
+    kind = args.auth or ("xoauth2" if args.token_endpoint else "plain" if args.user else "none")
+    oauth = {"--token-endpoint": args.token_endpoint, "--client-id": args.client_id, "--scope": args.scope}
+    stray = [flag for flag, value in oauth.items() if value and kind != "xoauth2"]
+    if stray:
+        raise UsageError(f"{', '.join(stray)} only go with --auth xoauth2")
+    if kind == "none":
+        if args.secret_env or args.secret_stdin:
+            raise UsageError("--auth none sends no secret: leave out --secret-env and --secret-stdin")
+        return None
+    needed = {"--user": args.user}
+    if kind == "xoauth2":
+        needed |= {"--token-endpoint": args.token_endpoint, "--client-id": args.client_id}
+    missing = [flag for flag, value in needed.items() if not value]
+    if missing:
+        raise UsageError(f"--auth {kind} needs {' and '.join(missing)}")
+    if kind == "plain":
+        return PlainAuth(user=args.user, password=_read_secret(args, "password"))
+    return XOAuth2Auth(
+        user=args.user,
+        token_endpoint=args.token_endpoint,
+        scopes=tuple(args.scope),
+        client_id=args.client_id,
+        client_secret=_read_secret(args, "client secret"),
+        token_endpoint_auth=CLIENT_SECRET_POST if args.token_endpoint_auth == "post" else CLIENT_SECRET_BASIC,
+    )
+
+
+def _read_secret(args: argparse.Namespace, what: str) -> str:
+    """The secret from --secret-env, --secret-stdin or a prompt; never from argv, which `ps` shows."""
+    if args.secret_env:
+        value = os.environ.get(args.secret_env, "")
+        source = f"the environment variable {args.secret_env}"
+    elif args.secret_stdin:
+        value = sys.stdin.readline().rstrip("\r\n")
+        source = "standard input"
+    elif sys.stdin.isatty():
+        try:
+            value = getpass.getpass(f"{what} for {args.user}: ")
+        except EOFError:  # Ctrl-D at the prompt
+            value = ""
+        source = "the prompt"
+    else:
+        raise UsageError(
+            f"the {what} is needed: give --secret-env VARIABLE or --secret-stdin, or run on a terminal"
+        )
+    if not value:
+        raise UsageError(f"no {what} in {source}")
+    return value
+
+
+async def _smtp_test(settings: Settings, email: TestEmail) -> int:
+    """Send the test email and print its timeline; EXIT_FAILED when the test failed."""
+    from mailgate.delivery import timeline
+    from mailgate.delivery.report import SmtpTestFailed
+    from mailgate.delivery.smtp import SmtpTester
+
+    try:
+        report = await SmtpTester(settings).send_test(email)
+    except SmtpTestFailed as failed:
+        print(timeline.render(failed.report))
+        print(f"error: {failed.message}")  # the API's message: ZITADEL's text and id
+        return EXIT_FAILED
+    print(timeline.render(report))
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -103,16 +290,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = _settings(args)
+        if args.command == "smtp-test":
+            # The timeline says what happened; log lines only when asked for with MAILGATE_LOG_LEVEL.
+            logs.configure(settings.log_level if os.environ.get("MAILGATE_LOG_LEVEL") else "WARNING")
+            return asyncio.run(_smtp_test(settings, _smtp_test_email(args)))
         logs.configure(settings.log_level)
         if args.command == "serve":
             from mailgate.app import serve
 
             asyncio.run(serve(settings))
-            return 0
+            return EXIT_OK
         return asyncio.run(_with_store(settings, args))
-    except (ConfigError, BindError) as exc:
+    except (ConfigError, BindError, UsageError) as exc:
         print(f"mailgate: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
 

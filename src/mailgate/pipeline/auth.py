@@ -15,6 +15,12 @@ from mailgate.store.tokens import TokenRepository
 READ = "iam.read"
 WRITE = "iam.write"
 PERMISSIONS = (READ, WRITE)
+# The usual cause besides a typo: the token was created in another database than the server's.
+# The hint names no path or URL; the server logs its database at startup.
+INVALID_TOKEN_TEXT = (
+    "token unknown or revoked; a token works only with the database it was created in, "
+    "and the server logs its database at startup"
+)
 # A permission grants itself and what it includes.
 _GRANTS = {READ: frozenset({READ}), WRITE: frozenset({READ, WRITE})}
 # Schemes whose token may follow without a space (see `_token`).
@@ -86,7 +92,7 @@ class Authenticator:
     async def principal(self, token: str) -> Principal:
         principal = await self._cache.get_or_load(token, lambda: self._lookup(token))
         if principal is None:
-            raise unauthenticated("MG-AUTH-INVALID", "token unknown or revoked")
+            raise unauthenticated("MG-AUTH-INVALID", INVALID_TOKEN_TEXT)
         return principal
 
     async def _lookup(self, token: str) -> Principal | None:

@@ -23,6 +23,17 @@ def database_url(settings: Settings) -> str:
     return f"sqlite+aiosqlite:///{settings.data_dir.resolve() / SQLITE_FILE}"
 
 
+def describe_database(settings: Settings) -> str:
+    """Where the data lives, for people: the SQLite file's absolute path or the PostgreSQL URL.
+
+    The URL never shows a password, whether it is in the userinfo or a `password=` query parameter.
+    """
+    if not settings.uses_postgres:
+        return str(settings.data_dir.resolve() / SQLITE_FILE)
+    url = make_url(settings.database_url)._replace(password=None).difference_update_query(["password"])
+    return url.render_as_string(hide_password=False)
+
+
 def listener_dsn(settings: Settings) -> str:
     """The PostgreSQL URL as asyncpg itself takes it (no SQLAlchemy driver suffix)."""
     return make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)

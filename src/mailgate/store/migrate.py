@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -23,19 +24,26 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-async def migrate(db: Database) -> None:
-    """Bring the schema to the newest revision; replicas starting together take turns."""
+async def migrate(db: Database) -> bool:
+    """Bring the schema to the newest revision; replicas starting together take turns.
+
+    True when the database was new (no schema at all): the caller tells the user it made one.
+    """
     async with db.engine.connect() as conn:
         if not db.is_sqlite:
             await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
         try:
-            await conn.run_sync(_upgrade)
+            fresh = await conn.run_sync(_upgrade)
             await conn.commit()
         finally:
             if not db.is_sqlite:
                 await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_MIGRATION_LOCK})
                 await conn.commit()
+    return fresh
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection) -> bool:
+    """Upgrade to head; True if there was no schema before."""
+    fresh = MigrationContext.configure(connection).get_current_revision() is None
     command.upgrade(alembic_config(connection), "head")
+    return fresh

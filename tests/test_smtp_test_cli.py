@@ -1,0 +1,335 @@
+"""`mailgate smtp-test` as an operator runs it: the real command against real aiosmtpd servers."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import ssl
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+
+from tests.admin.processes import clean_env, free_port, mailgate_command
+from tests.delivery.conftest import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    PASSWORD,
+    SCOPE,
+    USER,
+    FreePortController,
+    Handler,
+    TokenEndpoint,
+    check_password,
+    secret_forms,
+)
+
+LOCAL = "127.0.0.1"
+# The outbound policy refuses loopback by default: every test here opens it explicitly.
+ALLOW_LOCAL = "127.0.0.0/8,::1/128"
+PASSWORD_VARIABLE = "SMTP_TEST_SECRET"
+PLAIN_STAGES = ["connect", "greeting", "ehlo", "auth", "mail_from", "rcpt_to", "data", "quit"]
+ROW = re.compile(r"  (ok|FAIL) +(\S+) +(.*)")
+
+
+@dataclass
+class Servers:
+    ca_file: Path
+    ports: dict[str, int]
+    handlers: dict[str, Handler]
+    server_context: ssl.SSLContext
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """aiosmtpd servers with a trustme certificate for 127.0.0.1 (the CLI resolves names for real)."""
+    ca = trustme.CA()
+    ca_file = tmp_path_factory.mktemp("pki") / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(LOCAL).configure_cert(context)
+    issued: set[str] = set()
+    specs: dict[str, dict[str, Any]] = {
+        "plain": {"authenticator": check_password, "auth_require_tls": False},
+        "starttls": {"authenticator": check_password, "tls_context": context, "require_starttls": True},
+        "implicit": {"authenticator": check_password, "ssl_context": context, "auth_require_tls": False},
+    }
+    controllers: list[Controller] = []
+    handlers: dict[str, Handler] = {}
+    try:
+        for name, kwargs in specs.items():
+            handlers[name] = Handler(issued)
+            controller = FreePortController(handlers[name], hostname=LOCAL, port=0, **kwargs)
+            controller.start()
+            controllers.append(controller)
+        yield Servers(
+            ca_file, {n: c.port for n, c in zip(specs, controllers, strict=True)}, handlers, context
+        )
+    finally:
+        for controller in controllers:
+            controller.stop()
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def rows(self) -> list[tuple[str, str, str]]:
+        """The timeline's (mark, stage, reply) rows."""
+        return [m.groups() for line in self.stdout.splitlines() if (m := ROW.fullmatch(line))]
+
+    @property
+    def stages(self) -> list[str]:
+        return [stage for _, stage, _ in self.rows]
+
+    def reply(self, stage: str) -> str:
+        return next(reply for _, name, reply in self.rows if name == stage)
+
+    def assert_no_secret(self, *secrets: str) -> None:
+        for form in secret_forms([PASSWORD, CLIENT_SECRET, *secrets]):
+            assert form not in self.stdout and form not in self.stderr, f"{form[:6]}... leaked"
+
+
+def smtp_test(args: list[str], tmp_path: Path, stdin: str = "", **settings: str) -> Run:
+    """Run `mailgate smtp-test` in an empty directory with only the given MAILGATE_* settings."""
+    env = clean_env(MAILGATE_OUTBOUND_ALLOW=ALLOW_LOCAL, MAILGATE_SMTP_HELO_NAME="client.test")
+    env.update(settings)
+    done = subprocess.run(
+        [*mailgate_command(), "smtp-test", *args],
+        env=env,
+        cwd=tmp_path,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    assert not (tmp_path / "mailgate-data").exists()  # no database is made or needed
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+def addresses(receiver: str) -> list[str]:
+    return ["--from", "noreply@example.com", "--to", receiver]
+
+
+def received(servers: Servers, name: str, receiver: str) -> int:
+    return sum(receiver in envelope.rcpt_tos for envelope in servers.handlers[name].messages)
+
+
+def test_plaintext_with_a_password_from_an_environment_variable(servers: Servers, tmp_path: Path) -> None:
+    receiver = "plain-env@example.com"
+    host = f"{LOCAL}:{servers.ports['plain']}"
+    args = ["--host", host, "--no-tls", "--user", USER, "--secret-env", PASSWORD_VARIABLE]
+
+    run = smtp_test([*args, *addresses(receiver)], tmp_path, **{PASSWORD_VARIABLE: PASSWORD})
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.stages == PLAIN_STAGES
+    assert all(mark == "ok" for mark, _, _ in run.rows)
+    assert run.reply("greeting").startswith("220 ")
+    assert run.reply("auth").startswith("235 ")
+    assert run.reply("quit").startswith("221 ")
+    assert f"SMTP test of {host} (address {LOCAL}, tls none, auth PLAIN)" in run.stdout
+    assert "C: AUTH PLAIN [redacted]" in run.stdout  # the transcript follows the timeline
+    assert run.stdout.rstrip().splitlines()[-1].startswith("OK: the test email was accepted")
+    assert received(servers, "plain", receiver) == 1
+    run.assert_no_secret()
+
+
+def test_starttls_trusting_the_ca_file_with_the_password_on_stdin(servers: Servers, tmp_path: Path) -> None:
+    receiver = "starttls@example.com"
+    host = f"{LOCAL}:{servers.ports['starttls']}"
+    args = ["--host", host, "--user", USER, "--secret-stdin", *addresses(receiver)]
+
+    run = smtp_test(args, tmp_path, stdin=PASSWORD + "\n", MAILGATE_SMTP_CA_FILE=str(servers.ca_file))
+
+    assert run.code == 0, run.stdout + run.stderr
+    # The implicit-TLS attempt meets a plaintext greeting, so the test reconnects and requires STARTTLS.
+    assert run.stages == ["connect", "greeting", "ehlo", "starttls", *PLAIN_STAGES[2:]]
+    assert run.reply("starttls").startswith("220 ")
+    assert "tls starttls, auth PLAIN" in run.stdout
+    assert received(servers, "starttls", receiver) == 1
+    run.assert_no_secret()
+
+
+def test_implicit_tls_needs_the_ca_file(servers: Servers, tmp_path: Path) -> None:
+    receiver = "implicit@example.com"
+    host = f"{LOCAL}:{servers.ports['implicit']}"
+    args = ["--host", host, "--user", USER, "--secret-env", PASSWORD_VARIABLE, *addresses(receiver)]
+    secret = {PASSWORD_VARIABLE: PASSWORD}
+
+    trusted = smtp_test(args, tmp_path, MAILGATE_SMTP_CA_FILE=str(servers.ca_file), **secret)
+    untrusted = smtp_test(args, tmp_path, **secret)
+
+    assert trusted.code == 0, trusted.stdout + trusted.stderr
+    assert trusted.stages == PLAIN_STAGES
+    assert "tls implicit, auth PLAIN" in trusted.stdout
+    assert "TLS established" in trusted.stdout
+    assert received(servers, "implicit", receiver) == 1
+    assert untrusted.code == 1
+    assert untrusted.rows == [("FAIL", "tls", untrusted.reply("tls"))]
+    assert "certificate verification failed" in untrusted.reply("tls")
+    assert "(EMAIL-sl39s)" in untrusted.stdout
+    trusted.assert_no_secret()
+    untrusted.assert_no_secret()
+
+
+def on_a_terminal(args: list[str], env: dict[str, str], answer: str) -> tuple[int, str]:
+    """Run the command on a new pseudo-terminal and type `answer` at its prompt; (exit code, output)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the pty is its controlling terminal, as in an operator's shell
+        os.execve(mailgate_command()[0], [*mailgate_command(), *args], env)
+    shown = b""
+    answered = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], deadline - time.monotonic())
+        try:
+            chunk = os.read(fd, 4096) if ready else b""
+        except OSError:  # EIO: the child exited and closed the terminal
+            chunk = b""
+        if not chunk:
+            break
+        shown += chunk
+        if not answered and b"password for" in shown:
+            os.write(fd, answer.encode())
+            answered = True
+    os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
+
+
+def test_the_password_is_asked_on_the_terminal_without_echo(servers: Servers, tmp_path: Path) -> None:
+    receiver = "prompt@example.com"
+    args = ["smtp-test", "--host", f"{LOCAL}:{servers.ports['plain']}", "--no-tls", "--user", USER]
+    env = clean_env(MAILGATE_OUTBOUND_ALLOW=ALLOW_LOCAL, MAILGATE_SMTP_HELO_NAME="client.test")
+
+    code, shown = on_a_terminal([*args, *addresses(receiver)], env, PASSWORD + "\n")
+
+    assert code == 0, shown
+    assert f"password for {USER}: " in shown
+    assert "OK: the test email was accepted" in shown
+    assert received(servers, "plain", receiver) == 1
+    Run(code, shown, "").assert_no_secret()  # typed without echo
+
+
+def test_end_of_input_at_the_prompt_is_bad_usage(tmp_path: Path) -> None:
+    args = ["smtp-test", "--host", f"{LOCAL}:{free_port()}", "--no-tls", "--user", USER]
+
+    code, shown = on_a_terminal([*args, *addresses("x@example.com")], clean_env(), "\x04")  # Ctrl-D
+
+    assert code == 2, shown
+    assert "no password in the prompt" in shown and "Traceback" not in shown
+
+
+def test_a_bad_password_fails_at_auth_without_showing_it(servers: Servers, tmp_path: Path) -> None:
+    wrong = "wr0ng-Passw0rd-41c7"
+    args = ["--host", f"{LOCAL}:{servers.ports['plain']}", "--no-tls", "--user", USER, "--secret-stdin"]
+
+    run = smtp_test([*args, *addresses("bad-password@example.com")], tmp_path, stdin=wrong + "\n")
+
+    assert run.code == 1
+    assert run.stages == ["connect", "greeting", "ehlo", "auth"]
+    assert run.rows[-1][0] == "FAIL" and run.reply("auth").startswith("535 ")
+    assert "FAILED at stage auth" in run.stdout
+    assert "(EMAIL-s9kfs)" in run.stdout  # the API's error id for the same failure
+    assert received(servers, "plain", "bad-password@example.com") == 0
+    run.assert_no_secret(wrong)
+
+
+def test_xoauth2_client_credentials(servers: Servers, tmp_path: Path) -> None:
+    endpoint = TokenEndpoint(servers.server_context, servers.handlers["plain"].tokens)
+    receiver = "xoauth2@example.com"
+    try:
+        args = [
+            *["--host", f"{LOCAL}:{servers.ports['plain']}", "--no-tls", "--user", USER],
+            *["--token-endpoint", endpoint.url(LOCAL), "--client-id", CLIENT_ID, "--scope", SCOPE],
+            *["--secret-env", PASSWORD_VARIABLE, *addresses(receiver)],
+        ]
+        run = smtp_test(
+            args, tmp_path, MAILGATE_SMTP_CA_FILE=str(servers.ca_file), **{PASSWORD_VARIABLE: CLIENT_SECRET}
+        )
+    finally:
+        endpoint.close()
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.stages == PLAIN_STAGES
+    assert "auth XOAUTH2" in run.stdout
+    assert received(servers, "plain", receiver) == 1
+    run.assert_no_secret(*servers.handlers["plain"].tokens)  # nor the access token
+
+
+def test_a_refused_port_fails_at_connect(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+
+    run = smtp_test(["--host", f"{LOCAL}:{port}", "--no-tls", *addresses("x@example.com")], tmp_path)
+
+    assert run.code == 1
+    assert run.rows == [("FAIL", "connect", f"could not connect: {LOCAL}: Connection refused")]
+    assert "(EMAIL-skwos)" in run.stdout
+
+
+def test_the_outbound_policy_applies(servers: Servers, tmp_path: Path) -> None:
+    plain = f"{LOCAL}:{servers.ports['plain']}"
+    receiver = "policy@example.com"
+
+    metadata_service = smtp_test(["--host", "169.254.169.254:25", *addresses(receiver)], tmp_path)
+    denied = smtp_test(
+        ["--host", plain, "--no-tls", *addresses(receiver)],
+        tmp_path,
+        MAILGATE_OUTBOUND_ALLOW="",
+        MAILGATE_OUTBOUND_DENY=f"{LOCAL}/32",
+    )
+
+    for run in (metadata_service, denied):
+        assert run.code == 1
+        assert [(mark, stage) for mark, stage, _ in run.rows] == [("FAIL", "policy")]
+        assert "MAILGATE_OUTBOUND_ALLOW" in run.reply("policy")
+        assert "(MG-OUTBOUND-REFUSED)" in run.stdout
+    assert received(servers, "plain", receiver) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "problem"),
+    [
+        (["--user", USER], "", "the password is needed"),  # no terminal to ask on
+        (["--user", USER, "--secret-env", "UNSET_VARIABLE"], "", "UNSET_VARIABLE"),
+        (["--user", USER, "--secret-stdin"], "\n", "no password in standard input"),
+        (["--auth", "none", "--secret-stdin"], PASSWORD, "--auth none sends no secret"),
+        (["--auth", "xoauth2", "--user", USER, "--secret-stdin"], "x", "--token-endpoint and --client-id"),
+        (["--client-id", CLIENT_ID, "--auth", "plain", "--user", USER], "", "--client-id only go with"),
+        (["--password", "on-the-command-line"], "", "unrecognized arguments"),  # never on argv
+    ],
+)
+def test_bad_usage_exits_2_before_connecting(
+    tmp_path: Path, args: list[str], stdin: str, problem: str
+) -> None:
+    port = free_port()
+
+    run = smtp_test(["--host", f"{LOCAL}:{port}", *args, *addresses("x@example.com")], tmp_path, stdin)
+
+    assert run.code == 2
+    assert problem in run.stderr
+    assert run.stdout == ""
+    assert PASSWORD not in run.stderr
+
+
+def test_a_bad_setting_exits_2(tmp_path: Path) -> None:
+    run = smtp_test(
+        ["--host", f"{LOCAL}:25", *addresses("x@example.com")], tmp_path, MAILGATE_SMTP_CA_FILE="/nonexistent"
+    )
+
+    assert run.code == 2
+    assert run.stderr.startswith("mailgate: MAILGATE_SMTP_CA_FILE")

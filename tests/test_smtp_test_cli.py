@@ -36,8 +36,8 @@ LOCAL = "127.0.0.1"
 # The outbound policy refuses loopback by default: every test here opens it explicitly.
 ALLOW_LOCAL = "127.0.0.0/8,::1/128"
 PASSWORD_VARIABLE = "SMTP_TEST_SECRET"
-PLAIN_STAGES = ["connect", "greeting", "ehlo", "auth", "mail_from", "rcpt_to", "data", "quit"]
-ROW = re.compile(r"  (ok|FAIL) +(\S+) +(.*)")
+PLAIN_STAGES = ["resolve", "connect", "greeting", "ehlo", "auth", "mail_from", "rcpt_to", "data", "quit"]
+ROW = re.compile(r"  (ok|FAIL) +(\S+) +\d+ ms(?: +(.*))?")
 
 
 @dataclass
@@ -87,7 +87,7 @@ class Run:
     @property
     def rows(self) -> list[tuple[str, str, str]]:
         """The timeline's (mark, stage, reply) rows."""
-        return [m.groups() for line in self.stdout.splitlines() if (m := ROW.fullmatch(line))]
+        return [m.groups("") for line in self.stdout.splitlines() if (m := ROW.fullmatch(line))]
 
     @property
     def stages(self) -> list[str]:
@@ -157,7 +157,16 @@ def test_starttls_trusting_the_ca_file_with_the_password_on_stdin(servers: Serve
 
     assert run.code == 0, run.stdout + run.stderr
     # The implicit-TLS attempt meets a plaintext greeting, so the test reconnects and requires STARTTLS.
-    assert run.stages == ["connect", "greeting", "ehlo", "starttls", *PLAIN_STAGES[2:]]
+    assert run.stages == [
+        "resolve",
+        "connect",
+        "tls",
+        "connect",
+        "greeting",
+        "ehlo",
+        "starttls",
+        *PLAIN_STAGES[3:],
+    ]
     assert run.reply("starttls").startswith("220 ")
     assert "tls starttls, auth PLAIN" in run.stdout
     assert received(servers, "starttls", receiver) == 1
@@ -174,12 +183,16 @@ def test_implicit_tls_needs_the_ca_file(servers: Servers, tmp_path: Path) -> Non
     untrusted = smtp_test(args, tmp_path, **secret)
 
     assert trusted.code == 0, trusted.stdout + trusted.stderr
-    assert trusted.stages == PLAIN_STAGES
+    assert trusted.stages == ["resolve", "connect", "tls", *PLAIN_STAGES[2:]]
     assert "tls implicit, auth PLAIN" in trusted.stdout
     assert "TLS established" in trusted.stdout
     assert received(servers, "implicit", receiver) == 1
     assert untrusted.code == 1
-    assert untrusted.rows == [("FAIL", "tls", untrusted.reply("tls"))]
+    assert untrusted.rows == [
+        ("ok", "resolve", ""),
+        ("ok", "connect", ""),
+        ("FAIL", "tls", untrusted.reply("tls")),
+    ]
     assert "certificate verification failed" in untrusted.reply("tls")
     assert "(EMAIL-sl39s)" in untrusted.stdout
     trusted.assert_no_secret()
@@ -241,7 +254,7 @@ def test_a_bad_password_fails_at_auth_without_showing_it(servers: Servers, tmp_p
     run = smtp_test([*args, *addresses("bad-password@example.com")], tmp_path, stdin=wrong + "\n")
 
     assert run.code == 1
-    assert run.stages == ["connect", "greeting", "ehlo", "auth"]
+    assert run.stages == ["resolve", "connect", "greeting", "ehlo", "auth"]
     assert run.rows[-1][0] == "FAIL" and run.reply("auth").startswith("535 ")
     assert "FAILED at stage auth" in run.stdout
     assert "(EMAIL-s9kfs)" in run.stdout  # the API's error id for the same failure
@@ -277,7 +290,10 @@ def test_a_refused_port_fails_at_connect(tmp_path: Path) -> None:
     run = smtp_test(["--host", f"{LOCAL}:{port}", "--no-tls", *addresses("x@example.com")], tmp_path)
 
     assert run.code == 1
-    assert run.rows == [("FAIL", "connect", f"could not connect: {LOCAL}: Connection refused")]
+    assert run.rows == [
+        ("ok", "resolve", ""),
+        ("FAIL", "connect", f"could not connect: {LOCAL}: Connection refused"),
+    ]
     assert "(EMAIL-skwos)" in run.stdout
 
 
@@ -295,7 +311,7 @@ def test_the_outbound_policy_applies(servers: Servers, tmp_path: Path) -> None:
 
     for run in (metadata_service, denied):
         assert run.code == 1
-        assert [(mark, stage) for mark, stage, _ in run.rows] == [("FAIL", "policy")]
+        assert [(mark, stage) for mark, stage, _ in run.rows] == [("ok", "resolve"), ("FAIL", "policy")]
         assert "MAILGATE_OUTBOUND_ALLOW" in run.reply("policy")
         assert "(MG-OUTBOUND-REFUSED)" in run.stdout
     assert received(servers, "plain", receiver) == 0

@@ -157,3 +157,32 @@ def test_recorder_keeps_reports_serializable() -> None:
     report = rec.report(Stage.GREETING, "detail \udcfe")
     assert (report.reply_code, report.reply_text, report.detail) == (0, "what \ufffd", "detail \ufffd")
     report.SerializeToString()
+
+
+def test_the_report_is_a_timeline_of_every_stage_with_its_time_and_reply() -> None:
+    now = [100.0]
+    rec = Recorder("smtp.example.com:587", Redactor(["s3cret"]), clock=lambda: now[0])
+    rec.stage = Stage.CONNECT
+    now[0] += 0.020
+    rec.stage = Stage.GREETING
+    rec.server(220, "mx.example.com ESMTP")
+    now[0] += 0.005
+    rec.stage = Stage.EHLO
+    rec.server(250, "mx.example.com\nAUTH PLAIN")
+    rec.stage = Stage.AUTH
+    now[0] += 0.300
+    rec.server(535, "5.7.8 password s3cret is wrong\nsecond line")
+
+    report = rec.report(Stage.AUTH, "the server answered 535")
+
+    assert [
+        (s.stage, s.started_ms, s.duration_ms, s.reply_code, s.enhanced_status_code, s.reply_text)
+        for s in report.steps
+    ] == [
+        (pb.SMTP_TEST_STAGE_RESOLVE, 0, 0, 0, "", ""),
+        (pb.SMTP_TEST_STAGE_CONNECT, 0, 20, 0, "", ""),
+        (pb.SMTP_TEST_STAGE_GREETING, 20, 5, 220, "", "mx.example.com ESMTP"),
+        (pb.SMTP_TEST_STAGE_EHLO, 25, 0, 250, "", "mx.example.com"),
+        (pb.SMTP_TEST_STAGE_AUTH, 25, 300, 535, "5.7.8", "5.7.8 password [redacted] is wrong"),
+    ]
+    assert report.elapsed_ms == 325

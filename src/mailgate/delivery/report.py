@@ -6,6 +6,7 @@ import base64
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import cast
 from urllib.parse import quote, quote_plus
@@ -114,6 +115,7 @@ SPLIT_ERROR = (grpc.StatusCode.INTERNAL, "EMAIL-spR56", "could not split host an
 MAX_LINE = 300
 MAX_TRANSCRIPT = 3000
 MAX_REPLY = 1000
+MAX_STEP_REPLY = 160
 REDACTED = "[redacted]"
 
 _ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
@@ -135,6 +137,10 @@ def _status_split(line: str) -> tuple[str, str]:
         return "", line
     end = len(line) - len(line[match.end() :].lstrip())
     return line[:end], line[end:]
+
+
+def _ms(seconds: float) -> int:
+    return max(0, round(seconds * 1000))
 
 
 def _clip(text: str, limit: int) -> str:
@@ -226,6 +232,16 @@ class SmtpTestFailed(ApiError):
         return Stage[pb.SmtpTestStage.Name(self.report.stage).removeprefix("SMTP_TEST_STAGE_")]
 
 
+@dataclass
+class _Step:
+    """A stage as it happened: when it began (clock reading) and the server's last reply in it."""
+
+    stage: Stage
+    started: float
+    reply_code: int = 0
+    reply_text: str = ""
+
+
 class Recorder:
     """Collects one test's transcript, current stage, last server reply and timing; builds the report."""
 
@@ -234,7 +250,7 @@ class Recorder:
         self.redactor = redactor
         self._clock = clock
         self._started = clock()
-        self._stage = Stage.RESOLVE
+        self._steps = [_Step(Stage.RESOLVE, self._started)]
         # (prefix, text) as recorded: redacted only when the report is built, over all lines at
         # once, so a secret split over two lines is still found.
         self._lines: list[tuple[str, str]] = []
@@ -247,19 +263,19 @@ class Recorder:
     @property
     def stage(self) -> Stage:
         """The stage in progress."""
-        return self._stage
+        return self._steps[-1].stage
 
     @stage.setter
     def stage(self, stage: Stage) -> None:
         # A reply belongs to the stage that received it; a new stage starts without one.
-        if stage is not self._stage:
+        if stage is not self.stage:
             self.reply_code, self.reply_text = 0, ""
-        self._stage = stage
+            self._steps.append(_Step(stage, self._clock()))
 
     @property
     def elapsed_ms(self) -> int:
         """Milliseconds since the test started."""
-        return max(0, round((self._clock() - self._started) * 1000))
+        return _ms(self._clock() - self._started)
 
     def client(self, line: str) -> None:
         """Record a line the client sent (already free of AUTH payloads; scrubbed again anyway)."""
@@ -270,6 +286,7 @@ class Recorder:
         # A reply code is three digits; aiosmtplib parses "-12" as -12, which the report cannot hold.
         self.reply_code = code if 0 <= code <= 999 else 0
         self.reply_text = _utf8(message)
+        self._steps[-1].reply_code, self._steps[-1].reply_text = self.reply_code, self.reply_text
         lines = self.reply_text.split("\n")
         for index, line in enumerate(lines):
             sep = "-" if index < len(lines) - 1 else " "
@@ -306,17 +323,34 @@ class Recorder:
         left_out = len(lines) - len(head) - len(tail)
         return [*head, f"* ... {left_out} lines left out ...", *tail]
 
+    def _scrubbed_reply(self, text: str) -> str:
+        """A reply's text redacted over its joined lines, each line's enhanced status code kept."""
+        statuses, rests = zip(*map(_status_split, text.split("\n")), strict=True)
+        scrubbed = self.redactor.scrub_pieces(rests)
+        return "\n".join(status + rest for status, rest in zip(statuses, scrubbed, strict=True))
+
+    def _timeline(self) -> list[pb.SmtpTestStep]:
+        ends = [step.started for step in self._steps[1:]] + [self._clock()]
+        return [
+            pb.SmtpTestStep(
+                stage=step.stage.proto,
+                started_ms=_ms(step.started - self._started),
+                duration_ms=_ms(end - step.started),
+                reply_code=step.reply_code,
+                enhanced_status_code=enhanced_status(step.reply_code, step.reply_text),
+                reply_text=_clip(self._scrubbed_reply(step.reply_text).split("\n", 1)[0], MAX_STEP_REPLY),
+            )
+            for step, end in zip(self._steps, ends, strict=True)
+        ]
+
     def report(self, stage: Stage, detail: str = "") -> SmtpTestReport:
         """The SmtpTestReport for ending at `stage`, everything scrubbed and size-limited."""
         scrub = self.redactor.scrub
-        statuses, rests = zip(*map(_status_split, self.reply_text.split("\n")), strict=True)
-        scrubbed = self.redactor.scrub_pieces(rests)
-        reply_text = "\n".join(status + rest for status, rest in zip(statuses, scrubbed, strict=True))
         return SmtpTestReport(
             stage=stage.proto,
             reply_code=self.reply_code,
             enhanced_status_code=enhanced_status(self.reply_code, self.reply_text),
-            reply_text=_clip(reply_text, MAX_REPLY),
+            reply_text=_clip(self._scrubbed_reply(self.reply_text), MAX_REPLY),
             elapsed_ms=self.elapsed_ms,
             transcript=self.transcript(),
             detail=_clip(scrub(_utf8(detail)), MAX_REPLY),
@@ -324,6 +358,7 @@ class Recorder:
             address=self.address,
             tls_mode=self.tls_mode.proto if self.tls_mode else pb.SMTP_TLS_MODE_UNSPECIFIED,
             auth_mechanism=self.auth_mechanism,
+            steps=self._timeline(),
         )
 
     def failure(

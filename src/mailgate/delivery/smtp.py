@@ -508,9 +508,9 @@ class _Test:
         auth = self.email.auth
         smtp = self.smtp
         assert smtp is not None
-        self.rec.stage = Stage.AUTH
         if auth is None:
-            return
+            return  # no AUTH stage: the timeline shows only what happened
+        self.rec.stage = Stage.AUTH
         offered = (
             [method.upper() for method in smtp.server_auth_methods] if smtp.supports_extension("auth") else []
         )

@@ -20,7 +20,7 @@ _sym_db = _symbol_database.Default()
 
 
 DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n"mailgate/v1/smtp_test_report.proto\x12\x0bmailgate.v1"\x9c\x02\n\x0eSmtpTestReport\x12)\n\x05stage\x18\x01 \x01(\x0e\x32\x1a.mailgate.v1.SmtpTestStage\x12\x12\n\nreply_code\x18\x02 \x01(\r\x12\x1c\n\x14\x65nhanced_status_code\x18\x03 \x01(\t\x12\x12\n\nreply_text\x18\x04 \x01(\t\x12\x12\n\nelapsed_ms\x18\x05 \x01(\r\x12\x12\n\ntranscript\x18\x06 \x03(\t\x12\x0e\n\x06\x64\x65tail\x18\x07 \x01(\t\x12\x0c\n\x04host\x18\x08 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\t \x01(\t\x12*\n\x08tls_mode\x18\n \x01(\x0e\x32\x18.mailgate.v1.SmtpTlsMode\x12\x16\n\x0e\x61uth_mechanism\x18\x0b \x01(\t*\xb7\x03\n\rSmtpTestStage\x12\x1f\n\x1bSMTP_TEST_STAGE_UNSPECIFIED\x10\x00\x12\x1b\n\x17SMTP_TEST_STAGE_RESOLVE\x10\x01\x12\x1a\n\x16SMTP_TEST_STAGE_POLICY\x10\x02\x12\x1b\n\x17SMTP_TEST_STAGE_CONNECT\x10\x03\x12\x17\n\x13SMTP_TEST_STAGE_TLS\x10\x04\x12\x1c\n\x18SMTP_TEST_STAGE_GREETING\x10\x05\x12\x18\n\x14SMTP_TEST_STAGE_EHLO\x10\x06\x12\x1c\n\x18SMTP_TEST_STAGE_STARTTLS\x10\x07\x12\x18\n\x14SMTP_TEST_STAGE_AUTH\x10\x08\x12\x1d\n\x19SMTP_TEST_STAGE_MAIL_FROM\x10\t\x12\x1b\n\x17SMTP_TEST_STAGE_RCPT_TO\x10\n\x12\x18\n\x14SMTP_TEST_STAGE_DATA\x10\x0b\x12\x18\n\x14SMTP_TEST_STAGE_QUIT\x10\x0c\x12\x1c\n\x18SMTP_TEST_STAGE_DEADLINE\x10\r\x12\x18\n\x14SMTP_TEST_STAGE_DONE\x10\x0e*|\n\x0bSmtpTlsMode\x12\x1d\n\x19SMTP_TLS_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12SMTP_TLS_MODE_NONE\x10\x01\x12\x1a\n\x16SMTP_TLS_MODE_IMPLICIT\x10\x02\x12\x1a\n\x16SMTP_TLS_MODE_STARTTLS\x10\x03\x62\x06proto3'
+    b'\n"mailgate/v1/smtp_test_report.proto\x12\x0bmailgate.v1"\xc6\x02\n\x0eSmtpTestReport\x12)\n\x05stage\x18\x01 \x01(\x0e\x32\x1a.mailgate.v1.SmtpTestStage\x12\x12\n\nreply_code\x18\x02 \x01(\r\x12\x1c\n\x14\x65nhanced_status_code\x18\x03 \x01(\t\x12\x12\n\nreply_text\x18\x04 \x01(\t\x12\x12\n\nelapsed_ms\x18\x05 \x01(\r\x12\x12\n\ntranscript\x18\x06 \x03(\t\x12\x0e\n\x06\x64\x65tail\x18\x07 \x01(\t\x12\x0c\n\x04host\x18\x08 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\t \x01(\t\x12*\n\x08tls_mode\x18\n \x01(\x0e\x32\x18.mailgate.v1.SmtpTlsMode\x12\x16\n\x0e\x61uth_mechanism\x18\x0b \x01(\t\x12(\n\x05steps\x18\x0c \x03(\x0b\x32\x19.mailgate.v1.SmtpTestStep"\xa8\x01\n\x0cSmtpTestStep\x12)\n\x05stage\x18\x01 \x01(\x0e\x32\x1a.mailgate.v1.SmtpTestStage\x12\x12\n\nstarted_ms\x18\x02 \x01(\r\x12\x13\n\x0b\x64uration_ms\x18\x03 \x01(\r\x12\x12\n\nreply_code\x18\x04 \x01(\r\x12\x1c\n\x14\x65nhanced_status_code\x18\x05 \x01(\t\x12\x12\n\nreply_text\x18\x06 \x01(\t*\xb7\x03\n\rSmtpTestStage\x12\x1f\n\x1bSMTP_TEST_STAGE_UNSPECIFIED\x10\x00\x12\x1b\n\x17SMTP_TEST_STAGE_RESOLVE\x10\x01\x12\x1a\n\x16SMTP_TEST_STAGE_POLICY\x10\x02\x12\x1b\n\x17SMTP_TEST_STAGE_CONNECT\x10\x03\x12\x17\n\x13SMTP_TEST_STAGE_TLS\x10\x04\x12\x1c\n\x18SMTP_TEST_STAGE_GREETING\x10\x05\x12\x18\n\x14SMTP_TEST_STAGE_EHLO\x10\x06\x12\x1c\n\x18SMTP_TEST_STAGE_STARTTLS\x10\x07\x12\x18\n\x14SMTP_TEST_STAGE_AUTH\x10\x08\x12\x1d\n\x19SMTP_TEST_STAGE_MAIL_FROM\x10\t\x12\x1b\n\x17SMTP_TEST_STAGE_RCPT_TO\x10\n\x12\x18\n\x14SMTP_TEST_STAGE_DATA\x10\x0b\x12\x18\n\x14SMTP_TEST_STAGE_QUIT\x10\x0c\x12\x1c\n\x18SMTP_TEST_STAGE_DEADLINE\x10\r\x12\x18\n\x14SMTP_TEST_STAGE_DONE\x10\x0e*|\n\x0bSmtpTlsMode\x12\x1d\n\x19SMTP_TLS_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12SMTP_TLS_MODE_NONE\x10\x01\x12\x1a\n\x16SMTP_TLS_MODE_IMPLICIT\x10\x02\x12\x1a\n\x16SMTP_TLS_MODE_STARTTLS\x10\x03\x62\x06proto3'
 )
 
 _globals = globals()
@@ -28,10 +28,12 @@ _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, "mailgate.v1.smtp_test_report_pb2", _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
     DESCRIPTOR._loaded_options = None
-    _globals["_SMTPTESTSTAGE"]._serialized_start = 339
-    _globals["_SMTPTESTSTAGE"]._serialized_end = 778
-    _globals["_SMTPTLSMODE"]._serialized_start = 780
-    _globals["_SMTPTLSMODE"]._serialized_end = 904
+    _globals["_SMTPTESTSTAGE"]._serialized_start = 552
+    _globals["_SMTPTESTSTAGE"]._serialized_end = 991
+    _globals["_SMTPTLSMODE"]._serialized_start = 993
+    _globals["_SMTPTLSMODE"]._serialized_end = 1117
     _globals["_SMTPTESTREPORT"]._serialized_start = 52
-    _globals["_SMTPTESTREPORT"]._serialized_end = 336
+    _globals["_SMTPTESTREPORT"]._serialized_end = 378
+    _globals["_SMTPTESTSTEP"]._serialized_start = 381
+    _globals["_SMTPTESTSTEP"]._serialized_end = 549
 # @@protoc_insertion_point(module_scope)

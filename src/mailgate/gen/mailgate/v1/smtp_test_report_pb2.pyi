@@ -2,7 +2,7 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -65,6 +65,7 @@ class SmtpTestReport(_message.Message):
         "address",
         "tls_mode",
         "auth_mechanism",
+        "steps",
     )
     STAGE_FIELD_NUMBER: _ClassVar[int]
     REPLY_CODE_FIELD_NUMBER: _ClassVar[int]
@@ -77,6 +78,7 @@ class SmtpTestReport(_message.Message):
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     TLS_MODE_FIELD_NUMBER: _ClassVar[int]
     AUTH_MECHANISM_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
     stage: SmtpTestStage
     reply_code: int
     enhanced_status_code: str
@@ -88,6 +90,7 @@ class SmtpTestReport(_message.Message):
     address: str
     tls_mode: SmtpTlsMode
     auth_mechanism: str
+    steps: _containers.RepeatedCompositeFieldContainer[SmtpTestStep]
     def __init__(
         self,
         stage: _Optional[_Union[SmtpTestStage, str]] = ...,
@@ -101,4 +104,29 @@ class SmtpTestReport(_message.Message):
         address: _Optional[str] = ...,
         tls_mode: _Optional[_Union[SmtpTlsMode, str]] = ...,
         auth_mechanism: _Optional[str] = ...,
+        steps: _Optional[_Iterable[_Union[SmtpTestStep, _Mapping]]] = ...,
+    ) -> None: ...
+
+class SmtpTestStep(_message.Message):
+    __slots__ = ("stage", "started_ms", "duration_ms", "reply_code", "enhanced_status_code", "reply_text")
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    STARTED_MS_FIELD_NUMBER: _ClassVar[int]
+    DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    REPLY_CODE_FIELD_NUMBER: _ClassVar[int]
+    ENHANCED_STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
+    REPLY_TEXT_FIELD_NUMBER: _ClassVar[int]
+    stage: SmtpTestStage
+    started_ms: int
+    duration_ms: int
+    reply_code: int
+    enhanced_status_code: str
+    reply_text: str
+    def __init__(
+        self,
+        stage: _Optional[_Union[SmtpTestStage, str]] = ...,
+        started_ms: _Optional[int] = ...,
+        duration_ms: _Optional[int] = ...,
+        reply_code: _Optional[int] = ...,
+        enhanced_status_code: _Optional[str] = ...,
+        reply_text: _Optional[str] = ...,
     ) -> None: ...

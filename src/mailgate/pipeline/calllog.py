@@ -35,7 +35,7 @@ class CallLog:
         """Log one finished call that began at `started` (a perf_counter reading)."""
         if not log.isEnabledFor(logging.INFO):
             return
-        now = time.monotonic()
+        now = self._clock()
         if now >= self._window_end:
             if self._left_out:
                 log.info("successful calls not logged", extra={"count": self._left_out, "seconds": 1})

@@ -19,6 +19,7 @@ import trustme
 from mailgate.app import App, Services, build_services
 from mailgate.config import Settings
 from mailgate.gen.zitadel import admin_pb2_grpc
+from mailgate.store.cache import DEFAULT_TTL
 
 PG_URL = os.environ.get("MAILGATE_TEST_DATABASE_URL", "")
 PG_SKIP = "PostgreSQL tests need MAILGATE_TEST_DATABASE_URL (bash .ci/run sets it)"
@@ -135,9 +136,18 @@ class RunningServer:
         await self.app.stop()
 
 
-async def start_server(env: dict[str, str], ca_pem: bytes | None = None, **overrides: Any) -> RunningServer:
-    """Serve on `env`'s settings; with TLS settings, the client channel trusts the CA `ca_pem`."""
-    services = await build_services(Settings.from_env(env, **overrides))
+async def start_server(
+    env: dict[str, str],
+    ca_pem: bytes | None = None,
+    *,
+    token_cache_seconds: float = DEFAULT_TTL,
+    **overrides: Any,
+) -> RunningServer:
+    """Serve on `env` (Settings `overrides` win); with TLS settings, the client channel trusts the CA
+    `ca_pem`; `token_cache_seconds=0` checks every token anew."""
+    services = await build_services(
+        Settings.from_env(env, **overrides), token_cache_seconds=token_cache_seconds
+    )
     app = App(services)
     app.bind()
     await app.start()

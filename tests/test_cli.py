@@ -7,18 +7,19 @@ import os
 import secrets
 import signal
 import socket
-import sqlite3
 import stat
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 
 import asyncpg
 import grpc
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from sqlalchemy.engine import make_url
@@ -26,10 +27,9 @@ from sqlalchemy.engine import make_url
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.gen.zitadel import admin_pb2_grpc
 from mailgate.pipeline.auth import INVALID_TOKEN_TEXT
-from mailgate.store.cache import DEFAULT_TTL as TOKEN_CACHE_SECONDS
 from tests.admin.helpers import smtp_add
-from tests.admin.processes import Served, clean_env, create_token, mailgate_command, run_cli
-from tests.conftest import TEST_KEY
+from tests.admin.processes import Served, clean_env, create_token, free_port, mailgate_command, run_cli
+from tests.conftest import TEST_KEY, start_server
 
 ADMIN_SERVICE = "zitadel.admin.v1.AdminService"
 
@@ -337,20 +337,30 @@ def test_a_token_created_while_serving_works_at_once(served: tuple[Served, dict[
         assert [p.id for p in listed.result] == [added.id]
 
 
-def test_a_token_revoked_while_serving_stops_working(served: tuple[Served, dict[str, str], Path]) -> None:
-    server, env, _ = served
-    created = run_cli(["token", "create", "--permission", "iam.read", "--instance", "revoke-me"], env)
-    token = created.stdout.strip().splitlines()[-1]
-    assert _list(server.target, token) == grpc.StatusCode.OK
-    token_id = created.stdout.split()[2]  # "created token <id> for instance ..."
+async def test_a_token_revoked_while_serving_stops_working(tmp_path: Path) -> None:
+    # An in-process server that checks every token anew (a served one caches them for a second).
+    env = clean_env(
+        MAILGATE_DATA_DIR=str(tmp_path / "data"),
+        MAILGATE_GRPC_ADDR="127.0.0.1:0",
+        MAILGATE_HTTP_ADDR="127.0.0.1:0",
+    )
+    server = await start_server(env, token_cache_seconds=0)
+    try:
+        cli = ["token", "create", "--permission", "iam.read", "--instance", "revoke-me"]
+        created = await asyncio.to_thread(run_cli, cli, env)
+        token = created.stdout.strip().splitlines()[-1]
+        token_id = created.stdout.split()[2]  # "created token <id> for instance ..."
+        listing = pb.ListEmailProvidersRequest()
+        await server.stub.ListEmailProviders(listing, metadata=_bearer(token), timeout=10)
 
-    assert run_cli(["token", "revoke", token_id], env).returncode == 0
+        revoked = await asyncio.to_thread(run_cli, ["token", "revoke", token_id], env)
+        assert revoked.returncode == 0, revoked.stderr
 
-    # Servers cache known tokens for a moment; the revocation lands within that lifetime.
-    deadline = time.monotonic() + TOKEN_CACHE_SECONDS + 2
-    while _list(server.target, token) == grpc.StatusCode.OK and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _list(server.target, token) == grpc.StatusCode.UNAUTHENTICATED
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await server.stub.ListEmailProviders(listing, metadata=_bearer(token), timeout=10)
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    finally:
+        await server.close()
 
 
 def test_reflection_lists_the_admin_service(served: tuple[Served, dict[str, str], Path]) -> None:
@@ -396,51 +406,84 @@ def test_logs_are_json_lines(served: tuple[Served, dict[str, str], Path]) -> Non
 # --- shutdown ---
 
 
+class _HeldAtData:
+    """An SMTP server's handler that keeps its answer to DATA until released: a call surely in flight."""
+
+    def __init__(self) -> None:
+        self.reached = threading.Event()
+        self.release = threading.Event()
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
+        self.reached.set()
+        await asyncio.get_running_loop().run_in_executor(None, self.release.wait)
+        self.messages.append(envelope.original_content or b"")
+        return "250 2.0.0 Ok: queued"
+
+
+def _eventually(condition: Callable[[], bool], timeout: float = 20) -> bool:
+    """Whether `condition` came true within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def test_sigterm_drains_the_call_in_flight_then_exits_0(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    env = clean_env(MAILGATE_DATA_DIR=str(data), MAILGATE_MASTER_KEY=TEST_KEY)
+    handler = _HeldAtData()
+    smtp = Controller(handler, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    env = clean_env(
+        MAILGATE_DATA_DIR=str(tmp_path / "data"),
+        MAILGATE_MASTER_KEY=TEST_KEY,
+        MAILGATE_OUTBOUND_ALLOW="127.0.0.0/8,::1/128",
+        MAILGATE_SMTP_HELO_NAME="client.test",
+        MAILGATE_SMTP_COMMAND_TIMEOUT="60",
+        MAILGATE_SMTP_TEST_TIMEOUT="60",
+        MAILGATE_SHUTDOWN_GRACE="60",
+    )
     server = Served.start(env, tmp_path / "serve.log")
     try:
         token = create_token(env)
-        # Hold SQLite's write lock so the next write waits inside the server (busy timeout).
-        lock = sqlite3.connect(data / "mailgate.db", isolation_level=None, timeout=10)
-        lock.execute("BEGIN IMMEDIATE")
+        request = pb.TestEmailProviderSMTPRequest(
+            sender_address="noreply@example.com",
+            sender_name="Example",
+            host=f"127.0.0.1:{smtp.port}",
+            receiver_address="admin@example.com",
+            none=pb.SMTPNoAuth(),
+        )
         outcome: dict[str, object] = {}
 
-        def add() -> None:
+        def send() -> None:
             with grpc.insecure_channel(server.target) as channel:
+                stub = admin_pb2_grpc.AdminServiceStub(channel)
                 try:
-                    outcome["id"] = (
-                        admin_pb2_grpc.AdminServiceStub(channel)
-                        .AddEmailProviderSMTP(
-                            smtp_add(description="in flight"), metadata=_bearer(token), timeout=30
-                        )
-                        .id
-                    )
+                    stub.TestEmailProviderSMTP(request, metadata=_bearer(token), timeout=60)
+                    outcome["code"] = grpc.StatusCode.OK
                 except grpc.RpcError as error:
-                    outcome["error"] = error.code()
+                    outcome["code"] = error.code()
 
-        caller = threading.Thread(target=add)
+        caller = threading.Thread(target=send)
         try:
             caller.start()
-            time.sleep(1.0)  # the call has reached the server and waits for the lock
+            assert handler.reached.wait(30), server.log()  # mailgate is sending the test email
             server.process.send_signal(signal.SIGTERM)
-            time.sleep(0.5)
-            assert server.process.poll() is None  # still draining
-            assert _list(server.target, token) != grpc.StatusCode.OK  # new calls are refused meanwhile
+            # New calls are refused while the held one keeps the process draining.
+            assert _eventually(lambda: _list(server.target, token) != grpc.StatusCode.OK), server.log()
+            assert server.process.poll() is None
+            assert not handler.messages
         finally:
-            lock.execute("COMMIT")
-            lock.close()
-            caller.join(30)
+            handler.release.set()
+            caller.join(60)
 
         assert server.process.wait(20) == 0
-        assert outcome.get("error") is None and outcome.get("id"), outcome
+        assert outcome == {"code": grpc.StatusCode.OK}
+        assert len(handler.messages) == 1 and b"admin@example.com" in handler.messages[0]
         messages = [line.get("msg") for line in server.log_lines()]
         assert messages.index("draining") < messages.index("stopped")
     finally:
         server.stop()
-    # The drained call's provider was committed.
-    with sqlite3.connect(data / "mailgate.db") as db:
-        rows = db.execute("SELECT description FROM email_providers").fetchall()
-    assert rows == [("in flight",)]
-    assert not (data / "master.key").exists()  # with MAILGATE_MASTER_KEY there is no key file
+        smtp.stop()
+    assert not (tmp_path / "data" / "master.key").exists()  # with MAILGATE_MASTER_KEY there is no key file

@@ -20,6 +20,7 @@ from mailgate.providers.queries import ProviderQueries
 from mailgate.providers.testmail import TestMailService
 from mailgate.secrets import SecretBox, load_master_key
 from mailgate.store import changes
+from mailgate.store.cache import DEFAULT_TTL, TtlCache
 from mailgate.store.changes import ChangeListener
 from mailgate.store.database import Database, describe_database, listener_dsn
 from mailgate.store.migrate import migrate
@@ -60,13 +61,16 @@ class Services:
         await self.db.close()
 
 
-async def build_services(settings: Settings) -> Services:
-    """Open the store (migrating it) and wire the domain and the pipeline."""
+async def build_services(settings: Settings, *, token_cache_seconds: float = DEFAULT_TTL) -> Services:
+    """Open the store (migrating it) and wire the domain and the pipeline.
+
+    `token_cache_seconds`: how long a token revoked elsewhere may keep working here (tests set 0).
+    """
     box = SecretBox(load_master_key(settings))
     db = Database(settings)
     new_database = await migrate(db)
     repo = ProviderRepository(db)
-    authenticator = Authenticator(TokenRepository(db))
+    authenticator = Authenticator(TokenRepository(db), TtlCache(token_cache_seconds))
     commands = ProviderCommands(repo, box, settings.allow_secret_reuse_any_host)
     queries = ProviderQueries(repo)
     tokens = TokenRepository(db)

@@ -34,17 +34,29 @@ class JsonFormatter(logging.Formatter):
 class _Enqueue(logging.handlers.QueueHandler):
     """Hands records to the writer thread with their message and traceback already turned to text.
 
-    The queue is bounded: when the writer falls behind, lines are dropped (and counted) rather
-    than held in memory or waited for.
+    The queue is bounded: when the writer falls behind, lines are dropped rather than held in
+    memory or waited for, and the next line that fits is preceded by one counting them.
     """
 
-    dropped = 0
+    def __init__(self, lines: queue.Queue[logging.LogRecord]) -> None:
+        super().__init__(lines)
+        self.dropped = 0  # since the last report; emit() runs under the handler's lock
 
     def enqueue(self, record: logging.LogRecord) -> None:
+        if self.dropped:
+            if not self._offer(_dropped_line(self.dropped)):
+                self.dropped += 1
+                return
+            self.dropped = 0
+        if not self._offer(record):
+            self.dropped += 1
+
+    def _offer(self, record: logging.LogRecord) -> bool:
         try:
             self.queue.put_nowait(record)
         except queue.Full:
-            _Enqueue.dropped += 1
+            return False
+        return True
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
         record = copy.copy(record)
@@ -53,6 +65,18 @@ class _Enqueue(logging.handlers.QueueHandler):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
             record.exc_info = None
         return record
+
+
+def _dropped_line(count: int) -> logging.LogRecord:
+    return logging.makeLogRecord(
+        {
+            "name": "mailgate.logs",
+            "levelno": logging.WARNING,
+            "levelname": "WARNING",
+            "msg": "log lines dropped",
+            "count": count,
+        }
+    )
 
 
 QUEUE_LINES = 10_000
@@ -65,16 +89,23 @@ def configure(level: str) -> None:
     Formatting and writing happen off the event loop; a slow stderr never blocks a call.
     """
     global _listener
-    if _listener is not None:
-        _listener.stop()
+    stop()
     output = logging.StreamHandler(sys.stderr)
     output.setFormatter(JsonFormatter())
-    _listener = logging.handlers.QueueListener(
-        queue.Queue(maxsize=QUEUE_LINES), output, respect_handler_level=False
-    )
+    lines: queue.Queue[logging.LogRecord] = queue.Queue(maxsize=QUEUE_LINES)
+    _listener = logging.handlers.QueueListener(lines, output, respect_handler_level=False)
     _listener.start()
-    atexit.register(_listener.stop)
+    atexit.unregister(stop)
+    atexit.register(stop)
     root = logging.getLogger()
-    root.handlers[:] = [_Enqueue(_listener.queue)]
+    root.handlers[:] = [_Enqueue(lines)]
     root.setLevel(logging.WARNING)
     logging.getLogger("mailgate").setLevel(level)
+
+
+def stop() -> None:
+    """Write every line still queued, then stop the writer thread (at exit, and before reconfiguring)."""
+    global _listener
+    if _listener is not None:
+        _listener.stop()
+        _listener = None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -12,7 +10,6 @@ import pytest
 from google.protobuf.message import Message
 
 from mailgate.gen.zitadel import admin_pb2 as pb
-from mailgate.store.cache import DEFAULT_TTL as TOKEN_CACHE_SECONDS
 from tests.admin.helpers import (
     UNKNOWN_ID,
     Admin,
@@ -23,7 +20,7 @@ from tests.admin.helpers import (
     smtp_add,
     smtp_update,
 )
-from tests.conftest import RunningServer
+from tests.conftest import RunningServer, start_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -182,33 +179,28 @@ async def test_no_token_is_unauthenticated(server: RunningServer, admin: Admin) 
     assert await _snapshot(admin) == before
 
 
-async def test_unknown_and_revoked_tokens_are_unauthenticated(server: RunningServer, admin: Admin) -> None:
-    smtp_id, http_id = await _fixture(admin)
-    before = await _snapshot(admin)
-    record, revoked_token = await server.services.tokens.create(server.instance, "iam.write")
-    revoked = (("authorization", f"Bearer {revoked_token}"),)
-    await Admin(server.stub, revoked)(
-        "ListEmailProviders", pb.ListEmailProvidersRequest()
-    )  # works until revoked
-    assert await server.services.tokens.revoke(record.id)
-    # Servers cache known tokens briefly (pipeline/auth.py): a revocation lands within that lifetime.
-    deadline = time.monotonic() + TOKEN_CACHE_SECONDS + 1
-    while time.monotonic() < deadline:
-        try:
-            await Admin(server.stub, revoked)("ListEmailProviders", pb.ListEmailProvidersRequest())
-        except grpc.aio.AioRpcError as error:
-            assert error.code() == UNAUTHENTICATED
-            break
-        await asyncio.sleep(0.05)
-    unknown = (("authorization", "Bearer mgt_" + "x" * 43),)
-    wrong = []
-    for label, metadata in (("unknown", unknown), ("revoked", revoked)):
-        for rpc in RPCS:
-            failed = await _call(server, rpc, rpc.request(_target(rpc, smtp_id, http_id)), metadata)
-            if failed.code != UNAUTHENTICATED:
-                wrong.append((label, rpc.name, failed.code, failed.message))
-    assert wrong == []
-    assert await _snapshot(admin) == before
+async def test_unknown_and_revoked_tokens_are_unauthenticated(settings_env: dict[str, str]) -> None:
+    # A server of its own that checks every token anew: the revocation must bite on the next call.
+    server = await start_server(settings_env, token_cache_seconds=0)
+    try:
+        admin = Admin(server.stub, await server.metadata("iam.write"))
+        smtp_id, http_id = await _fixture(admin)
+        before = await _snapshot(admin)
+        record, revoked_token = await server.services.tokens.create(server.instance, "iam.write")
+        revoked = (("authorization", f"Bearer {revoked_token}"),)
+        await Admin(server.stub, revoked)("ListEmailProviders", pb.ListEmailProvidersRequest())
+        assert await server.services.tokens.revoke(record.id)
+        unknown = (("authorization", "Bearer mgt_" + "x" * 43),)
+        wrong = []
+        for label, metadata in (("unknown", unknown), ("revoked", revoked)):
+            for rpc in RPCS:
+                failed = await _call(server, rpc, rpc.request(_target(rpc, smtp_id, http_id)), metadata)
+                if not failed.is_zitadel(UNAUTHENTICATED, "MG-AUTH-INVALID"):
+                    wrong.append((label, rpc.name, failed.code, failed.message))
+        assert wrong == []
+        assert await _snapshot(admin) == before
+    finally:
+        await server.close()
 
 
 async def test_read_permission_cannot_write(server: RunningServer, admin: Admin, reader: Admin) -> None:
@@ -225,20 +217,49 @@ async def test_read_permission_cannot_write(server: RunningServer, admin: Admin,
     assert await _snapshot(admin) == before
 
 
-async def test_read_permission_may_get_and_list(admin: Admin, reader: Admin) -> None:
-    smtp_id, _ = await _fixture(admin)
+async def _reads(caller: Admin, smtp_id: str) -> dict[str, Message]:
+    """Every read RPC's answer about the fixture, without the lists' view time (it is "now")."""
+    answers = {}
     for rpc in RPCS:
         if not rpc.write:
-            response = await reader(rpc.name, rpc.request(smtp_id))
-            assert response.ByteSize() > 0, rpc.name
-    assert (await reader.get(smtp_id)).description == "orig"
+            response = await caller(rpc.name, rpc.request(smtp_id))
+            if "details" in response.DESCRIPTOR.fields_by_name:
+                response.details.ClearField("view_timestamp")
+            answers[rpc.name] = response
+    return answers
+
+
+def _shown(answers: dict[str, Message]) -> dict[str, set[str]]:
+    """The ids of the providers each answer shows."""
+    shown = {}
+    for name, response in answers.items():
+        fields = response.DESCRIPTOR.fields_by_name
+        if "result" in fields:
+            shown[name] = {item.id for item in response.result}
+        else:
+            shown[name] = {(response.config if "config" in fields else response.smtp_config).id}
+    return shown
+
+
+def _fixture_shown(smtp_id: str, http_id: str) -> dict[str, set[str]]:
+    """Lists show both providers; the active-provider and by-id reads show the SMTP one."""
+    return {
+        rpc.name: {smtp_id, http_id} if rpc.name.startswith("List") else {smtp_id}
+        for rpc in RPCS
+        if not rpc.write
+    }
+
+
+async def test_read_permission_may_get_and_list(admin: Admin, reader: Admin) -> None:
+    smtp_id, http_id = await _fixture(admin)
+    seen = await _reads(reader, smtp_id)
+    assert _shown(seen) == _fixture_shown(smtp_id, http_id)
+    assert seen == await _reads(admin, smtp_id)  # a reader sees exactly what a writer sees
 
 
 async def test_write_permission_includes_read(admin: Admin) -> None:
-    smtp_id, _ = await _fixture(admin)
-    for rpc in RPCS:
-        if not rpc.write:
-            assert (await admin(rpc.name, rpc.request(smtp_id))).ByteSize() > 0, rpc.name
+    smtp_id, http_id = await _fixture(admin)
+    assert _shown(await _reads(admin, smtp_id)) == _fixture_shown(smtp_id, http_id)
 
 
 async def test_another_instance_s_provider_is_not_found_exactly_as_an_unknown_id(

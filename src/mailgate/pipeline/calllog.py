@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import grpc
 
@@ -21,8 +22,11 @@ _CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
 class CallLog:
     """Logs calls: all failures, successes up to `ok_per_second`, and a count of those left out."""
 
-    def __init__(self, ok_per_second: int = OK_LINES_PER_SECOND) -> None:
+    def __init__(
+        self, ok_per_second: int = OK_LINES_PER_SECOND, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._budget = ok_per_second
+        self._clock = clock  # seconds, for the windows (durations always use perf_counter)
         self._window_end = 0.0
         self._logged_ok = 0
         self._left_out = 0
@@ -31,7 +35,7 @@ class CallLog:
         """Log one finished call that began at `started` (a perf_counter reading)."""
         if not log.isEnabledFor(logging.INFO):
             return
-        now = time.monotonic()
+        now = self._clock()
         if now >= self._window_end:
             if self._left_out:
                 log.info("successful calls not logged", extra={"count": self._left_out, "seconds": 1})

@@ -20,9 +20,12 @@ DEFAULT_TTL = 1.0
 class TtlCache(Generic[V]):
     """Values for `ttl` seconds; concurrent misses of one key share a single load."""
 
-    def __init__(self, ttl: float = DEFAULT_TTL, max_entries: int = 50_000) -> None:
-        self.ttl = ttl
+    def __init__(
+        self, ttl: float = DEFAULT_TTL, max_entries: int = 50_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl = ttl  # 0 keeps nothing: every read loads
         self._max = max_entries
+        self._clock = clock
         self._entries: dict[Hashable, tuple[float, V]] = {}
         self._loading: dict[Hashable, asyncio.Future[V | None]] = {}
         self._generation = 0  # bumped by clear(): a load begun before it must not fill the cache
@@ -31,7 +34,7 @@ class TtlCache(Generic[V]):
         entry = self._entries.get(key)
         if entry is None:
             return None
-        if entry[0] < time.monotonic():
+        if entry[0] <= self._clock():
             self._entries.pop(key, None)
             return None
         return entry[1]
@@ -68,7 +71,7 @@ class TtlCache(Generic[V]):
     def _put(self, key: Hashable, value: V) -> None:
         if len(self._entries) >= self._max:
             self._entries.clear()  # bounded memory; a miss only costs one read
-        self._entries[key] = (time.monotonic() + self.ttl, value)
+        self._entries[key] = (self._clock() + self.ttl, value)
 
     def clear(self) -> None:
         """Forget everything, including what loads still in flight would bring."""

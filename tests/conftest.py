@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import trustme
 from mailgate.app import App, Services, build_services
 from mailgate.config import Settings
 from mailgate.gen.zitadel import admin_pb2_grpc
+from mailgate.pipeline.methods import Method, MethodTable
 from mailgate.store.cache import DEFAULT_TTL
 
 PG_URL = os.environ.get("MAILGATE_TEST_DATABASE_URL", "")
@@ -141,13 +143,17 @@ async def start_server(
     ca_pem: bytes | None = None,
     *,
     token_cache_seconds: float = DEFAULT_TTL,
+    methods: Callable[[Services], Sequence[Method]] | None = None,
     **overrides: Any,
 ) -> RunningServer:
     """Serve on `env` (Settings `overrides` win); with TLS settings, the client channel trusts the CA
-    `ca_pem`; `token_cache_seconds=0` checks every token anew."""
+    `ca_pem`; `token_cache_seconds=0` checks every token anew; `methods(services)` join the table."""
     services = await build_services(
         Settings.from_env(env, **overrides), token_cache_seconds=token_cache_seconds
     )
+    if methods is not None:
+        table = MethodTable([*services.table.values(), *methods(services)])
+        services = dataclasses.replace(services, table=table)
     app = App(services)
     app.bind()
     await app.start()

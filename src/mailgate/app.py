@@ -8,13 +8,19 @@ import logging
 import signal
 from dataclasses import dataclass
 
-from mailgate.admin.servicer import TEST_RPCS, AdminServicer
+from mailgate.api.okta import openapi as okta_openapi
+from mailgate.api.okta.operations import EmailServers
+from mailgate.api.okta.router import OktaApp
+from mailgate.api.okta.wire import PREFIX as OKTA_PREFIX
+from mailgate.api.zitadel import methods as zitadel
+from mailgate.api.zitadel.servicer import AdminServicer
 from mailgate.config import Settings
 from mailgate.delivery.smtp import SmtpTester
-from mailgate.gen.zitadel import admin_pb2
 from mailgate.pipeline.auth import Authenticator
-from mailgate.pipeline.calls import Pipeline, methods_of
 from mailgate.pipeline.limits import TokenBucket
+from mailgate.pipeline.methods import MethodTable
+from mailgate.pipeline.runner import Pipeline
+from mailgate.pipeline.stages import Limit, sending_limit
 from mailgate.providers.commands import ProviderCommands
 from mailgate.providers.queries import ProviderQueries
 from mailgate.providers.testmail import TestMailService
@@ -28,16 +34,10 @@ from mailgate.store.providers import ProviderRepository
 from mailgate.store.tokens import TokenRepository
 from mailgate.transports.gateway.routes import build_routes
 from mailgate.transports.grpc import GrpcServer, server_options
-from mailgate.transports.http import HttpServer, build_app
+from mailgate.transports.http import HttpServer, MountedApp, build_app
 from mailgate.transports.http_connections import ConnectionLimits
-from mailgate.transports.okta.operations import EmailServers
-from mailgate.transports.okta.router import OktaApp
 
 log = logging.getLogger("mailgate.app")
-
-ADMIN_SERVICE = admin_pb2.DESCRIPTOR.services_by_name["AdminService"]
-# ZITADEL's gateway serves AdminService's annotated paths under this prefix (admin.GatewayPathPrefix).
-ADMIN_MOUNT = "/admin/v1"
 
 
 @dataclass
@@ -50,7 +50,10 @@ class Services:
     commands: ProviderCommands
     queries: ProviderQueries
     tokens: TokenRepository
+    authenticator: Authenticator
     pipeline: Pipeline
+    table: MethodTable
+    sending: Limit  # the per-instance test-email limit, shared by every API that sends mail
     tests: TestMailService
     listener: ChangeListener | None = None
     new_database: bool = False  # migrate found no schema: this start created the database
@@ -74,14 +77,14 @@ async def build_services(settings: Settings, *, token_cache_seconds: float = DEF
     commands = ProviderCommands(repo, box, settings.allow_secret_reuse_any_host)
     queries = ProviderQueries(repo)
     tokens = TokenRepository(db)
-    pipeline = Pipeline(
-        authenticator=authenticator,
-        test_limiter=TokenBucket(settings.test_rate, settings.test_burst),
-    )
+    sending = sending_limit(TokenBucket(settings.test_rate, settings.test_burst))
     tests = TestMailService(repo, box, SmtpTester(settings), settings.allow_secret_reuse_any_host)
-    servicer = AdminServicer(commands, queries, tests)
-    pipeline.methods.update(methods_of(ADMIN_SERVICE, servicer, TEST_RPCS))
-    services = Services(settings, db, box, commands, queries, tokens, pipeline, tests)
+    table = MethodTable(
+        zitadel.admin_methods(AdminServicer(commands, queries, tests), authenticator, sending)
+    )
+    services = Services(
+        settings, db, box, commands, queries, tokens, authenticator, Pipeline(), table, sending, tests
+    )
     services.new_database = new_database
     if settings.uses_postgres:
 
@@ -102,12 +105,18 @@ class App:
     def __init__(self, services: Services) -> None:
         self.services = services
         settings = services.settings
-        self.grpc = GrpcServer(services.pipeline, settings.grpc_addr, server_options(settings), settings.tls)
-        self.routes = build_routes([(ADMIN_SERVICE, ADMIN_MOUNT)], services.pipeline.methods)
+        pipeline, table = services.pipeline, services.table
+        self.grpc = GrpcServer(pipeline, table, settings.grpc_addr, server_options(settings), settings.tls)
+        self.routes = build_routes([(zitadel.ADMIN_SERVICE, zitadel.MOUNT)], table)
         okta = OktaApp(
-            services.pipeline, EmailServers(services.commands, services.queries, services.tests), settings
+            pipeline,
+            EmailServers(services.commands, services.queries, services.tests),
+            settings,
+            services.authenticator,
+            services.sending,
         )
-        http_app = build_app(services.pipeline, self.routes, settings, self.grpc.health, okta)
+        mounts = [MountedApp(OKTA_PREFIX, okta, okta_openapi.paths(), okta_openapi.schemas())]
+        http_app = build_app(pipeline, table, self.routes, settings, self.grpc.health, mounts)
         limits = ConnectionLimits(
             settings.http_idle_timeout, settings.http_header_timeout, settings.http_max_connections
         )

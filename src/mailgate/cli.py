@@ -270,12 +270,12 @@ def _read_secret(args: argparse.Namespace, what: str) -> str:
 async def _smtp_test(settings: Settings, email: TestEmail) -> int:
     """Send the test email and print its timeline; EXIT_FAILED when the test failed."""
     from mailgate.delivery import timeline
-    from mailgate.delivery.report import SmtpTestFailed
     from mailgate.delivery.smtp import SmtpTester
+    from mailgate.errors import TestFailed
 
     try:
         report = await SmtpTester(settings).send_test(email)
-    except SmtpTestFailed as failed:
+    except TestFailed as failed:
         print(timeline.render(failed.report))
         print(f"error: {failed.message}")  # the API's message: ZITADEL's text and id
         return EXIT_FAILED

@@ -9,13 +9,13 @@ from collections.abc import Callable
 from email.message import EmailMessage
 from email.parser import BytesParser
 
-import grpc
 import pytest
 
 from mailgate.config import Settings
 from mailgate.delivery.message import BODY
-from mailgate.delivery.report import SmtpTestFailed, Stage
+from mailgate.delivery.report import Stage
 from mailgate.delivery.smtp import SmtpTester, TestEmail
+from mailgate.errors import Code, TestFailed
 
 from .conftest import LOCAL_ALLOW, SmtpServer, fake_resolver
 from .headers import HEADERS, INJECTIONS
@@ -70,11 +70,11 @@ async def test_injecting_sender_names_send_nothing(
     tester: SmtpTester, smtp_servers: Servers, name: str
 ) -> None:
     server, receiver = smtp_servers["plain"], unique()
-    with pytest.raises(SmtpTestFailed) as info:
+    with pytest.raises(TestFailed) as info:
         await tester.send_test(email_to(server, receiver, name))
     failed = info.value
     assert (failed.code, failed.error_id, failed.stage) == (
-        grpc.StatusCode.INTERNAL,
+        Code.INTERNAL,
         "EMAIL-s3is3",
         Stage.MAIL_FROM,
     )
@@ -88,7 +88,7 @@ async def test_an_encoded_word_in_the_sender_address_sends_nothing(
     # A non-ASCII local part starting with an encoded word: the email package decoded it into the From line.
     server, receiver = smtp_servers["plain"], unique()
     sender = "=?utf-8?q?x=0D=0A=42cc=3A_evil=40evil.test?=.jörg@example.com"
-    with pytest.raises(SmtpTestFailed) as info:
+    with pytest.raises(TestFailed) as info:
         await tester.send_test(email_to(server, receiver, "Ops", sender))
     assert info.value.stage is Stage.MAIL_FROM and "encoded word" in info.value.report.detail
     assert server.received(receiver) == []

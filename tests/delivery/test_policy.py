@@ -9,12 +9,12 @@ import socket
 import ssl
 from collections.abc import Callable
 
-import grpc
 import pytest
 
 from mailgate.config import Settings
 from mailgate.delivery.addresses import UnreadableHost, inet_aton, nat64_ipv4, read_host
 from mailgate.delivery.policy import OutboundPolicy, PolicyRefused, ResolveError, check_address
+from mailgate.errors import Code
 
 from .conftest import fake_resolver
 
@@ -210,7 +210,7 @@ async def refusal_of(policy: OutboundPolicy, host: str) -> PolicyRefused:
     with pytest.raises(PolicyRefused) as info:
         await policy.resolve(host, 25)
     error = info.value
-    assert (error.code, error.error_id) == (grpc.StatusCode.FAILED_PRECONDITION, "MG-OUTBOUND-REFUSED")
+    assert (error.code, error.error_id) == (Code.FAILED_PRECONDITION, "MG-OUTBOUND-REFUSED")
     assert error.message == f"{error.detail} (MG-OUTBOUND-REFUSED)"
     return error
 

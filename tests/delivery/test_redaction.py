@@ -14,7 +14,7 @@ import pytest
 
 from mailgate.config import Settings
 from mailgate.delivery.oauth import CLIENT_SECRET_BASIC, CLIENT_SECRET_POST
-from mailgate.delivery.report import SmtpTestFailed, Stage
+from mailgate.delivery.report import Stage
 from mailgate.delivery.smtp import (
     JwtBearerAuth,
     PlainAuth,
@@ -23,6 +23,7 @@ from mailgate.delivery.smtp import (
     TestEmail,
     XOAuth2Auth,
 )
+from mailgate.errors import TestFailed
 
 from .conftest import (
     CLIENT_ID,
@@ -53,14 +54,14 @@ def tester(make_settings: Callable[..., Settings]) -> SmtpTester:
     return SmtpTester(make_settings(outbound_allow=LOCAL_ALLOW), resolver=fake_resolver)
 
 
-async def fail(tester: SmtpTester, host: str, auth: SmtpAuthMethod) -> SmtpTestFailed:
+async def fail(tester: SmtpTester, host: str, auth: SmtpAuthMethod) -> TestFailed:
     test_email = TestEmail(host, False, "noreply@example.com", "Tests", "bob@example.com", auth)
-    with pytest.raises(SmtpTestFailed) as info:
+    with pytest.raises(TestFailed) as info:
         await tester.send_test(test_email)
     return info.value
 
 
-def texts_of(failed: SmtpTestFailed) -> str:
+def texts_of(failed: TestFailed) -> str:
     report = failed.report
     return "\n".join([failed.message, report.detail, report.reply_text, *report.transcript])
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-import grpc
 import pytest
 
-from mailgate.delivery.report import MAX_TRANSCRIPT, MG_ERROR_IDS, Recorder, Redactor, Stage, enhanced_status
+from mailgate.api.status import smtp_test_report
+from mailgate.delivery.redaction import Redactor
+from mailgate.delivery.report import MAX_TRANSCRIPT, MG_ERROR_IDS, Recorder, Stage, TlsMode, enhanced_status
+from mailgate.errors import Code
 from mailgate.gen.mailgate.v1 import smtp_test_report_pb2 as pb
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
@@ -67,7 +69,7 @@ def test_recorder_records_multiline_replies_and_scrubs() -> None:
     assert (report.reply_code, report.enhanced_status_code) == (535, "5.7.8")
     assert report.reply_text == "5.7.8 bad password [redacted]"
     assert report.detail == "detail with [redacted]"
-    assert report.stage == pb.SMTP_TEST_STAGE_AUTH
+    assert report.stage == Stage.AUTH
 
 
 def test_new_stage_starts_without_a_reply() -> None:
@@ -93,25 +95,24 @@ def test_long_transcripts_are_cut_in_the_middle() -> None:
 @pytest.mark.parametrize(
     ("stage", "code", "error_id"),
     [
-        (Stage.RESOLVE, grpc.StatusCode.INTERNAL, "EMAIL-skwos"),
-        (Stage.CONNECT, grpc.StatusCode.INTERNAL, "EMAIL-skwos"),
-        (Stage.GREETING, grpc.StatusCode.INTERNAL, "EMAIL-skwos"),
-        (Stage.EHLO, grpc.StatusCode.INTERNAL, "EMAIL-skwos"),
-        (Stage.TLS, grpc.StatusCode.INTERNAL, "EMAIL-sl39s"),
-        (Stage.STARTTLS, grpc.StatusCode.INTERNAL, "EMAIL-guvsQ"),
-        (Stage.AUTH, grpc.StatusCode.INTERNAL, "EMAIL-s9kfs"),
-        (Stage.MAIL_FROM, grpc.StatusCode.INTERNAL, "EMAIL-s3is3"),
-        (Stage.RCPT_TO, grpc.StatusCode.INTERNAL, "EMAIL-s4is4"),
-        (Stage.DATA, grpc.StatusCode.UNKNOWN, None),
-        (Stage.QUIT, grpc.StatusCode.UNKNOWN, None),
-        (Stage.DEADLINE, grpc.StatusCode.DEADLINE_EXCEEDED, "MG-SMTP-DEADLINE"),
-        (Stage.POLICY, grpc.StatusCode.FAILED_PRECONDITION, "MG-OUTBOUND-REFUSED"),
+        (Stage.RESOLVE, Code.INTERNAL, "EMAIL-skwos"),
+        (Stage.CONNECT, Code.INTERNAL, "EMAIL-skwos"),
+        (Stage.GREETING, Code.INTERNAL, "EMAIL-skwos"),
+        (Stage.EHLO, Code.INTERNAL, "EMAIL-skwos"),
+        (Stage.TLS, Code.INTERNAL, "EMAIL-sl39s"),
+        (Stage.STARTTLS, Code.INTERNAL, "EMAIL-guvsQ"),
+        (Stage.AUTH, Code.INTERNAL, "EMAIL-s9kfs"),
+        (Stage.MAIL_FROM, Code.INTERNAL, "EMAIL-s3is3"),
+        (Stage.RCPT_TO, Code.INTERNAL, "EMAIL-s4is4"),
+        (Stage.DATA, Code.UNKNOWN, None),
+        (Stage.QUIT, Code.UNKNOWN, None),
+        (Stage.DEADLINE, Code.DEADLINE_EXCEEDED, "MG-SMTP-DEADLINE"),
+        (Stage.POLICY, Code.FAILED_PRECONDITION, "MG-OUTBOUND-REFUSED"),
     ],
 )
-def test_stage_error_mapping(stage: Stage, code: grpc.StatusCode, error_id: str | None) -> None:
+def test_stage_error_mapping(stage: Stage, code: Code, error_id: str | None) -> None:
     failed = Recorder("h:1", Redactor()).failure(stage, "why")
     assert (failed.code, failed.error_id, failed.stage) == (code, error_id, stage)
-    assert failed.details == (failed.report,)
 
 
 def test_xoauth2_auth_and_data_texts() -> None:
@@ -123,10 +124,11 @@ def test_xoauth2_auth_and_data_texts() -> None:
     assert failed.message == "554 5.7.1 Message rejected [redacted]"
 
 
-def test_every_stage_has_a_proto_value() -> None:
-    assert {stage.proto for stage in Stage} == set(pb.SmtpTestStage.values()) - {
-        pb.SMTP_TEST_STAGE_UNSPECIFIED
-    }
+def test_every_stage_and_tls_mode_has_a_proto_value() -> None:
+    names = {f"SMTP_TEST_STAGE_{stage.name}" for stage in Stage}
+    assert names == set(pb.SmtpTestStage.keys()) - {"SMTP_TEST_STAGE_UNSPECIFIED"}
+    modes = {f"SMTP_TLS_MODE_{mode.name}" for mode in TlsMode}
+    assert modes == set(pb.SmtpTlsMode.keys()) - {"SMTP_TLS_MODE_UNSPECIFIED"}
 
 
 def test_redactor_finds_a_secret_split_over_pieces() -> None:
@@ -157,7 +159,7 @@ def test_recorder_keeps_reports_serializable() -> None:
     rec.server(-1, "what \udcff")  # aiosmtplib: a parsed "-1" code, surrogate-escaped bytes
     report = rec.report(Stage.GREETING, "detail \udcfe")
     assert (report.reply_code, report.reply_text, report.detail) == (0, "what \ufffd", "detail \ufffd")
-    report.SerializeToString()
+    smtp_test_report(report).SerializeToString()
 
 
 def test_the_report_is_a_timeline_of_every_stage_with_its_time_and_reply() -> None:
@@ -180,11 +182,11 @@ def test_the_report_is_a_timeline_of_every_stage_with_its_time_and_reply() -> No
         (s.stage, s.started_ms, s.duration_ms, s.reply_code, s.enhanced_status_code, s.reply_text)
         for s in report.steps
     ] == [
-        (pb.SMTP_TEST_STAGE_RESOLVE, 0, 0, 0, "", ""),
-        (pb.SMTP_TEST_STAGE_CONNECT, 0, 20, 0, "", ""),
-        (pb.SMTP_TEST_STAGE_GREETING, 20, 5, 220, "", "mx.example.com ESMTP"),
-        (pb.SMTP_TEST_STAGE_EHLO, 25, 0, 250, "", "mx.example.com"),
-        (pb.SMTP_TEST_STAGE_AUTH, 25, 300, 535, "5.7.8", "5.7.8 password [redacted] is wrong"),
+        (Stage.RESOLVE, 0, 0, 0, "", ""),
+        (Stage.CONNECT, 0, 20, 0, "", ""),
+        (Stage.GREETING, 20, 5, 220, "", "mx.example.com ESMTP"),
+        (Stage.EHLO, 25, 0, 250, "", "mx.example.com"),
+        (Stage.AUTH, 25, 300, 535, "5.7.8", "5.7.8 password [redacted] is wrong"),
     ]
     assert report.elapsed_ms == 325
 

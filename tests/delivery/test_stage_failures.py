@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-import grpc
 import pytest
 
+from mailgate.api.status import smtp_test_report
 from mailgate.config import Settings
-from mailgate.delivery.report import SmtpTestFailed, Stage
+from mailgate.delivery.report import Stage, TestReport, TlsMode
 from mailgate.delivery.smtp import PlainAuth, SmtpTester, TestEmail
-from mailgate.gen.mailgate.v1 import smtp_test_report_pb2 as pb
+from mailgate.errors import Code, TestFailed
 
 from .conftest import LOCAL_ALLOW, MAIL_NAME, PASSWORD, USER, Pki, RawServer, fake_resolver
 
 Scripted = Callable[..., Awaitable[RawServer]]
-INTERNAL = grpc.StatusCode.INTERNAL
+INTERNAL = Code.INTERNAL
 ENDLESS = b"220 " + b"x" * 40_000  # more than aiosmtplib buffers for one reply, and no line end
 TOO_LONG = "x" * 10_000  # one line over aiosmtplib's 8192-byte limit
 # ZITADEL's code and id for a failure at each stage (DATA has none: the server's text is the message).
@@ -30,8 +30,8 @@ EXPECTED = {
     Stage.AUTH: (INTERNAL, "EMAIL-s9kfs"),
     Stage.MAIL_FROM: (INTERNAL, "EMAIL-s3is3"),
     Stage.RCPT_TO: (INTERNAL, "EMAIL-s4is4"),
-    Stage.DATA: (grpc.StatusCode.UNKNOWN, None),
-    Stage.QUIT: (grpc.StatusCode.UNKNOWN, None),
+    Stage.DATA: (Code.UNKNOWN, None),
+    Stage.QUIT: (Code.UNKNOWN, None),
 }
 
 
@@ -40,8 +40,8 @@ def tester(make_settings: Callable[..., Settings]) -> SmtpTester:
     return SmtpTester(make_settings(outbound_allow=LOCAL_ALLOW), resolver=fake_resolver)
 
 
-async def fail(tester: SmtpTester, port: int, *, tls: bool = False) -> SmtpTestFailed:
-    with pytest.raises(SmtpTestFailed) as info:
+async def fail(tester: SmtpTester, port: int, *, tls: bool = False) -> TestFailed:
+    with pytest.raises(TestFailed) as info:
         await tester.send_test(make_test_email(port, tls))
     return info.value
 
@@ -57,14 +57,13 @@ def make_test_email(port: int, tls: bool = False) -> TestEmail:
     )
 
 
-def assert_stage_failure(failed: SmtpTestFailed, stage: Stage) -> pb.SmtpTestReport:
+def assert_stage_failure(failed: TestFailed, stage: Stage) -> TestReport:
     """The stage's code and id, the report as the one detail, naming the stage."""
     code, error_id = EXPECTED[stage]
     assert (failed.code, failed.error_id, failed.stage) == (code, error_id, stage), failed.report
-    assert failed.details == (failed.report,)
     report = failed.report
-    assert report.stage == stage.proto and report.transcript and report.detail
-    report.SerializeToString()  # what the transports send: must not raise
+    assert report.stage is stage and report.transcript and report.detail
+    smtp_test_report(report).SerializeToString()  # what the transports send: must not raise
     return report
 
 
@@ -104,7 +103,7 @@ async def test_endless_greeting_after_implicit_tls(
 ) -> None:
     server = await raw_server("script", {"GREETING": ENDLESS}, tls=pki.server)
     report = assert_stage_failure(await fail(tester, server.port, tls=True), Stage.GREETING)
-    assert report.tls_mode == pb.SMTP_TLS_MODE_IMPLICIT
+    assert report.tls_mode == TlsMode.IMPLICIT
     assert "Response too long" in report.detail
 
 
@@ -132,5 +131,5 @@ async def test_success_report_with_a_greeting_that_is_not_utf8(
 ) -> None:
     server = await raw_server("script", {"GREETING": b"220 scripted.test \xff ESMTP\r\n"})
     report = await tester.send_test(make_test_email(server.port))
-    assert report.stage == pb.SMTP_TEST_STAGE_DONE
+    assert report.stage == Stage.DONE
     assert "S: 220 scripted.test \ufffd ESMTP" in report.transcript

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -162,14 +163,20 @@ async def test_rate_limit_headers_count_down_then_429(limited: RunningServer) ->
         assert (await other.list()).json() == {"email-servers": []}
 
 
-async def test_requests_without_a_valid_token_are_limited_too(limited: RunningServer) -> None:
+async def test_requests_without_a_valid_token_are_limited_too(
+    limited: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
     async with httpx.AsyncClient(base_url=limited.http_base) as http:
         statuses = []
-        for _ in range(6):
-            response = await http.get(SERVERS, headers={"Authorization": "SSWS guessed"})
-            assert_rate_headers(response)
-            statuses.append(response.status_code)
+        with caplog.at_level(logging.INFO, logger="mailgate.calls"):
+            for _ in range(6):
+                response = await http.get(SERVERS, headers={"Authorization": "SSWS guessed"})
+                assert_rate_headers(response)
+                statuses.append(response.status_code)
         assert statuses == [401, 401, 401, 401, 429, 429]
+    # The call log records what the client got, the 429s included.
+    logged = [getattr(r, "code", None) for r in caplog.records if r.getMessage() == "call"]
+    assert logged == ["UNAUTHENTICATED"] * 4 + ["RESOURCE_EXHAUSTED"] * 2
 
 
 async def test_the_test_email_limit_is_429_too(limited: RunningServer) -> None:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -29,73 +29,12 @@ from mailgate.store.migrate import migrate
 from mailgate.store.providers import ProviderRepository
 from mailgate.store.tables import providers
 from tests.conftest import TEST_KEY
+from tests.fixtures.relay import Relay
 
 LOST = "change listener lost its connection; reconnecting"
 CANNOT = "change listener cannot connect; retrying"
 BACK = "change listener reconnected; every cache was cleared"
 QUICK = Backoff(first=0.02, longest=0.1)
-
-
-@dataclass
-class _Link:
-    writers: list[asyncio.StreamWriter] = field(default_factory=list)
-    upstream_port: int = (
-        0  # the relay's port on its connection to PostgreSQL (pg_stat_activity's client_port)
-    )
-    silent: bool = False
-    open: bool = True
-
-
-class Relay:
-    """A TCP relay to PostgreSQL: `refusing` closes new connections, `silence()` mutes open ones."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.upstream = (host, port)
-        self.refusing = False
-        self._links: list[_Link] = []
-        self._server: asyncio.Server | None = None
-
-    async def start(self) -> int:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        return int(self._server.sockets[0].getsockname()[1])
-
-    def upstream_ports(self) -> list[int]:
-        return [link.upstream_port for link in self._links if link.open]
-
-    def silence(self) -> None:
-        """Drop every byte on the open connections from now on, closing none (a half-open network)."""
-        for link in self._links:
-            link.silent = True
-
-    async def close(self) -> None:
-        for link in self._links:
-            for writer in link.writers:
-                writer.close()
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self.refusing:
-            writer.close()
-            return
-        up_reader, up_writer = await asyncio.open_connection(*self.upstream)
-        link = _Link([writer, up_writer], int(up_writer.get_extra_info("sockname")[1]))
-        self._links.append(link)
-        await asyncio.gather(self._pump(link, reader, up_writer), self._pump(link, up_reader, writer))
-        link.open = False
-
-    @staticmethod
-    async def _pump(link: _Link, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                if not link.silent:
-                    writer.write(data)
-                    await writer.drain()
-        except OSError:
-            pass
-        finally:
-            writer.close()
 
 
 @dataclass

@@ -11,7 +11,7 @@ import pytest
 
 from mailgate.gen.mailgate.v1 import smtp_test_report_pb2 as report_pb
 from mailgate.gen.zitadel import admin_pb2 as pb
-from mailgate.pipeline.calls import RATE_LIMITED_ID
+from mailgate.pipeline.stages import TEST_EMAILS_LIMITED_ID as RATE_LIMITED_ID
 from tests.conftest import RunningServer
 from tests.delivery.conftest import TokenEndpoint
 

@@ -1,15 +1,16 @@
 """A fault is INTERNAL with a correlation id and a logged traceback; only the deadline is DEADLINE_EXCEEDED.
 
-A handler with a bug stands in for the domain: it is bound, as a test-only RPC, into a real
-server's pipeline and reached over grpc-web, which looks methods up at call time.
+A handler with a bug stands in for the domain: it joins a real server's method table as a
+test-only RPC (ListEmailProviders' messages and stages) and is reached over grpc-web.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import grpc
 import httpx
@@ -17,9 +18,12 @@ import pytest
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 
+from mailgate.app import Services
 from mailgate.gen.zitadel import admin_pb2 as pb
-from mailgate.pipeline.calls import CallContext, MethodSpec
-from tests.conftest import RunningServer
+from mailgate.pipeline.methods import Method
+from mailgate.pipeline.runner import CallContext
+from mailgate.pipeline.stages import Operation
+from tests.conftest import RunningServer, start_server
 from tests.transports.conftest import GRPC_PATH, WebReply, bearer, grpc_web
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
@@ -29,20 +33,6 @@ DEADLINE_EXCEEDED = grpc.StatusCode.DEADLINE_EXCEEDED.value[0]
 
 
 Handler = Callable[[Message, CallContext], Awaitable[object]]
-
-
-def bind(server: RunningServer, name: str, handler: Handler) -> str:
-    """Make `handler` a test-only RPC of the running server (ListEmailProviders' messages, iam.read)."""
-    path = GRPC_PATH + name
-    server.services.pipeline.methods[path] = MethodSpec(
-        path=path,
-        name=name,
-        permission="iam.read",
-        request_type=pb.ListEmailProvidersRequest,
-        response_type=pb.ListEmailProvidersResponse,
-        handler=handler,  # type: ignore[arg-type]  # some return what no RPC may: the bug under test
-    )
-    return name
 
 
 async def _pool_timeout(_request: Message, _context: CallContext) -> Message:
@@ -57,6 +47,34 @@ async def _stalls(_request: Message, _context: CallContext) -> Message:
 
 async def _not_a_message(_request: Message, _context: CallContext) -> object:
     return "a handler bug: a str where a response message belongs"
+
+
+def _test_only(services: Services, name: str, handler: Handler) -> Method:
+    """`handler` as the RPC `name`, bound as ListEmailProviders is (its messages, stages, encoder)."""
+    model = services.table[GRPC_PATH + "ListEmailProviders"]
+    return dataclasses.replace(
+        model,
+        path=GRPC_PATH + name,
+        operation=Operation(name, model.operation.permission),
+        handler=handler,  # type: ignore[arg-type]  # some return what no RPC may: the bug under test
+    )
+
+
+def _faulty(services: Services) -> list[Method]:
+    return [
+        _test_only(services, "TestOnlyPoolTimeout", _pool_timeout),
+        _test_only(services, "TestOnlyStalls", _stalls),
+        _test_only(services, "TestOnlyNotAMessage", _not_a_message),
+    ]
+
+
+@pytest.fixture
+async def server(settings_env: dict[str, str]) -> AsyncIterator[RunningServer]:
+    running = await start_server(settings_env, methods=_faulty)
+    try:
+        yield running
+    finally:
+        await running.close()
 
 
 def assert_logged_internal(reply: WebReply, caplog: pytest.LogCaptureFixture, method: str) -> None:
@@ -79,7 +97,7 @@ def assert_logged_internal(reply: WebReply, caplog: pytest.LogCaptureFixture, me
 async def test_a_timeout_that_is_not_the_call_s_deadline_is_an_internal_fault(
     server: RunningServer, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, grpc_timeout: str | None
 ) -> None:
-    method = bind(server, "TestOnlyPoolTimeout", _pool_timeout)
+    method = "TestOnlyPoolTimeout"
     headers = await bearer(server, "iam.read")
     if grpc_timeout is not None:
         headers["grpc-timeout"] = grpc_timeout
@@ -94,7 +112,7 @@ async def test_a_timeout_that_is_not_the_call_s_deadline_is_an_internal_fault(
 async def test_the_call_s_own_deadline_is_deadline_exceeded(
     server: RunningServer, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    method = bind(server, "TestOnlyStalls", _stalls)
+    method = "TestOnlyStalls"
     headers = {**await bearer(server, "iam.read"), "grpc-timeout": "100m"}
 
     with caplog.at_level(logging.INFO, logger="mailgate"):
@@ -110,7 +128,7 @@ async def test_a_fault_outside_the_pipeline_is_logged_with_a_correlation_id(
     server: RunningServer, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, text: bool
 ) -> None:
     # The pipeline succeeds; encoding the "response" fails in grpc-web's own code.
-    method = bind(server, "TestOnlyNotAMessage", _not_a_message)
+    method = "TestOnlyNotAMessage"
 
     with caplog.at_level(logging.INFO, logger="mailgate"):
         reply = await grpc_web(

@@ -9,7 +9,7 @@ from .oauth import (
     TokenError,
 )
 from .policy import OutboundPolicy, PolicyRefused, ResolveError, check_address
-from .report import MG_ERROR_IDS, SmtpTestFailed, Stage
+from .report import MG_ERROR_IDS, Stage, TestReport, TestStep
 from .smtp import (
     JwtBearerAuth,
     PlainAuth,
@@ -31,10 +31,11 @@ __all__ = [
     "PolicyRefused",
     "ResolveError",
     "SmtpAuthMethod",
-    "SmtpTestFailed",
     "SmtpTester",
     "Stage",
     "TestEmail",
+    "TestReport",
+    "TestStep",
     "TokenCache",
     "TokenError",
     "XOAuth2Auth",

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from mailgate.config import Settings
 
 from .policy import OutboundPolicy, ResolveError, parse_ip
-from .report import Redactor
+from .redaction import Redactor
 
 log = logging.getLogger(__name__)
 

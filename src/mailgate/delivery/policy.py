@@ -23,10 +23,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-import grpc
-
 from mailgate.config import Settings
-from mailgate.errors import ApiError
+from mailgate.errors import FailedPrecondition
 
 from .addresses import (
     UnreadableHost,
@@ -188,14 +186,14 @@ def plain_network(network: IPNetwork) -> IPNetwork:
     return ipaddress.IPv6Network((start, network.prefixlen))
 
 
-class PolicyRefused(ApiError):
+class PolicyRefused(FailedPrecondition):
     """An address the outbound-address policy refuses; nothing was sent to it.
 
     The message is `detail`: it names the address, the range and the setting that would allow it.
     """
 
     def __init__(self, target: str, address: str, detail: str) -> None:
-        super().__init__(grpc.StatusCode.FAILED_PRECONDITION, POLICY_REFUSED_ID, detail)
+        super().__init__(POLICY_REFUSED_ID, detail)
         self.target = target
         self.address = address
         self.detail = detail

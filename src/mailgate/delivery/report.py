@@ -1,23 +1,17 @@
-"""What a test email reports: stages, the redacted transcript, and the stage -> ZITADEL error mapping."""
+"""What a test email reports: stages, timeline, the redacted transcript, and the stage -> ZITADEL error."""
 
 from __future__ import annotations
 
-import base64
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import cast
-from urllib.parse import quote, quote_plus
 
-import grpc
-
-from mailgate.errors import ApiError
-from mailgate.gen.mailgate.v1 import smtp_test_report_pb2 as pb
-from mailgate.gen.mailgate.v1.smtp_test_report_pb2 import SmtpTestReport
+from mailgate.errors import Code, TestFailed
 
 from .policy import POLICY_REFUSED_ID, POLICY_REFUSED_TEXT
+from .redaction import Redactor
 
 DEADLINE_ID = "MG-SMTP-DEADLINE"
 DEADLINE_TEXT = "the SMTP test did not finish in time (MAILGATE_SMTP_TEST_TIMEOUT)"
@@ -57,11 +51,6 @@ class Stage(StrEnum):
     DEADLINE = "deadline"
     DONE = "done"
 
-    @property
-    def proto(self) -> pb.SmtpTestStage:
-        """The matching mailgate.v1.SmtpTestStage value."""
-        return cast(pb.SmtpTestStage, pb.SmtpTestStage.Value(f"SMTP_TEST_STAGE_{self.name}"))
-
 
 class TlsMode(StrEnum):
     """How the connection ended up secured."""
@@ -70,45 +59,77 @@ class TlsMode(StrEnum):
     IMPLICIT = "implicit"
     STARTTLS = "starttls"
 
-    @property
-    def proto(self) -> pb.SmtpTlsMode:
-        """The matching mailgate.v1.SmtpTlsMode value."""
-        return cast(pb.SmtpTlsMode, pb.SmtpTlsMode.Value(f"SMTP_TLS_MODE_{self.name}"))
+
+@dataclass(frozen=True)
+class TestStep:
+    """One stage of a test email as it happened: when, how long, the server's last reply there."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    stage: Stage
+    started_ms: int
+    duration_ms: int
+    reply_code: int = 0
+    enhanced_status_code: str = ""
+    reply_text: str = ""  # the reply's first line, redacted and cut
+
+
+@dataclass(frozen=True)
+class TestReport:
+    """What happened during a test email, redacted and size-limited: never a secret.
+
+    `stage` is how it ended (DONE on success); `steps` every stage it went through, in order.
+    """
+
+    __test__ = False
+
+    stage: Stage
+    reply_code: int = 0  # the server's last reply at `stage`; 0 when it sent none
+    enhanced_status_code: str = ""
+    reply_text: str = ""
+    elapsed_ms: int = 0
+    transcript: tuple[str, ...] = ()  # "C: " client lines, "S: " server lines, "* " notes
+    detail: str = ""  # what went wrong on our side, in English
+    host: str = ""
+    address: str = ""  # the IP address connected to, after the outbound policy
+    tls_mode: TlsMode | None = None
+    auth_mechanism: str = ""
+    steps: tuple[TestStep, ...] = ()
 
 
 # ZITADEL's ids and English texts (spec 7.3) for a failure at each stage.
 _DIAL = ("EMAIL-skwos", "could not contact with the SMTP server, check the port, firewall issues...")
-_ERRORS: dict[Stage, tuple[grpc.StatusCode, str | None, str]] = {
-    Stage.RESOLVE: (grpc.StatusCode.INTERNAL, *_DIAL),
-    Stage.POLICY: (grpc.StatusCode.FAILED_PRECONDITION, POLICY_REFUSED_ID, POLICY_REFUSED_TEXT),
-    Stage.CONNECT: (grpc.StatusCode.INTERNAL, *_DIAL),
+_ERRORS: dict[Stage, tuple[Code, str | None, str]] = {
+    Stage.RESOLVE: (Code.INTERNAL, *_DIAL),
+    Stage.POLICY: (Code.FAILED_PRECONDITION, POLICY_REFUSED_ID, POLICY_REFUSED_TEXT),
+    Stage.CONNECT: (Code.INTERNAL, *_DIAL),
     # ZITADEL's dial includes reading the greeting, and EHLO failures surface from the same client.
-    Stage.GREETING: (grpc.StatusCode.INTERNAL, *_DIAL),
-    Stage.EHLO: (grpc.StatusCode.INTERNAL, *_DIAL),
+    Stage.GREETING: (Code.INTERNAL, *_DIAL),
+    Stage.EHLO: (Code.INTERNAL, *_DIAL),
     Stage.TLS: (
-        grpc.StatusCode.INTERNAL,
+        Code.INTERNAL,
         "EMAIL-sl39s",
         "could not contact with the SMTP server using TLS, check the port, firewall issues...",
     ),
-    Stage.STARTTLS: (grpc.StatusCode.INTERNAL, "EMAIL-guvsQ", "could not start tls"),
+    Stage.STARTTLS: (Code.INTERNAL, "EMAIL-guvsQ", "could not start tls"),
     Stage.AUTH: (
-        grpc.StatusCode.INTERNAL,
+        Code.INTERNAL,
         "EMAIL-s9kfs",
         "could not add smtp auth, check if both your user and password are correct, if they're correct "
         "maybe your provider requires an auth method not supported by ZITADEL",
     ),
-    Stage.MAIL_FROM: (grpc.StatusCode.INTERNAL, "EMAIL-s3is3", "could not set sender"),
-    Stage.RCPT_TO: (grpc.StatusCode.INTERNAL, "EMAIL-s4is4", "could not set recipient"),
-    Stage.DEADLINE: (grpc.StatusCode.DEADLINE_EXCEEDED, DEADLINE_ID, DEADLINE_TEXT),
+    Stage.MAIL_FROM: (Code.INTERNAL, "EMAIL-s3is3", "could not set sender"),
+    Stage.RCPT_TO: (Code.INTERNAL, "EMAIL-s4is4", "could not set recipient"),
+    Stage.DEADLINE: (Code.DEADLINE_EXCEEDED, DEADLINE_ID, DEADLINE_TEXT),
 }
 # ZITADEL has this id only in a mirror without an English text; ours says what to check.
 _XOAUTH2 = (
-    grpc.StatusCode.INTERNAL,
+    Code.INTERNAL,
     "EMAIL-av88SB",
     "could not authenticate with XOAUTH2, check the user, token endpoint, client id, client secret "
     "and scopes",
 )
-SPLIT_ERROR = (grpc.StatusCode.INTERNAL, "EMAIL-spR56", "could not split host and port for connect to smtp")
+SPLIT_ERROR = (Code.INTERNAL, "EMAIL-spR56", "could not split host and port for connect to smtp")
 
 # Size limits: the report travels in a gRPC trailer (grpc-status-details-bin), which proxies and
 # clients cap at 8-16 KiB, so the whole report must stay a few KiB.
@@ -116,7 +137,6 @@ MAX_LINE = 300
 MAX_TRANSCRIPT = 3000
 MAX_REPLY = 1000
 MAX_STEP_REPLY = 160
-REDACTED = "[redacted]"
 
 _ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
 
@@ -154,82 +174,6 @@ def _utf8(text: str) -> str:
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     except UnicodeEncodeError:  # a surrogate that is no escape
         return text.encode("utf-8", "replace").decode("utf-8")
-
-
-class Redactor:
-    """Removes known secrets, and their base64 and URL-encoded forms, from any text."""
-
-    def __init__(self, secrets: Iterable[str | bytes] = ()) -> None:
-        self._forms: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
-        for secret in secrets:
-            self.add(secret)
-
-    def add(self, secret: str | bytes) -> None:
-        """Register a secret; later `scrub` calls replace it wherever it appears."""
-        raw = secret.encode() if isinstance(secret, str) else secret
-        if not raw:
-            return
-        text = raw.decode("utf-8", "replace")
-        forms = {
-            text,
-            quote(text, safe=""),
-            quote_plus(text, safe=""),
-            base64.b64encode(raw).decode(),
-            base64.urlsafe_b64encode(raw).decode(),
-        }
-        # base64 without its "=" padding too, as tokens are sometimes written that way.
-        forms |= {form.rstrip("=") for form in forms if form.rstrip("=")}
-        self._forms |= forms
-        self._pattern = None
-
-    def _compiled(self) -> re.Pattern[str] | None:
-        if self._pattern is None and self._forms:
-            ordered = sorted(self._forms, key=len, reverse=True)
-            self._pattern = re.compile("|".join(re.escape(form) for form in ordered))
-        return self._pattern
-
-    def scrub(self, text: str) -> str:
-        """`text` with every registered secret replaced by "[redacted]" (one pass, longest first)."""
-        pattern = self._compiled()
-        return pattern.sub(REDACTED, text) if pattern is not None and text else text
-
-    def scrub_pieces(self, pieces: Sequence[str]) -> list[str]:
-        """`pieces` with every secret replaced, also one split across pieces (a server wrapping an
-        echoed password over two reply lines): matched in their concatenation, not piece by piece."""
-        pattern = self._compiled()
-        joined = "".join(pieces)
-        spans = [match.span() for match in pattern.finditer(joined)] if pattern is not None else []
-        if not spans:
-            return list(pieces)
-        scrubbed: list[str] = []
-        start = 0
-        for piece in pieces:
-            end = start + len(piece)
-            parts, position = [], start
-            for low, high in spans:
-                if high > start and low < end:  # this match covers part of this piece
-                    parts += [joined[position : max(low, start)], REDACTED]
-                    position = min(high, end)
-            parts.append(joined[position:end])
-            scrubbed.append("".join(parts))
-            start = end
-        return scrubbed
-
-
-class SmtpTestFailed(ApiError):
-    """A failed test email: ZITADEL's code, id and text, with the SmtpTestReport as extra detail."""
-
-    def __init__(
-        self, code: grpc.StatusCode, error_id: str | None, text: str, report: SmtpTestReport
-    ) -> None:
-        super().__init__(code, error_id, text, details=(report,))
-        self.report = report
-
-    @property
-    def stage(self) -> Stage:
-        """The stage that failed."""
-        return Stage[pb.SmtpTestStage.Name(self.report.stage).removeprefix("SMTP_TEST_STAGE_")]
 
 
 @dataclass
@@ -329,11 +273,11 @@ class Recorder:
         scrubbed = self.redactor.scrub_pieces(rests)
         return "\n".join(status + rest for status, rest in zip(statuses, scrubbed, strict=True))
 
-    def _timeline(self) -> list[pb.SmtpTestStep]:
+    def _timeline(self) -> tuple[TestStep, ...]:
         ends = [step.started for step in self._steps[1:]] + [self._clock()]
-        return [
-            pb.SmtpTestStep(
-                stage=step.stage.proto,
+        return tuple(
+            TestStep(
+                stage=step.stage,
                 started_ms=_ms(step.started - self._started),
                 duration_ms=_ms(end - step.started),
                 reply_code=step.reply_code,
@@ -341,22 +285,22 @@ class Recorder:
                 reply_text=_clip(self._scrubbed_reply(step.reply_text).split("\n", 1)[0], MAX_STEP_REPLY),
             )
             for step, end in zip(self._steps, ends, strict=True)
-        ]
+        )
 
-    def report(self, stage: Stage, detail: str = "") -> SmtpTestReport:
-        """The SmtpTestReport for ending at `stage`, everything scrubbed and size-limited."""
+    def report(self, stage: Stage, detail: str = "") -> TestReport:
+        """The report for ending at `stage`, everything scrubbed and size-limited."""
         scrub = self.redactor.scrub
-        return SmtpTestReport(
-            stage=stage.proto,
+        return TestReport(
+            stage=stage,
             reply_code=self.reply_code,
             enhanced_status_code=enhanced_status(self.reply_code, self.reply_text),
             reply_text=_clip(self._scrubbed_reply(self.reply_text), MAX_REPLY),
             elapsed_ms=self.elapsed_ms,
-            transcript=self.transcript(),
+            transcript=tuple(self.transcript()),
             detail=_clip(scrub(_utf8(detail)), MAX_REPLY),
             host=scrub(self.host),
             address=self.address,
-            tls_mode=self.tls_mode.proto if self.tls_mode else pb.SMTP_TLS_MODE_UNSPECIFIED,
+            tls_mode=self.tls_mode,
             auth_mechanism=self.auth_mechanism,
             steps=self._timeline(),
         )
@@ -367,8 +311,8 @@ class Recorder:
         detail: str,
         *,
         xoauth2: bool = False,
-        error: tuple[grpc.StatusCode, str | None, str] | None = None,
-    ) -> SmtpTestFailed:
+        error: tuple[Code, str | None, str] | None = None,
+    ) -> TestFailed:
         """The error for failing at `stage`: ZITADEL's code/id/text (or `error`), with the report attached.
 
         DATA and QUIT failures carry no id and the server's reply as text, as ZITADEL's do.
@@ -381,7 +325,7 @@ class Recorder:
         elif stage in _ERRORS:
             code, error_id, text = _ERRORS[stage]
         else:
-            code, error_id = grpc.StatusCode.UNKNOWN, None
+            code, error_id = Code.UNKNOWN, None
             reply = f"{report.reply_code} {report.reply_text}" if report.reply_code else ""
             text = reply or report.detail or "the SMTP server did not accept the test email"
-        return SmtpTestFailed(code, error_id, text, report)
+        return TestFailed(code, error_id, text, report)

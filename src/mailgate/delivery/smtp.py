@@ -16,16 +16,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiosmtplib
-import grpc
 
 from mailgate.config import Settings
-from mailgate.gen.mailgate.v1.smtp_test_report_pb2 import SmtpTestReport
+from mailgate.errors import Code, TestFailed
 from mailgate.hostport import split_host_port
 
 from .message import ComposedEmail, MessageTextError, compose_test_email
 from .oauth import CLIENT_SECRET_BASIC, ClientCredentialsGrant, JwtBearerGrant, TokenCache, TokenError
 from .policy import POLICY_REFUSED_ID, OutboundPolicy, PolicyRefused, ResolveError, Resolver, parse_ip
-from .report import REDACTED, SPLIT_ERROR, Recorder, Redactor, SmtpTestFailed, Stage, TlsMode
+from .redaction import REDACTED, Redactor
+from .report import SPLIT_ERROR, Recorder, Stage, TestReport, TlsMode
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ _NOT_TLS_REASONS = frozenset(
         "WRONG_SSL_VERSION",
     }
 )
-# Everything the conversation can raise besides our own SmtpTestFailed: aiosmtplib's exceptions
+# Everything the conversation can raise besides our own TestFailed: aiosmtplib's exceptions
 # (replies, timeouts, disconnects, unreadable replies), ValueError and RuntimeError (aiosmtplib
 # refusing an argument or a transport), and OSError (sockets, ssl.SSLError, ConnectionError,
 # TimeoutError). Each becomes the failure of the stage in progress, in `_Test.stage_failure`.
@@ -181,16 +181,16 @@ class SmtpTester:
         self._fqdn: str | None = None
         self._fqdn_lock = asyncio.Lock()  # concurrent first tests share one lookup
 
-    async def send_test(self, email: TestEmail) -> SmtpTestReport:
-        """Send the test email; return the report (stage done) or raise SmtpTestFailed."""
+    async def send_test(self, email: TestEmail) -> TestReport:
+        """Send the test email; return the report (stage done) or raise TestFailed."""
         test = _Test(self, email)
         try:
             report = await test.run()
-        except SmtpTestFailed as exc:
+        except TestFailed as exc:
             log.info(
                 "SMTP test to %s failed at stage %s (%s) after %d ms: %s",
                 email.host,
-                exc.stage,
+                exc.report.stage,
                 exc.error_id or exc.code.name,
                 exc.report.elapsed_ms,
                 exc.report.detail or exc.report.reply_text,
@@ -217,7 +217,7 @@ class SmtpTester:
 
 
 class _Test:
-    """The state of one test email; every failure leaves as SmtpTestFailed built by the Recorder."""
+    """The state of one test email; every failure leaves as TestFailed built by the Recorder."""
 
     def __init__(self, tester: SmtpTester, email: TestEmail) -> None:
         self.tester = tester
@@ -231,15 +231,15 @@ class _Test:
         self.smtp: aiosmtplib.SMTP | None = None
         self.sock: socket.socket | None = None
 
-    def fail(self, stage: Stage, detail: str) -> SmtpTestFailed:
+    def fail(self, stage: Stage, detail: str) -> TestFailed:
         return self.rec.failure(stage, detail, xoauth2=self.xoauth2)
 
-    def refused(self, detail: str) -> SmtpTestFailed:
+    def refused(self, detail: str) -> TestFailed:
         # The message itself names the address and the setting, not only the report.
-        error = (grpc.StatusCode.FAILED_PRECONDITION, POLICY_REFUSED_ID, self.redactor.scrub(detail))
+        error = (Code.FAILED_PRECONDITION, POLICY_REFUSED_ID, self.redactor.scrub(detail))
         return self.rec.failure(Stage.POLICY, detail, error=error)
 
-    async def run(self) -> SmtpTestReport:
+    async def run(self) -> TestReport:
         limit = self.settings.smtp_test_timeout
         try:
             async with asyncio.timeout(limit) as deadline:
@@ -432,7 +432,7 @@ class _Test:
         except _PEER_ERRORS as exc:
             raise self.stage_failure(exc) from None
 
-    def stage_failure(self, exc: Exception) -> SmtpTestFailed:
+    def stage_failure(self, exc: Exception) -> TestFailed:
         """Any error of aiosmtplib, ssl or the OS as the failure of the stage in progress: the one
         place that maps them, so no failure leaves without the stage's error and report."""
         stage = self.rec.stage
@@ -484,7 +484,7 @@ class _Test:
         helo = await self.tester.helo_name(self.sock)
         try:
             await self.call(Stage.EHLO, f"EHLO {helo}", lambda: smtp.ehlo(hostname=helo))
-        except SmtpTestFailed as failed:
+        except TestFailed as failed:
             # Servers that predate ESMTP answer 5xx to EHLO; HELO is their greeting (RFC 5321 3.2).
             if not 500 <= failed.report.reply_code < 600 or not smtp.is_connected:
                 raise

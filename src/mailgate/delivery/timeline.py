@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mailgate.gen.mailgate.v1 import smtp_test_report_pb2 as pb
-from mailgate.gen.mailgate.v1.smtp_test_report_pb2 import SmtpTestReport
-
-from .report import Stage
+from .report import Stage, TestReport
 
 MAX_SUMMARY = 160
 
@@ -26,22 +23,17 @@ class Step:
     failed: bool = False
 
 
-def stage_of(value: pb.SmtpTestStage) -> Stage:
-    """The Stage of a mailgate.v1.SmtpTestStage value."""
-    return Stage[pb.SmtpTestStage.Name(value).removeprefix("SMTP_TEST_STAGE_")]
-
-
 def _clip(text: str) -> str:
     return text if len(text) <= MAX_SUMMARY else text[: MAX_SUMMARY - 1] + "…"
 
 
-def steps(report: SmtpTestReport) -> list[Step]:
+def steps(report: TestReport) -> list[Step]:
     """The report's stages in order; on failure the stage that failed is the last row, marked."""
-    end = stage_of(report.stage)
+    end = report.stage
     found = []
     for step in report.steps:
         reply = f"{step.reply_code} {step.reply_text}".rstrip() if step.reply_code else ""
-        found.append(Step(stage_of(step.stage), step.duration_ms, reply))
+        found.append(Step(step.stage, step.duration_ms, reply))
     if end is Stage.DONE:
         return found
     last = found[-1] if found else None
@@ -53,16 +45,16 @@ def steps(report: SmtpTestReport) -> list[Step]:
     return found
 
 
-def _describe_connection(report: SmtpTestReport) -> str:
+def _describe_connection(report: TestReport) -> str:
     parts = [f"address {report.address or '-'}"]
-    if report.tls_mode:
-        parts.append("tls " + pb.SmtpTlsMode.Name(report.tls_mode).removeprefix("SMTP_TLS_MODE_").lower())
+    if report.tls_mode is not None:
+        parts.append(f"tls {report.tls_mode.value}")
     if report.auth_mechanism:
         parts.append(f"auth {report.auth_mechanism}")
     return ", ".join(parts)
 
 
-def render(report: SmtpTestReport) -> str:
+def render(report: TestReport) -> str:
     """The timeline, the redacted transcript and the outcome, as lines of text for a terminal."""
     found = steps(report)
     width = max((len(step.stage.value) for step in found), default=5)
@@ -75,7 +67,7 @@ def render(report: SmtpTestReport) -> str:
     lines += ["", "transcript (secrets redacted):"]
     lines += [f"  {line}" for line in report.transcript] or ["  (empty)"]
     lines.append("")
-    end = stage_of(report.stage)
+    end = report.stage
     if end is Stage.DONE:
         lines.append(f"OK: the test email was accepted, in {report.elapsed_ms} ms")
     else:

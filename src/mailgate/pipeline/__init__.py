@@ -1,1 +1,1 @@
-"""What every call goes through, whatever the transport: auth, validation, limits, errors, logging."""
+"""What every call goes through, whatever the transport: stages, the runner, the method table."""

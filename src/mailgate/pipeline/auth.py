@@ -6,9 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import grpc
-
-from mailgate.errors import ApiError
+from mailgate.errors import PermissionDenied, Unauthenticated
 from mailgate.store.cache import TtlCache
 from mailgate.store.tokens import TokenRepository
 
@@ -40,8 +38,8 @@ class Principal:
         return permission in self.permissions
 
 
-def unauthenticated(error_id: str, text: str) -> ApiError:
-    return ApiError(grpc.StatusCode.UNAUTHENTICATED, error_id, text)
+def unauthenticated(error_id: str, text: str) -> Unauthenticated:
+    return Unauthenticated(error_id, text)
 
 
 def _accepted(schemes: tuple[str, ...]) -> str:
@@ -108,11 +106,8 @@ class Authenticator:
         return await self.principal(bearer_token(metadata.get("authorization"), schemes))
 
 
-def authorize(principal: Principal, permission: str) -> None:
-    """PERMISSION_DENIED unless the principal holds `permission`."""
-    if not principal.may(permission):
-        raise ApiError(
-            grpc.StatusCode.PERMISSION_DENIED,
-            "AUTH-5mWD2",
-            f"No matching permissions found: this call needs {permission}",
-        )
+def denied(principal: Principal, permission: str) -> PermissionDenied | None:
+    """PERMISSION_DENIED unless the principal holds `permission` (None when it does)."""
+    if principal.may(permission):
+        return None
+    return PermissionDenied("AUTH-5mWD2", f"No matching permissions found: this call needs {permission}")

@@ -1,47 +1,25 @@
-"""Proto-declared rules (protovalidate) to INVALID_ARGUMENT in ZITADEL's one-line form plus BadRequest."""
+"""Proto-declared rules (protovalidate) to InvalidArgument: ZITADEL's one-line message, every field listed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, cast
 
 import protovalidate
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
-from google.rpc import error_details_pb2
 
+from mailgate.errors import FieldViolation, InvalidArgument
 from mailgate.gen.buf.validate import validate_pb2
 
 _validator = protovalidate.Validator()
 _FIELD_RULES = cast(Any, validate_pb2.field)
 
 
-@dataclass(frozen=True)
-class FieldViolation:
-    path: str  # "xoauth2.scopes[0]"
-    message: str  # ZITADEL/PGV one-line form: "invalid SMTPXOAuth2Auth.Scopes[0]: ..."
-    reason: str  # "value length must be between 1 and 100 runes, inclusive"
-
-
-class ValidationFailed(Exception):
-    def __init__(self, violations: list[FieldViolation]) -> None:
-        super().__init__(violations[0].message)
-        self.violations = violations
-
-    def bad_request(self) -> error_details_pb2.BadRequest:
-        return error_details_pb2.BadRequest(
-            field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(field=v.path, description=v.reason)
-                for v in self.violations
-            ]
-        )
-
-
 def validate(message: Message) -> None:
-    """Raise ValidationFailed listing every violated field of `message`."""
+    """Raise InvalidArgument listing every violated field of `message`."""
     found = _validator.collect_violations(message)
     if found:
-        raise ValidationFailed(
+        raise InvalidArgument.fields(
             [_describe(cast(Descriptor, message.DESCRIPTOR), v.proto, v.rule_value) for v in found]
         )
 
@@ -66,7 +44,7 @@ def _describe(root: Descriptor, violation: object, rule_value: object) -> FieldV
     text = f"invalid {names[-1][0]}.{names[-1][1]}: {reason}"
     for owner, name in reversed(names[:-1]):
         text = f"invalid {owner}.{name}: embedded message failed validation | caused by: {text}"
-    return FieldViolation(path=".".join(path), message=text, reason=reason)
+    return FieldViolation(field=".".join(path), description=reason, message=text)
 
 
 def _reason(field: FieldDescriptor | None, rule_id: str, fallback: str, rule_value: object) -> str:

@@ -7,11 +7,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-import grpc
-from google.rpc import error_details_pb2
-
 from mailgate.delivery.message import MessageTextError, header_text
-from mailgate.errors import ApiError, invalid, not_found, precondition
+from mailgate.errors import FieldViolation, InvalidArgument, invalid, not_found, precondition
 from mailgate.hostport import parse_host_port
 from mailgate.providers.inputs import AuthInput, JwtInput, SmtpInput, SmtpPatch, storable
 from mailgate.providers.model import (
@@ -67,13 +64,8 @@ def check_header_fields(**fields: str) -> None:
         try:
             header_text(value, name)
         except MessageTextError as exc:
-            violation = error_details_pb2.BadRequest.FieldViolation(field=name, description=str(exc))
-            raise ApiError(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                CONTROL_TEXT_ID,
-                f"Invalid argument: {exc}",
-                details=(error_details_pb2.BadRequest(field_violations=[violation]),),
-            ) from None
+            violation = FieldViolation(field=name, description=str(exc))
+            raise InvalidArgument(CONTROL_TEXT_ID, f"Invalid argument: {exc}", [violation]) from None
 
 
 def _check_smtp_input(data: SmtpInput, empty_sender_id: str | None, bad_host_id: str) -> None:

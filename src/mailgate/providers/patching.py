@@ -5,10 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TypeVar
 
-import grpc
-from google.rpc import error_details_pb2
-
-from mailgate.errors import ApiError
+from mailgate.errors import FieldViolation, InvalidArgument
 from mailgate.hostport import join_host_port, parse_host_port
 from mailgate.providers.inputs import (
     VARIANT_FIELDS,
@@ -24,17 +21,11 @@ T = TypeVar("T")
 AUTH_FIELDS_ID = "MG-AUTH-FIELDS"
 
 
-def _auth_fields_error(variant: AuthVariant, problems: list[tuple[str, str]]) -> ApiError:
+def _auth_fields_error(variant: AuthVariant, problems: list[tuple[str, str]]) -> InvalidArgument:
     """INVALID_ARGUMENT naming every auth field that is missing for, or foreign to, `variant`."""
-    request = error_details_pb2.BadRequest(
-        field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field=name, description=reason)
-            for name, reason in problems
-        ]
-    )
     name, reason = problems[0]
     text = f"Invalid argument: {name} {reason} ({variant.value} auth)"
-    return ApiError(grpc.StatusCode.INVALID_ARGUMENT, AUTH_FIELDS_ID, text, [request])
+    return InvalidArgument(AUTH_FIELDS_ID, text, [FieldViolation(field, why) for field, why in problems])
 
 
 def patched_auth(stored: SmtpAuth, patch: AuthPatch | None) -> AuthInput:

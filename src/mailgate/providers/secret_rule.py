@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import grpc
-
-from mailgate.errors import ApiError
+from mailgate.errors import FailedPrecondition
 from mailgate.providers.model import AuthKind, SmtpSettings
 
 SECRET_REENTRY_ID = "MG-SECRET-REENTRY"
@@ -28,5 +26,5 @@ def may_reuse_secret(
     return True
 
 
-def secret_reentry_required() -> ApiError:
-    return ApiError(grpc.StatusCode.FAILED_PRECONDITION, SECRET_REENTRY_ID, SECRET_REENTRY_TEXT)
+def secret_reentry_required() -> FailedPrecondition:
+    return FailedPrecondition(SECRET_REENTRY_ID, SECRET_REENTRY_TEXT)

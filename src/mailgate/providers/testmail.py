@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import grpc
-
 from mailgate.delivery.smtp import (
     JwtBearerAuth,
     PlainAuth,
@@ -14,7 +12,7 @@ from mailgate.delivery.smtp import (
     TestEmail,
     XOAuth2Auth,
 )
-from mailgate.errors import ApiError, invalid, not_found
+from mailgate.errors import invalid, not_found, precondition
 from mailgate.providers.commands import (
     CLIENT_SECRET_FIELD,
     PASSWORD_FIELD,
@@ -121,8 +119,7 @@ class TestMailService:
         smtp = provider.smtp
         sender_address = sender_address or smtp.sender_address
         if not sender_address:
-            raise ApiError(
-                grpc.StatusCode.FAILED_PRECONDITION,
+            raise precondition(
                 MISSING_SENDER_ID,
                 "the provider has no sender address: set sender_address with UpdateEmailProviderSMTP first",
             )

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from mailgate.config import Settings
+from mailgate.errors import MailgateError
 
 SQLITE_FILE = "mailgate.db"
 
@@ -39,6 +40,10 @@ def listener_dsn(settings: Settings) -> str:
     return make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+class DatabaseUnreachable(MailgateError):
+    """No connection to the database could be opened; the message says why (never a password)."""
+
+
 class Database:
     """Owns the engine; `read()` and `write()` open transactions of the right kind."""
 
@@ -56,15 +61,26 @@ class Database:
             _tune_sqlite(self.engine)
 
     @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[AsyncConnection]:
+        try:
+            conn = await self.engine.connect()
+        except OSError as exc:  # the driver reached no server (refused, reset): SQLAlchemy passes it on
+            raise DatabaseUnreachable(f"{type(exc).__name__}: {exc.strerror or exc}") from exc
+        try:
+            yield conn
+        finally:
+            await conn.close()
+
+    @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read transaction."""
-        async with self.engine.connect() as conn, conn.begin():
+        async with self._connection() as conn, conn.begin():
             yield conn
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction; on SQLite it takes the write lock up front so writers never deadlock."""
-        async with self.engine.connect() as conn:
+        async with self._connection() as conn:
             if self.is_sqlite:
                 conn = await conn.execution_options(mailgate_write=True)
             async with conn.begin():

@@ -23,7 +23,8 @@ from google.protobuf import any_pb2, json_format
 from google.protobuf.message import DecodeError, Message
 from google.rpc import code_pb2, status_pb2
 
-from mailgate.pipeline.calls import MethodSpec, Pipeline
+from mailgate.pipeline.methods import Method, MethodTable
+from mailgate.pipeline.runner import Pipeline
 from mailgate.transports import grpcweb
 from mailgate.transports.gateway.transcode import TranscodeError, dumps, http_status, merge_json, message_json
 
@@ -104,24 +105,30 @@ def parse_timeout(value: str) -> float:
 class ConnectEndpoint:
     """Unary Connect calls to the pipeline's methods, on the same paths grpc-web uses."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, pipeline: Pipeline, table: MethodTable) -> None:
         self.pipeline = pipeline
-        self._services = frozenset(path.rpartition("/")[0] for path in pipeline.methods)
+        self.table = table
+        self._services = frozenset(path.rpartition("/")[0] for path in table)
 
     def serves(self, path: str) -> bool:
         """Whether `path` is `/<service>/<anything>` for a service we serve."""
         return path.rpartition("/")[0] in self._services
 
     async def call(
-        self, http_method: str, path: str, headers: list[tuple[bytes, bytes]], read_body: ReadBody
+        self,
+        http_method: str,
+        path: str,
+        headers: list[tuple[bytes, bytes]],
+        read_body: ReadBody,
+        peer: str = "",
     ) -> Reply:
         """Check the exchange, then read, decode, run through the pipeline and encode.
 
         The body is read only once the method, content type and protocol headers are acceptable;
         `read_body`'s own exceptions (size limit, client gone) propagate to the caller.
         """
-        spec = self.pipeline.methods.get(path)
-        if spec is None:
+        method = self.table.get(path)
+        if method is None:
             # No such procedure: 404, the status Connect clients read as `unimplemented`.
             return failure(code_pb2.UNIMPLEMENTED, f"method not found: {path}", http=404)
         exchange = _exchange_headers(headers)
@@ -132,10 +139,10 @@ class ConnectEndpoint:
         call_metadata, raw_timeout = grpcweb.metadata(headers, "connect-timeout-ms", "connect-")
         try:
             timeout = parse_timeout(raw_timeout) if raw_timeout is not None else None
-            request = decode(spec, await read_body(), binary)
+            request = decode(method, await read_body(), binary)
         except BadRequest as exc:
             return failure(code_pb2.INVALID_ARGUMENT, str(exc))
-        result = await self.pipeline.call(spec, request, call_metadata, "connect", timeout)
+        result = await method.call(self.pipeline, request, call_metadata, "connect", timeout, peer)
         if result.status.code != code_pb2.OK or result.response is None:
             return Reply(http_status(result.status.code), JSON, error_json(result.status))
         if binary:
@@ -143,9 +150,9 @@ class ConnectEndpoint:
         return Reply(200, JSON, message_json(result.response))
 
 
-def decode(spec: MethodSpec, body: bytes, binary: bool) -> Message:
+def decode(method: Method, body: bytes, binary: bool) -> Message:
     """The request message from a bare binary or JSON body."""
-    request = spec.request_type()
+    request = method.request_type()
     if binary:
         try:
             request.ParseFromString(body)

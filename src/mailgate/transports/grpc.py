@@ -9,7 +9,9 @@ from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
 from mailgate.config import ServerTls, Settings
-from mailgate.pipeline.calls import MethodSpec, Pipeline
+from mailgate.errors import MailgateError
+from mailgate.pipeline.methods import Method, MethodTable
+from mailgate.pipeline.runner import Pipeline
 
 # grpc core reads durations as int milliseconds; INT_MAX means unlimited.
 _INT_MAX = 2**31 - 1
@@ -17,33 +19,41 @@ _INT_MAX = 2**31 - 1
 MAX_LISTED_SERVICES = 100
 
 
-class BindError(Exception):
+class BindError(MailgateError):
     """A listener could not take its address."""
 
 
-def _behavior(pipeline: Pipeline, spec: MethodSpec):  # type: ignore[no-untyped-def]
+def _behavior(pipeline: Pipeline, method: Method):  # type: ignore[no-untyped-def]
     async def handle(payload: bytes, context: grpc.aio.ServicerContext) -> Message | None:
         metadata = {
             key: value for key, value in (context.invocation_metadata() or ()) if isinstance(value, str)
         }
-        result = await pipeline.call_encoded(spec, payload, metadata, "grpc", context.time_remaining())
-        if result.status.code:
-            await context.abort_with_status(rpc_status.to_status(result.status))
-        return result.response
+        reply = await method.call_encoded(
+            pipeline, payload, metadata, "grpc", context.time_remaining(), _peer(context.peer())
+        )
+        if reply.status.code:
+            await context.abort_with_status(rpc_status.to_status(reply.status))
+        return reply.response
 
     return handle
 
 
-def generic_handlers(pipeline: Pipeline) -> list[grpc.GenericRpcHandler]:
-    """One generic handler per service, built from the method specs (and so from the descriptors)."""
+def _peer(peer: str) -> str:
+    """The address in grpc's peer string ("ipv4:127.0.0.1:5000", "ipv6:[::1]:5000")."""
+    _, _, address = peer.partition(":")
+    host, _, _ = address.rpartition(":")
+    return host.strip("[]")
+
+
+def generic_handlers(pipeline: Pipeline, table: MethodTable) -> list[grpc.GenericRpcHandler]:
+    """One generic handler per service, built from the method table (and so from the descriptors)."""
     by_service: dict[str, dict[str, grpc.RpcMethodHandler]] = {}
-    for spec in pipeline.methods.values():
-        service = spec.path.split("/")[1]
+    for method in table.values():
         # No request deserializer: grpc would answer a request it cannot parse with UNKNOWN and
         # leave it out of the call log; the pipeline decodes it and answers INVALID_ARGUMENT.
-        by_service.setdefault(service, {})[spec.name] = grpc.unary_unary_rpc_method_handler(
-            _behavior(pipeline, spec),
-            response_serializer=spec.response_type.SerializeToString,
+        by_service.setdefault(method.service, {})[method.name] = grpc.unary_unary_rpc_method_handler(
+            _behavior(pipeline, method),
+            response_serializer=method.response_type.SerializeToString,
         )
     return [grpc.method_handlers_generic_handler(name, handlers) for name, handlers in by_service.items()]
 
@@ -97,15 +107,20 @@ class GrpcServer:
     """The native gRPC listener with reflection and grpc.health.v1; over TLS when `tls` is given."""
 
     def __init__(
-        self, pipeline: Pipeline, address: str, options: list[tuple[str, int]], tls: ServerTls | None = None
+        self,
+        pipeline: Pipeline,
+        table: MethodTable,
+        address: str,
+        options: list[tuple[str, int]],
+        tls: ServerTls | None = None,
     ) -> None:
         self.address = address
         self._tls = tls
         self.health = HealthService()
         self.server = grpc.aio.server(options=[("grpc.so_reuseport", 0), *options])
-        self.server.add_generic_rpc_handlers(generic_handlers(pipeline))
+        self.server.add_generic_rpc_handlers(generic_handlers(pipeline, table))
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        services = sorted({spec.path.split("/")[1] for spec in pipeline.methods.values()})
+        services = sorted(table.services)
         reflection.enable_server_reflection(
             [*services, health.SERVICE_NAME, reflection.SERVICE_NAME], self.server
         )

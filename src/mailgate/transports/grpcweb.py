@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from google.rpc import code_pb2, status_pb2
 
-from mailgate.pipeline.calls import Pipeline
+from mailgate.pipeline.methods import MethodTable
+from mailgate.pipeline.runner import Pipeline
 
 BINARY = b"application/grpc-web+proto"
 TEXT = b"application/grpc-web-text+proto"
@@ -189,15 +190,17 @@ def metadata(
 
 async def call(
     pipeline: Pipeline,
+    table: MethodTable,
     path: str,
     headers: Iterable[tuple[bytes, bytes]],
     body: bytes,
     text: bool,
     limit: int,
+    peer: str = "",
 ) -> Reply:
     """Decode, run through the pipeline, encode; every problem is a status, never an exception."""
-    spec = pipeline.methods.get(path)
-    if spec is None:
+    method = table.get(path)
+    if method is None:
         return failure(code_pb2.UNIMPLEMENTED, f"Method not found: {path}", text)
     call_metadata, raw_timeout = metadata(headers)
     try:
@@ -207,6 +210,6 @@ async def call(
         return failure(exc.code, str(exc), text)
     except (BadTimeout, binascii.Error, ValueError) as exc:
         return failure(code_pb2.INVALID_ARGUMENT, str(exc), text)
-    result = await pipeline.call_encoded(spec, payload, call_metadata, "grpc-web", timeout)
+    result = await method.call_encoded(pipeline, payload, call_metadata, "grpc-web", timeout, peer)
     payload_out = result.response.SerializeToString() if result.response is not None else None
     return reply(result.status, payload_out if result.status.code == 0 else None, text)

@@ -1,6 +1,6 @@
 """The HTTP port: one ASGI app under uvicorn, in the gRPC server's event loop.
 
-Paths under /api/v1/email-servers go to Okta's API (when mounted), `/healthz` and `/openapi.json`
+Paths under a mounted app's prefix go to that app (Okta's API), `/healthz` and `/openapi.json`
 are answered here, POSTs with a grpc-web content type go to grpc-web, any other request to a gRPC
 method path (`/<package.Service>/<Method>`) to Connect, everything else is JSON transcoding. Every
 HTTP transport calls the same pipeline as native gRPC, in-process.
@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -19,10 +20,13 @@ import uvicorn
 from google.rpc import code_pb2
 from grpc_health.v1 import health_pb2
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mailgate.config import ServerTls, Settings
-from mailgate.pipeline import errors
-from mailgate.pipeline.calls import Pipeline
+from mailgate.errors import MailgateError
+from mailgate.pipeline import faults
+from mailgate.pipeline.methods import MethodTable, encode_plain
+from mailgate.pipeline.runner import Pipeline
 from mailgate.transports import connect, grpcweb
 from mailgate.transports.gateway import openapi
 from mailgate.transports.gateway.routes import RouteTable
@@ -36,13 +40,6 @@ from mailgate.transports.gateway.transcode import (
 )
 from mailgate.transports.grpc import BindError, HealthService
 from mailgate.transports.http_connections import ConnectionLimits, protocol_for
-from mailgate.transports.okta import wire as okta_wire
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 JSON = b"application/json"
 GRPC_WEB = b"application/grpc-web"
@@ -54,7 +51,6 @@ EXPOSED = [
     "x-rate-limit-remaining",
     "x-rate-limit-reset",
 ]
-OKTA_PREFIX = okta_wire.PREFIX
 # After this many bytes of a refused body we stop reading and close the connection instead.
 DRAIN_LIMIT = 64 * 1024 * 1024
 # IANA permanent headers grpc-gateway forwards as `grpcgateway-<name>` metadata.
@@ -92,7 +88,7 @@ _METHOD_NOT_ALLOWED = error_json(code_pb2.UNIMPLEMENTED, "Method Not Allowed")
 _OWN_PATHS = frozenset({"/healthz", "/openapi.json"})
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(MailgateError):
     """The request body is over the limit; `drained` says whether the connection can be reused."""
 
     def __init__(self, drained: bool) -> None:
@@ -100,7 +96,7 @@ class BodyTooLarge(Exception):
         self.drained = drained
 
 
-class ClientGone(Exception):
+class ClientGone(MailgateError):
     """The client disconnected before sending its whole request."""
 
 
@@ -164,32 +160,50 @@ def _header_safe(text: str) -> bytes:
     return "".join(char if " " <= char <= "~" else "?" for char in text).encode("ascii")
 
 
+@dataclass(frozen=True)
+class MountedApp:
+    """An app the HTTP port serves under a path prefix (every method and content type), with its
+    part of the OpenAPI document."""
+
+    prefix: str  # "/api/v1/email-servers"
+    app: ASGIApp
+    openapi_paths: Mapping[str, Any] = field(default_factory=dict)
+    openapi_schemas: Mapping[str, Any] = field(default_factory=dict)
+
+    def serves(self, path: str) -> bool:
+        return path == self.prefix or path.startswith(self.prefix + "/")
+
+
 class HttpApp:
     """The ASGI application (without CORS, which `build_app` adds when origins are configured)."""
 
     def __init__(
         self,
         pipeline: Pipeline,
+        table: MethodTable,
         routes: RouteTable,
         settings: Settings,
         health_servicer: HealthService,
-        okta: ASGIApp | None = None,
+        mounts: Sequence[MountedApp] = (),
     ) -> None:
         self.pipeline = pipeline
+        self.table = table
         self.routes = routes
         self.limit = settings.http_max_body
         self.health = health_servicer
-        self.okta = okta
-        self.connect = connect.ConnectEndpoint(pipeline)
-        self.openapi = json.dumps(openapi.document(routes), separators=(",", ":")).encode()
+        self.mounts = tuple(mounts)
+        self.connect = connect.ConnectEndpoint(pipeline, table)
+        document = openapi.document(routes, [(m.openapi_paths, m.openapi_schemas) for m in self.mounts])
+        self.openapi = json.dumps(document, separators=(",", ":")).encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
         path: str = scope["path"]
-        if self.okta is not None and (path == OKTA_PREFIX or path.startswith(OKTA_PREFIX + "/")):
-            await self.okta(scope, receive, send)  # Okta's API, whatever the method or content type
-            return
+        for mounted in self.mounts:
+            if mounted.serves(path):
+                await mounted.app(scope, receive, send)
+                return
         method: str = scope["method"]
         if path in _OWN_PATHS:
             await self._own_path(scope, send)
@@ -232,7 +246,7 @@ class HttpApp:
         except (TranscodeError, grpcweb.BadTimeout) as exc:
             await respond(send, 400, error_json(code_pb2.INVALID_ARGUMENT, str(exc)))
             return
-        result = await self.pipeline.call(match.route.spec, request, metadata, "http", seconds)
+        result = await match.route.spec.call(self.pipeline, request, metadata, "http", seconds, _peer(scope))
         if result.status.code == 0 and result.response is not None:
             await respond(send, 200, encode_response(match.route, result.response))
             return
@@ -254,7 +268,14 @@ class HttpApp:
                 )
             else:
                 reply = await grpcweb.call(
-                    self.pipeline, scope["path"], scope["headers"], body, text, self.limit
+                    self.pipeline,
+                    self.table,
+                    scope["path"],
+                    scope["headers"],
+                    body,
+                    text,
+                    self.limit,
+                    _peer(scope),
                 )
         except ClientGone:
             return
@@ -262,9 +283,9 @@ class HttpApp:
             message = f"Received message larger than max (limit {self.limit} bytes)"
             reply = grpcweb.failure(code_pb2.RESOURCE_EXHAUSTED, message, answer_text)
         except Exception as exc:  # never a 500: grpc-web clients only read the trailer
-            spec = self.pipeline.methods.get(scope["path"])
-            method = spec.name if spec is not None else scope["path"]
-            status = errors.from_unexpected(exc, method)  # logged, with a correlation id
+            method = self.table.get(scope["path"])
+            error = faults.classify(exc, method.name if method is not None else scope["path"])  # logged
+            status = method.encode_error(error) if method is not None else encode_plain(error)
             reply = grpcweb.reply(status, None, answer_text)
         await respond(send, 200, reply.body, reply.content_type)
 
@@ -276,7 +297,7 @@ class HttpApp:
             return await read_body(receive, _content_length(headers), self.limit)
 
         try:
-            reply = await self.connect.call(scope["method"], scope["path"], headers, body)
+            reply = await self.connect.call(scope["method"], scope["path"], headers, body, _peer(scope))
         except ClientGone:
             return
         except BodyTooLarge as exc:
@@ -306,6 +327,11 @@ class HttpApp:
         name = health_pb2.HealthCheckResponse.ServingStatus.Name(status)
         body = json.dumps({"status": name}, separators=(",", ":")).encode()
         return (200 if status == health_pb2.HealthCheckResponse.SERVING else 503), body
+
+
+def _peer(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else ""
 
 
 def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
@@ -341,13 +367,14 @@ def _gateway_headers(headers: list[tuple[bytes, bytes]]) -> tuple[dict[str, str]
 
 def build_app(
     pipeline: Pipeline,
+    table: MethodTable,
     routes: RouteTable,
     settings: Settings,
     health_servicer: HealthService,
-    okta: ASGIApp | None = None,
+    mounts: Sequence[MountedApp] = (),
 ) -> ASGIApp:
-    """The HTTP app (with Okta's API under /api/v1/email-servers), behind CORS when origins are set."""
-    app: ASGIApp = HttpApp(pipeline, routes, settings, health_servicer, okta)
+    """The HTTP app (with the `mounts` under their prefixes), behind CORS when origins are set."""
+    app: ASGIApp = HttpApp(pipeline, table, routes, settings, health_servicer, mounts)
     if settings.cors_origins:
         app = CORSMiddleware(
             app,

@@ -6,6 +6,7 @@ strings, enums by name) and carry the protovalidate limits, so a generated reque
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from google.api import field_behavior_pb2
@@ -14,7 +15,6 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from mailgate import __version__ as _version
 from mailgate.gen.buf.validate import validate_pb2
 from mailgate.transports.gateway.routes import Route, RouteTable
-from mailgate.transports.okta import openapi as okta_openapi
 
 Schema = dict[str, Any]
 
@@ -69,8 +69,11 @@ _WRAPPED: dict[str, Schema] = {
 _WKT.update({f"google.protobuf.{name}": schema for name, schema in _WRAPPED.items()})
 
 
-def document(routes: RouteTable) -> dict[str, Any]:
-    """The OpenAPI 3.0 document: every route, its schemas and the bearer security scheme."""
+def document(
+    routes: RouteTable, parts: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]] = ()
+) -> dict[str, Any]:
+    """The OpenAPI 3.0 document: every route, its schemas and the bearer security scheme, plus the
+    (paths, schemas) `parts` of the apps mounted beside them (whose routes no proto declares)."""
     schemas: dict[str, Schema] = {"google.rpc.Status": _STATUS}
     paths: dict[str, dict[str, Any]] = {}
     seen: dict[str, int] = {}
@@ -84,8 +87,9 @@ def document(routes: RouteTable) -> dict[str, Any]:
         paths.setdefault(route.openapi_path, {})[route.http_method.lower()] = operation
     _link_created_ids(routes, operations)
     paths["/healthz"] = {"get": _healthz()}
-    paths.update(okta_openapi.paths())  # Okta's routes are hand-written, and so is their part
-    schemas.update(okta_openapi.schemas())
+    for extra_paths, extra_schemas in parts:
+        paths.update(extra_paths)
+        schemas.update(extra_schemas)
     return {
         "openapi": "3.0.3",
         "info": {

@@ -10,13 +10,13 @@ Each service is mounted under its own prefix, as ZITADEL's gateway serves AdminS
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from google.api import annotations_pb2, http_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor, ServiceDescriptor
 
-from mailgate.pipeline.calls import MethodSpec
+from mailgate.pipeline.methods import Method
 
 
 class TemplateError(ValueError):
@@ -29,7 +29,7 @@ class Route:
 
     http_method: str
     template: str  # as written in the proto: "/email/{id}"
-    spec: MethodSpec
+    spec: Method
     descriptor: MethodDescriptor
     body: str  # "", "*" or the name of one top-level request field
     response_body: str
@@ -98,7 +98,7 @@ def http_rules(method: MethodDescriptor) -> Iterator[http_pb2.HttpRule]:
         yield extra
 
 
-def build_routes(mounts: Iterable[tuple[ServiceDescriptor, str]], specs: dict[str, MethodSpec]) -> RouteTable:
+def build_routes(mounts: Iterable[tuple[ServiceDescriptor, str]], specs: Mapping[str, Method]) -> RouteTable:
     """Every annotated method that has a spec, of each (service, mount prefix), in proto order."""
     routes: list[Route] = []
     for service, prefix in mounts:
@@ -112,7 +112,7 @@ def build_routes(mounts: Iterable[tuple[ServiceDescriptor, str]], specs: dict[st
     return RouteTable(routes)
 
 
-def _route(method: MethodDescriptor, spec: MethodSpec, rule: http_pb2.HttpRule, prefix: str) -> Route:
+def _route(method: MethodDescriptor, spec: Method, rule: http_pb2.HttpRule, prefix: str) -> Route:
     kind = rule.WhichOneof("pattern")
     if kind is None:
         raise TemplateError(f"{method.full_name}: http rule without a pattern")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mailgate.providers.inputs import VARIANT_FIELDS
-from mailgate.transports.okta.fields import MAX_PRIVATE_KEY
-from mailgate.transports.okta.wire import (
+from mailgate.api.okta.fields import MAX_PRIVATE_KEY
+from mailgate.api.okta.wire import (
     AUTH_TYPES,
     BASE_REQUIRED,
     LIST_PROPERTY,
@@ -14,6 +13,7 @@ from mailgate.transports.okta.wire import (
     PREFIX,
     SIGNING_ALGORITHMS,
 )
+from mailgate.providers.inputs import VARIANT_FIELDS
 
 Schema = dict[str, Any]
 TAG = "EmailServer"

@@ -6,12 +6,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mailgate.api.okta import wire
 from mailgate.pipeline.auth import READ, WRITE
-from mailgate.pipeline.calls import CallContext, Operation
+from mailgate.pipeline.runner import CallContext
+from mailgate.pipeline.stages import Operation
 from mailgate.providers.commands import ProviderCommands
 from mailgate.providers.queries import ProviderQueries
 from mailgate.providers.testmail import TestMailService
-from mailgate.transports.okta import wire
 
 
 @dataclass(frozen=True)
@@ -36,16 +37,13 @@ Handler = Callable[["EmailServers", Request, CallContext], Awaitable[Reply]]
 
 @dataclass(frozen=True)
 class Route:
-    """One operation: its pipeline identity, Okta's scope, how to parse its body and what it does.
-
-    `permission` is checked by the router after the per-token limit (the pipeline's own check is
-    READ, which every token has), so refused calls count against the token's bucket too.
-    """
+    """One operation: its pipeline identity (name and Okta's scope as a permission), how to parse
+    its body, what it does, and whether it sends real mail (the per-instance test-email limit)."""
 
     operation: Operation
-    permission: str
     parse: Parser | None
     handler: Handler
+    sends_mail: bool = False
 
 
 class EmailServers:
@@ -93,8 +91,10 @@ class EmailServers:
         return Reply(204)
 
 
-def _route(name: str, permission: str, parse: Parser | None, handler: Handler, **flags: bool) -> Route:
-    return Route(Operation(name=name, permission=READ, **flags), permission, parse, handler)
+def _route(
+    name: str, permission: str, parse: Parser | None, handler: Handler, sends_mail: bool = False
+) -> Route:
+    return Route(Operation(name, permission), parse, handler, sends_mail)
 
 
 # (method, shape) -> route; shape is "collection", "item" or "test".
@@ -105,5 +105,5 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("PATCH", "item"): _route("updateEmailServer", WRITE, wire.parse_patch, EmailServers.patch),
     ("DELETE", "item"): _route("deleteEmailServer", WRITE, None, EmailServers.delete),
     # Sends real mail: the per-instance test-email limit applies as to ZITADEL's test RPCs.
-    ("POST", "test"): _route("testEmailServer", WRITE, wire.parse_test, EmailServers.test, rate_limited=True),
+    ("POST", "test"): _route("testEmailServer", WRITE, wire.parse_test, EmailServers.test, sends_mail=True),
 }

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mailgate.admin import convert
+from mailgate.api.zitadel import convert
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.gen.zitadel import object_pb2
-from mailgate.pipeline.calls import CallContext
+from mailgate.pipeline.runner import CallContext
 from mailgate.providers.commands import ProviderCommands
 from mailgate.providers.inputs import AuthInput, SmtpInput
 from mailgate.providers.queries import ProviderQueries

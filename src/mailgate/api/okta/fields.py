@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from mailgate.delivery.message import AddressError, parse_mailbox
 from mailgate.delivery.oauth import TokenError, load_rsa_private_key
-from mailgate.pipeline.validation import FieldViolation
+from mailgate.errors import FieldViolation
 from mailgate.providers.inputs import storable
 
 # Characters a host name never has: whitespace, the port separator, URL and address punctuation.
@@ -25,7 +25,7 @@ class Problems:
 
     def add(self, name: str, reason: str) -> None:
         """Record that `name` is invalid, and why."""
-        self.found.append(FieldViolation(path=name, message=f"{name}: {reason}", reason=reason))
+        self.found.append(FieldViolation(field=name, description=reason))
 
     def text(self, body: dict[str, Any], name: str, high: int, low: int = 1) -> str | None:
         """A string of `low`..`high` characters the store can hold; None when absent or invalid."""

@@ -10,8 +10,9 @@ import json
 from dataclasses import replace
 from typing import Any
 
+from mailgate.api.okta.fields import Problems
+from mailgate.errors import FieldViolation, InvalidArgument
 from mailgate.hostport import join_host_port, parse_host_port
-from mailgate.pipeline.validation import FieldViolation, ValidationFailed
 from mailgate.providers.inputs import (
     VARIANT_FIELDS,
     AuthInput,
@@ -23,7 +24,6 @@ from mailgate.providers.inputs import (
     variant_of,
 )
 from mailgate.providers.model import AuthKind, JwtBearer, OAuthGrant, Provider, TokenEndpointAuth
-from mailgate.transports.okta.fields import Problems
 
 PREFIX = "/api/v1/email-servers"
 AUTH_TYPES = {
@@ -62,7 +62,7 @@ def decode(raw: bytes) -> dict[str, Any]:
     else:
         reason = "must be a JSON object"
     if not isinstance(value, dict):
-        raise ValidationFailed([FieldViolation("body", f"body: {reason}", reason)])
+        raise InvalidArgument.fields([FieldViolation("body", reason)])
     return value
 
 
@@ -112,7 +112,7 @@ def parse_create(body: dict[str, Any]) -> tuple[SmtpInput, bool]:
     if body.get("authType") is None or auth.variant is not None:  # older SDKs never send authType
         _check_variant_fields(problems, body, auth.variant or AuthVariant.PLAIN)
     if problems.found:
-        raise ValidationFailed(problems.found)
+        raise InvalidArgument.fields(problems.found)
     assert alias is not None and host is not None and port is not None and user is not None
     data = SmtpInput(
         sender_address="",
@@ -169,7 +169,7 @@ def parse_patch(body: dict[str, Any]) -> SmtpPatch:
         auth=_auth_patch(problems, body),
     )
     if problems.found:
-        raise ValidationFailed(problems.found)
+        raise InvalidArgument.fields(problems.found)
     return patch
 
 
@@ -180,7 +180,7 @@ def parse_test(body: dict[str, Any]) -> tuple[str, str]:
     sender = problems.address(body, "fromAddress")
     receiver = problems.address(body, "toAddress")
     if problems.found:
-        raise ValidationFailed(problems.found)
+        raise InvalidArgument.fields(problems.found)
     assert sender is not None and receiver is not None
     return sender, receiver
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mailgate.providers.inputs import VARIANT_FIELDS
+from mailgate.providers.auth import field_names
 from mailgate.transports.okta.fields import MAX_PRIVATE_KEY
 from mailgate.transports.okta.wire import (
     AUTH_TYPES,
@@ -107,7 +107,7 @@ def schemas() -> dict[str, Schema]:
         if not value.get("writeOnly")
     }
     variants = {
-        schema: _create(name, tuple(OKTA_NAMES[field] for field in VARIANT_FIELDS[AUTH_TYPES[name]]))
+        schema: _create(name, tuple(OKTA_NAMES[field] for field in field_names(AUTH_TYPES[name])))
         for name, schema in _CREATE_SCHEMAS.items()
     }
     return {

@@ -21,7 +21,7 @@ import grpc
 from mailgate.config import Settings
 from mailgate.gen.mailgate.v1.smtp_test_report_pb2 import SmtpTestReport
 from mailgate.hostport import split_host_port
-from mailgate.providers.auth import ClientCredentials, JwtBearer, NoAuth, OAuthGrant, OpenedAuth, PlainAuth
+from mailgate.providers.auth import OAUTH_GRANTS, JwtBearer, NoAuth, OAuthGrant, OpenedAuth
 from mailgate.providers.sealing import Secret
 
 from .message import ComposedEmail, MessageTextError, compose_test_email
@@ -132,7 +132,7 @@ class _Test:
         if email.auth.secret is not None:
             self.redactor.add(email.auth.secret.value)
         self.rec = Recorder(email.host, self.redactor)
-        self.xoauth2 = isinstance(email.auth, ClientCredentials | JwtBearer)
+        self.xoauth2 = isinstance(email.auth, OAUTH_GRANTS)
         self.smtp: aiosmtplib.SMTP | None = None
         self.sock: socket.socket | None = None
 
@@ -427,17 +427,16 @@ class _Test:
                 detail += "; the stored secret is not sent"
             self.rec.note(detail)
             raise self.fail(Stage.AUTH, detail)
-        match auth:
-            case ClientCredentials() | JwtBearer():
-                await self.auth_xoauth2(auth, offered)
-            case PlainAuth() if "PLAIN" in offered:
-                await self.auth_plain(auth.password)
-            case PlainAuth() if "LOGIN" in offered:
-                await self.auth_login(auth.password)
-            case _:
-                raise self.fail(
-                    Stage.AUTH, f"the server offers neither PLAIN nor LOGIN, only {' '.join(offered)}"
-                )
+        if isinstance(auth, OAUTH_GRANTS):
+            await self.auth_xoauth2(auth, offered)
+        elif "PLAIN" in offered:
+            await self.auth_plain(auth.password)
+        elif "LOGIN" in offered:
+            await self.auth_login(auth.password)
+        else:
+            raise self.fail(
+                Stage.AUTH, f"the server offers neither PLAIN nor LOGIN, only {' '.join(offered)}"
+            )
 
     def payload(self, raw: str) -> bytes:
         """Base64 of an AUTH payload, registered with the redactor before it goes anywhere."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, fields
-from typing import ClassVar, Generic, TypeVar
+from typing import ClassVar, Final, Generic, TypeVar
 
 from mailgate.providers.sealing import ProviderSecrets, Sealed, Secret
 
@@ -123,6 +123,7 @@ StoredAuth = SmtpAuth[Sealed | None]  # as the domain and the store hold it
 OpenedAuth = SmtpAuth[Secret]  # as the engine uses it
 MergedAuth = SmtpAuth[Secret | Sealed | None]  # a request's new secret, or the stored one it keeps
 OAuthGrant = ClientCredentials[S] | JwtBearer[S]  # the variants that fetch an access token
+OAUTH_GRANTS: Final = (ClientCredentials, JwtBearer)  # the same, for isinstance
 AuthVariant = (
     type[NoAuth] | type[PlainAuth[object]] | type[ClientCredentials[object]] | type[JwtBearer[object]]
 )
@@ -135,11 +136,9 @@ def field_names(variant: AuthVariant) -> tuple[str, ...]:
 
 def oauth_client(auth: SmtpAuth[object]) -> tuple[str, str] | None:
     """The token endpoint and client id an OAuth variant's secret is presented to; None for the others."""
-    match auth:
-        case ClientCredentials() | JwtBearer():
-            return auth.token_endpoint, auth.client_id
-        case _:
-            return None
+    if isinstance(auth, OAUTH_GRANTS):
+        return auth.token_endpoint, auth.client_id
+    return None
 
 
 def with_kept_secret(auth: SmtpAuth[str], stored: StoredAuth | None) -> MergedAuth:

@@ -60,7 +60,7 @@ class TestMailService:
         if not test.receiver_address:
             raise invalid("SMTP-p9uy", "Email address for test not found")
         check_header_fields(sender_name=test.sender_name, sender_address=test.sender_address)
-        # Read as for a new provider: ZITADEL's request can name no grant and no token endpoint method.
+        # Read as on Add (no stored provider to go by); a secret left empty is borrowed below.
         wanted = requested(test.auth, test.user, None)
         auth = with_kept_secret(wanted, None)
         if not isinstance(auth, NoAuth) and auth.secret is None:

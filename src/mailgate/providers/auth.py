@@ -35,9 +35,11 @@ class NoAuth:
 
     @property
     def secret(self) -> None:
+        """The variant's one secret, in the form it has here; none for this one."""
         return None
 
     def with_secret(self, secret: object) -> NoAuth:
+        """The same auth with `secret` (another form of it) in its place."""
         return self
 
 
@@ -51,9 +53,11 @@ class PlainAuth(Generic[S]):
 
     @property
     def secret(self) -> S:
+        """The variant's one secret, in the form it has here."""
         return self.password
 
     def with_secret(self, secret: T) -> PlainAuth[T]:
+        """The same auth with `secret` (another form of it) in its place."""
         return PlainAuth(password=secret)
 
 
@@ -71,9 +75,11 @@ class ClientCredentials(Generic[S]):
 
     @property
     def secret(self) -> S:
+        """The variant's one secret, in the form it has here."""
         return self.client_secret
 
     def with_secret(self, secret: T) -> ClientCredentials[T]:
+        """The same auth with `secret` (another form of it) in its place."""
         return ClientCredentials(
             client_id=self.client_id,
             client_secret=secret,
@@ -102,9 +108,11 @@ class JwtBearer(Generic[S]):
 
     @property
     def secret(self) -> S:
+        """The variant's one secret, in the form it has here."""
         return self.private_key
 
     def with_secret(self, secret: T) -> JwtBearer[T]:
+        """The same auth with `secret` (another form of it) in its place."""
         return JwtBearer(
             client_id=self.client_id,
             token_endpoint=self.token_endpoint,

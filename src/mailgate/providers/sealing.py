@@ -40,9 +40,11 @@ class ProviderSecrets:
         self._provider_id = provider_id
 
     def seal(self, field: str, secret: Secret) -> Sealed:
+        """`secret` sealed for this provider's `field`."""
         return Sealed(self._box.seal(secret.value, self._context(field)))
 
     def open(self, field: str, sealed: Sealed) -> Secret:
+        """A value sealed for this provider's `field`, opened; SecretError if it was sealed for another."""
         return Secret(self._box.open(sealed, self._context(field)))
 
     def _context(self, field: str) -> str:

@@ -15,7 +15,8 @@ from mailgate import logs
 from mailgate.config import ConfigError, Settings
 
 if TYPE_CHECKING:  # imported where used: grpc must wait for _quiet_grpc_core, and smtp-test needs no store
-    from mailgate.delivery.smtp import SmtpAuthMethod, TestEmail
+    from mailgate.delivery.smtp import TestEmail
+    from mailgate.providers.auth import OpenedAuth
     from mailgate.store.tokens import TokenRepository
 
 # Exit codes: scripts can tell "the SMTP test (or command) failed" from "the call was wrong".
@@ -209,13 +210,14 @@ def _smtp_test_email(args: argparse.Namespace) -> TestEmail:
         sender_address=args.sender.strip(),
         sender_name=args.sender_name,
         receiver_address=args.receiver.strip(),
+        user=args.user,
         auth=_smtp_auth(args),
     )
 
 
-def _smtp_auth(args: argparse.Namespace) -> SmtpAuthMethod | None:
-    from mailgate.delivery.oauth import CLIENT_SECRET_BASIC, CLIENT_SECRET_POST
-    from mailgate.delivery.smtp import PlainAuth, XOAuth2Auth
+def _smtp_auth(args: argparse.Namespace) -> OpenedAuth:
+    from mailgate.providers.auth import ClientCredentials, NoAuth, PlainAuth, TokenEndpointAuth
+    from mailgate.providers.sealing import Secret
 
     kind = args.auth or ("xoauth2" if args.token_endpoint else "plain" if args.user else "none")
     oauth = {"--token-endpoint": args.token_endpoint, "--client-id": args.client_id, "--scope": args.scope}
@@ -225,7 +227,7 @@ def _smtp_auth(args: argparse.Namespace) -> SmtpAuthMethod | None:
     if kind == "none":
         if args.secret_env or args.secret_stdin:
             raise UsageError("--auth none sends no secret: leave out --secret-env and --secret-stdin")
-        return None
+        return NoAuth()
     needed = {"--user": args.user}
     if kind == "xoauth2":
         needed |= {"--token-endpoint": args.token_endpoint, "--client-id": args.client_id}
@@ -233,14 +235,16 @@ def _smtp_auth(args: argparse.Namespace) -> SmtpAuthMethod | None:
     if missing:
         raise UsageError(f"--auth {kind} needs {' and '.join(missing)}")
     if kind == "plain":
-        return PlainAuth(user=args.user, password=_read_secret(args, "password"))
-    return XOAuth2Auth(
-        user=args.user,
-        token_endpoint=args.token_endpoint,
-        scopes=tuple(args.scope),
+        return PlainAuth(password=Secret(_read_secret(args, "password")))
+    post = args.token_endpoint_auth == "post"
+    return ClientCredentials(
         client_id=args.client_id,
-        client_secret=_read_secret(args, "client secret"),
-        token_endpoint_auth=CLIENT_SECRET_POST if args.token_endpoint_auth == "post" else CLIENT_SECRET_BASIC,
+        client_secret=Secret(_read_secret(args, "client secret")),
+        token_endpoint=args.token_endpoint,
+        token_endpoint_auth=TokenEndpointAuth.CLIENT_SECRET_POST
+        if post
+        else TokenEndpointAuth.CLIENT_SECRET_BASIC,
+        scopes=tuple(args.scope),
     )
 
 

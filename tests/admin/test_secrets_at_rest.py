@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from mailgate.gen.zitadel import admin_pb2 as pb
-from mailgate.providers.commands import secret_context
+from mailgate.providers.sealing import secret_context
 from mailgate.secrets import SecretBox, SecretError, key_id
 from tests.admin.helpers import Admin, plain, rotate_now, smtp_update, xoauth2
 from tests.conftest import RunningServer

@@ -33,7 +33,7 @@ def unique() -> str:
 
 
 def email_to(server: SmtpServer, receiver: str, name: str, sender: str = "noreply@example.com") -> TestEmail:
-    return TestEmail(server.host, False, sender, name, receiver, None)
+    return TestEmail(server.host, False, sender, name, receiver)
 
 
 def received(server: SmtpServer, receiver: str) -> EmailMessage:

@@ -10,8 +10,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from mailgate.config import Settings
-from mailgate.delivery.oauth import JwtBearerGrant, TokenCache, TokenError
+from mailgate.delivery.oauth import TokenCache, TokenError
 from mailgate.delivery.policy import OutboundPolicy
+from mailgate.providers.auth import JwtBearer
+from mailgate.providers.sealing import Secret
 
 from .conftest import (
     JWT_AUDIENCE,
@@ -31,18 +33,19 @@ def cache(settings: Settings) -> TokenCache:
     return TokenCache(settings, OutboundPolicy(settings, resolver=fake_resolver))
 
 
-def jwt_grant(endpoint: TokenEndpoint, key: str, **changes: str) -> JwtBearerGrant:
-    values = {
-        "token_endpoint": endpoint.url(),
-        "client_id": JWT_CLIENT_ID,
-        "key_id": JWT_KEY_ID,
-        "issuer": JWT_ISSUER,
-        "subject": USER,
-        "audience": JWT_AUDIENCE,
-        "private_key": key,
-    }
-    values.update(changes)
-    return JwtBearerGrant(**values, scopes=(JWT_SCOPE,))
+def jwt_grant(endpoint: TokenEndpoint, key: str, **changes: str) -> JwtBearer[Secret]:
+    grant = JwtBearer(
+        client_id=JWT_CLIENT_ID,
+        token_endpoint=endpoint.url(),
+        signing_algorithm="RS256",
+        key_id=JWT_KEY_ID,
+        issuer=JWT_ISSUER,
+        subject=USER,
+        audience=JWT_AUDIENCE,
+        scopes=(JWT_SCOPE,),
+        private_key=Secret(key),
+    )
+    return replace(grant, **changes)
 
 
 def pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, password: bytes | None = None) -> str:
@@ -171,7 +174,7 @@ async def test_encrypted_key_says_so(settings: Settings, token_endpoint: TokenEn
 
 
 def test_grant_repr_hides_the_key(rsa_key: RsaKey) -> None:
-    grant = JwtBearerGrant(
-        "https://t", JWT_CLIENT_ID, JWT_KEY_ID, JWT_ISSUER, USER, JWT_AUDIENCE, rsa_key.pem
-    )
+    key = Secret(rsa_key.pem)
+    claims = (JWT_KEY_ID, JWT_ISSUER, USER, JWT_AUDIENCE)
+    grant = JwtBearer(JWT_CLIENT_ID, "https://t", "RS256", *claims, (), key)
     assert "PRIVATE KEY" not in repr(grant)

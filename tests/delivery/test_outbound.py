@@ -11,11 +11,13 @@ import pytest
 
 from mailgate.api.status import smtp_test_report
 from mailgate.config import Settings
-from mailgate.delivery.oauth import ClientCredentialsGrant, TokenCache
+from mailgate.delivery.oauth import TokenCache
 from mailgate.delivery.policy import OutboundPolicy, PolicyRefused
 from mailgate.delivery.report import Stage
 from mailgate.delivery.smtp import SmtpTester
 from mailgate.errors import Code
+from mailgate.providers.auth import ClientCredentials, TokenEndpointAuth
+from mailgate.providers.sealing import Secret
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, LOCAL_ALLOW, SCOPE, RawServer, TokenEndpoint
 from .test_smtp import check, expect_failure, make_email
@@ -106,8 +108,9 @@ async def test_ambiguous_spellings_are_refused_even_when_loopback_is_allowed(
 # --- the token endpoint's HTTP client ------------------------------------------------------------
 
 
-def _grant(url: str) -> ClientCredentialsGrant:
-    return ClientCredentialsGrant(url, CLIENT_ID, CLIENT_SECRET, (SCOPE,))
+def _grant(url: str) -> ClientCredentials[Secret]:
+    basic = TokenEndpointAuth.CLIENT_SECRET_BASIC
+    return ClientCredentials(CLIENT_ID, Secret(CLIENT_SECRET), url, basic, (SCOPE,))
 
 
 @pytest.mark.parametrize(

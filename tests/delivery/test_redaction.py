@@ -13,17 +13,11 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from mailgate.config import Settings
-from mailgate.delivery.oauth import CLIENT_SECRET_BASIC, CLIENT_SECRET_POST
 from mailgate.delivery.report import Stage
-from mailgate.delivery.smtp import (
-    JwtBearerAuth,
-    PlainAuth,
-    SmtpAuthMethod,
-    SmtpTester,
-    TestEmail,
-    XOAuth2Auth,
-)
+from mailgate.delivery.smtp import SmtpTester, TestEmail
 from mailgate.errors import TestFailed
+from mailgate.providers.auth import ClientCredentials, JwtBearer, OpenedAuth, PlainAuth, TokenEndpointAuth
+from mailgate.providers.sealing import Secret
 
 from .conftest import (
     CLIENT_ID,
@@ -54,8 +48,8 @@ def tester(make_settings: Callable[..., Settings]) -> SmtpTester:
     return SmtpTester(make_settings(outbound_allow=LOCAL_ALLOW), resolver=fake_resolver)
 
 
-async def fail(tester: SmtpTester, host: str, auth: SmtpAuthMethod) -> TestFailed:
-    test_email = TestEmail(host, False, "noreply@example.com", "Tests", "bob@example.com", auth)
+async def fail(tester: SmtpTester, host: str, auth: OpenedAuth) -> TestFailed:
+    test_email = TestEmail(host, False, "noreply@example.com", "Tests", "bob@example.com", USER, auth)
     with pytest.raises(TestFailed) as info:
         await tester.send_test(test_email)
     return info.value
@@ -66,21 +60,22 @@ def texts_of(failed: TestFailed) -> str:
     return "\n".join([failed.message, report.detail, report.reply_text, *report.transcript])
 
 
-@pytest.mark.parametrize("method", [CLIENT_SECRET_BASIC, CLIENT_SECRET_POST])
+@pytest.mark.parametrize("method", list(TokenEndpointAuth))
 async def test_token_endpoint_echoing_headers_and_body(
     tester: SmtpTester,
     smtp_servers: dict[str, SmtpServer],
     token_endpoint: TokenEndpoint,
     caplog: pytest.LogCaptureFixture,
-    method: str,
+    method: TokenEndpointAuth,
 ) -> None:
     token_endpoint.echo_back = echo_everything
-    auth = XOAuth2Auth(USER, token_endpoint.url(), (SCOPE,), CLIENT_ID, ODD_SECRET, method)
+    auth = ClientCredentials(CLIENT_ID, Secret(ODD_SECRET), token_endpoint.url(), method, (SCOPE,))
     failed = await fail(tester, smtp_servers["plain"].host, auth)
     assert failed.stage is Stage.AUTH and "the token endpoint answered 400" in failed.report.detail
     assert "[redacted]" in failed.report.detail  # the echo arrived, and was redacted
     [sent] = token_endpoint.requests
-    assert sent["authorization" if method == CLIENT_SECRET_BASIC else "form"]  # what was echoed
+    basic = method == TokenEndpointAuth.CLIENT_SECRET_BASIC
+    assert sent["authorization" if basic else "form"]  # what was echoed
     assert_no_secrets(caplog, failed, extra=client_secret_forms(ODD_SECRET))
 
 
@@ -92,16 +87,16 @@ async def test_token_endpoint_echoing_the_assertion_signature(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     token_endpoint.echo_back = lambda headers, body, form: f"bad signature {form['assertion'].split('.')[2]}"
-    auth = JwtBearerAuth(
-        USER,
-        token_endpoint.url(),
-        (JWT_SCOPE,),
+    auth = JwtBearer(
         JWT_CLIENT_ID,
+        token_endpoint.url(),
+        "RS256",
         JWT_KEY_ID,
         JWT_ISSUER,
         USER,
         JWT_AUDIENCE,
-        rsa_key.pem,
+        (JWT_SCOPE,),
+        Secret(rsa_key.pem),
     )
     failed = await fail(tester, smtp_servers["plain"].host, auth)
     assert failed.stage is Stage.AUTH and "bad signature [redacted]" in failed.report.detail
@@ -139,7 +134,7 @@ async def test_smtp_server_splitting_an_echoed_secret_over_reply_lines(
     pieces: list[str],
 ) -> None:
     server = await raw_server("script", {"AUTH": reply})
-    failed = await fail(tester, f"{MAIL_NAME}:{server.port}", PlainAuth(USER, PASSWORD))
+    failed = await fail(tester, f"{MAIL_NAME}:{server.port}", PlainAuth(Secret(PASSWORD)))
     assert failed.stage is Stage.AUTH and failed.report.reply_code == 535
     shown = texts_of(failed)
     assert "[redacted]" in failed.report.reply_text

@@ -12,17 +12,12 @@ from typing import Any
 import pytest
 
 from mailgate.config import Settings
-from mailgate.delivery.oauth import CLIENT_SECRET_POST
 from mailgate.delivery.report import Stage, TlsMode
-from mailgate.delivery.smtp import (
-    JwtBearerAuth,
-    PlainAuth,
-    SmtpTester,
-    TestEmail,
-    XOAuth2Auth,
-)
+from mailgate.delivery.smtp import SmtpTester, TestEmail
 from mailgate.errors import Code, TestFailed
 from mailgate.hostport import split_host_port
+from mailgate.providers.auth import ClientCredentials, JwtBearer, NoAuth, PlainAuth, TokenEndpointAuth
+from mailgate.providers.sealing import Secret
 
 from .conftest import (
     CLIENT_ID,
@@ -56,7 +51,8 @@ def make_email(
         sender_address=kw.pop("sender_address", "noreply@example.com"),
         sender_name=kw.pop("sender_name", "Mailgate Tests"),
         receiver_address=receiver,
-        auth=auth,
+        user=kw.pop("user", USER),
+        auth=NoAuth() if auth is None else auth,
         **kw,
     )
 
@@ -66,21 +62,36 @@ def unique(local: str = "bob") -> str:
     return f"{local}+{time.monotonic_ns()}@example.com"
 
 
-def xoauth2(endpoint: TokenEndpoint, secret: str = CLIENT_SECRET, name: str = "token.test") -> XOAuth2Auth:
-    return XOAuth2Auth(USER, endpoint.url(name), (SCOPE,), CLIENT_ID, secret)
+def plain(password: str = PASSWORD) -> PlainAuth[Secret]:
+    return PlainAuth(password=Secret(password))
 
 
-def jwt_bearer(endpoint: TokenEndpoint, private_key: str) -> JwtBearerAuth:
-    return JwtBearerAuth(
-        user=USER,
-        token_endpoint=endpoint.url(),
-        scopes=(JWT_SCOPE,),
+def xoauth2(
+    endpoint: TokenEndpoint,
+    secret: str = CLIENT_SECRET,
+    name: str = "token.test",
+    method: TokenEndpointAuth = TokenEndpointAuth.CLIENT_SECRET_BASIC,
+) -> ClientCredentials[Secret]:
+    return ClientCredentials(
+        client_id=CLIENT_ID,
+        client_secret=Secret(secret),
+        token_endpoint=endpoint.url(name),
+        token_endpoint_auth=method,
+        scopes=(SCOPE,),
+    )
+
+
+def jwt_bearer(endpoint: TokenEndpoint, private_key: str) -> JwtBearer[Secret]:
+    return JwtBearer(
         client_id=JWT_CLIENT_ID,
+        token_endpoint=endpoint.url(),
+        signing_algorithm="RS256",
         key_id=JWT_KEY_ID,
         issuer=JWT_ISSUER,
         subject=USER,
         audience=JWT_AUDIENCE,
-        private_key=private_key,
+        scopes=(JWT_SCOPE,),
+        private_key=Secret(private_key),
     )
 
 
@@ -148,9 +159,7 @@ async def test_auth_plain(
 ) -> None:
     server = smtp_servers["plain"]
     receiver = unique()
-    report = await tester.send_test(
-        make_email(server.host, receiver=receiver, auth=PlainAuth(USER, PASSWORD))
-    )
+    report = await tester.send_test(make_email(server.host, receiver=receiver, auth=plain()))
     assert report.auth_mechanism == "PLAIN"
     assert "C: AUTH PLAIN [redacted]" in report.transcript
     assert any(line.startswith("S: 235") for line in report.transcript)
@@ -163,9 +172,7 @@ async def test_auth_login_when_plain_is_not_offered(
 ) -> None:
     server = smtp_servers["login_only"]
     receiver = unique()
-    report = await tester.send_test(
-        make_email(server.host, receiver=receiver, auth=PlainAuth(USER, PASSWORD))
-    )
+    report = await tester.send_test(make_email(server.host, receiver=receiver, auth=plain()))
     assert report.auth_mechanism == "LOGIN"
     lines = list(report.transcript)
     auth = lines[lines.index("C: AUTH LOGIN") :][:6]
@@ -178,9 +185,7 @@ async def test_auth_login_when_plain_is_not_offered(
 async def test_starttls_after_plaintext_answer(tester: SmtpTester, smtp_servers: Servers) -> None:
     server = smtp_servers["starttls"]
     receiver = unique()
-    report = await tester.send_test(
-        make_email(server.host, tls=True, receiver=receiver, auth=PlainAuth(USER, PASSWORD))
-    )
+    report = await tester.send_test(make_email(server.host, tls=True, receiver=receiver, auth=plain()))
     assert report.tls_mode == TlsMode.STARTTLS
     assert "* the server answered in plaintext: reconnecting to require STARTTLS" in report.transcript
     assert "C: STARTTLS" in report.transcript
@@ -195,9 +200,7 @@ async def test_implicit_tls_on_a_port_other_than_465(tester: SmtpTester, smtp_se
     server = smtp_servers["implicit"]
     assert server.port != 465
     receiver = unique()
-    report = await tester.send_test(
-        make_email(server.host, tls=True, receiver=receiver, auth=PlainAuth(USER, PASSWORD))
-    )
+    report = await tester.send_test(make_email(server.host, tls=True, receiver=receiver, auth=plain()))
     assert report.tls_mode == TlsMode.IMPLICIT
     assert not any("reconnecting" in line for line in report.transcript)
     assert report.auth_mechanism == "PLAIN"
@@ -230,7 +233,7 @@ async def test_xoauth2_with_client_secret_post(
     server = smtp_servers["plain"]
     receiver = unique()
     token_endpoint.accept = "body"
-    auth = XOAuth2Auth(USER, token_endpoint.url(), (SCOPE,), CLIENT_ID, CLIENT_SECRET, CLIENT_SECRET_POST)
+    auth = xoauth2(token_endpoint, method=TokenEndpointAuth.CLIENT_SECRET_POST)
     report = await tester.send_test(make_email(server.host, receiver=receiver, auth=auth))
     assert report.auth_mechanism == "XOAUTH2" and len(server.received(receiver)) == 1
     [request] = token_endpoint.requests
@@ -336,9 +339,7 @@ async def test_default_helo_name_is_an_address_literal_without_fqdn(
 async def test_connection_refused(
     tester: SmtpTester, closed_port: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    failed = await expect_failure(
-        tester, make_email(f"{MAIL_NAME}:{closed_port}", auth=PlainAuth(USER, PASSWORD))
-    )
+    failed = await expect_failure(tester, make_email(f"{MAIL_NAME}:{closed_port}", auth=plain()))
     check(failed, Code.INTERNAL, "EMAIL-skwos", Stage.CONNECT)
     assert "could not contact with the SMTP server" in failed.message
     assert "refused" in failed.report.detail.lower()
@@ -350,9 +351,7 @@ async def test_accept_then_hang_ends_at_the_greeting_timeout(
 ) -> None:
     server = await raw_server("hang")
     started = time.monotonic()
-    failed = await expect_failure(
-        tester, make_email(f"{MAIL_NAME}:{server.port}", auth=PlainAuth(USER, PASSWORD))
-    )
+    failed = await expect_failure(tester, make_email(f"{MAIL_NAME}:{server.port}", auth=plain()))
     assert time.monotonic() - started < 3
     check(failed, Code.INTERNAL, "EMAIL-skwos", Stage.GREETING)
     assert failed.report.detail == "no greeting within 1s"
@@ -378,9 +377,7 @@ async def test_trickling_server_ends_at_the_overall_deadline(
     tester = SmtpTester(settings, resolver=fake_resolver)
     server = await raw_server("trickle")
     started = time.monotonic()
-    failed = await expect_failure(
-        tester, make_email(f"{MAIL_NAME}:{server.port}", auth=PlainAuth(USER, PASSWORD))
-    )
+    failed = await expect_failure(tester, make_email(f"{MAIL_NAME}:{server.port}", auth=plain()))
     assert time.monotonic() - started < 2
     check(failed, Code.DEADLINE_EXCEEDED, "MG-SMTP-DEADLINE", Stage.DEADLINE)
     assert "it was at stage greeting" in failed.report.detail
@@ -392,9 +389,7 @@ async def test_server_closes_during_data(
     tester: SmtpTester, smtp_servers: Servers, caplog: pytest.LogCaptureFixture
 ) -> None:
     server = smtp_servers["plain"]
-    failed = await expect_failure(
-        tester, make_email(server.host, receiver=unique("drop"), auth=PlainAuth(USER, PASSWORD))
-    )
+    failed = await expect_failure(tester, make_email(server.host, receiver=unique("drop"), auth=plain()))
     check(failed, Code.UNKNOWN, None, Stage.DATA)
     assert failed.message == "the server closed the connection"
     assert "C: DATA" in failed.report.transcript
@@ -406,7 +401,7 @@ async def test_5xx_at_rcpt(
 ) -> None:
     server = smtp_servers["plain"]
     failed = await expect_failure(
-        tester, make_email(server.host, receiver="reject@example.com", auth=PlainAuth(USER, PASSWORD))
+        tester, make_email(server.host, receiver="reject@example.com", auth=plain())
     )
     check(failed, Code.INTERNAL, "EMAIL-s4is4", Stage.RCPT_TO)
     assert failed.message == "could not set recipient (EMAIL-s4is4)"
@@ -421,7 +416,7 @@ async def test_wrong_host_certificate(
     tester: SmtpTester, smtp_servers: Servers, caplog: pytest.LogCaptureFixture
 ) -> None:
     server = smtp_servers["wrong_cert"]
-    failed = await expect_failure(tester, make_email(server.host, tls=True, auth=PlainAuth(USER, PASSWORD)))
+    failed = await expect_failure(tester, make_email(server.host, tls=True, auth=plain()))
     check(failed, Code.INTERNAL, "EMAIL-sl39s", Stage.TLS)
     assert "certificate verification failed" in failed.report.detail
     assert MAIL_NAME in failed.report.detail
@@ -433,7 +428,7 @@ async def test_tls_required_but_starttls_not_offered(
     tester: SmtpTester, smtp_servers: Servers, caplog: pytest.LogCaptureFixture
 ) -> None:
     server = smtp_servers["no_auth"]
-    failed = await expect_failure(tester, make_email(server.host, tls=True, auth=PlainAuth(USER, PASSWORD)))
+    failed = await expect_failure(tester, make_email(server.host, tls=True, auth=plain()))
     check(failed, Code.INTERNAL, "EMAIL-guvsQ", Stage.STARTTLS)
     assert failed.message == "could not start tls (EMAIL-guvsQ)"
     sent = [line for line in failed.report.transcript if line.startswith("C: ")]
@@ -446,7 +441,7 @@ async def test_bad_password(
 ) -> None:
     server = smtp_servers["plain"]
     wrong = "wrong-Passw0rd-123456"
-    failed = await expect_failure(tester, make_email(server.host, auth=PlainAuth(USER, wrong)))
+    failed = await expect_failure(tester, make_email(server.host, auth=plain(wrong)))
     check(failed, Code.INTERNAL, "EMAIL-s9kfs", Stage.AUTH)
     assert failed.message.startswith(
         "could not add smtp auth, check if both your user and password are correct"
@@ -462,7 +457,7 @@ async def test_stored_secret_with_no_auth_offered_fails_at_auth(
     receiver = unique()
     failed = await expect_failure(
         tester,
-        make_email(server.host, receiver=receiver, auth=PlainAuth(USER, PASSWORD), secret_from_store=True),
+        make_email(server.host, receiver=receiver, auth=plain(), secret_from_store=True),
     )
     check(failed, Code.INTERNAL, "EMAIL-s9kfs", Stage.AUTH)
     assert "offers no AUTH" in failed.report.detail and "stored secret" in failed.report.detail
@@ -488,10 +483,9 @@ async def test_xoauth2_token_refused_by_the_server(
     tester: SmtpTester, smtp_servers: Servers, token_endpoint: TokenEndpoint, caplog: pytest.LogCaptureFixture
 ) -> None:
     auth = xoauth2(token_endpoint)
-    auth = XOAuth2Auth(
-        "mallory@example.com", auth.token_endpoint, auth.scopes, auth.client_id, auth.client_secret
+    failed = await expect_failure(
+        tester, make_email(smtp_servers["plain"].host, auth=auth, user="mallory@example.com")
     )
-    failed = await expect_failure(tester, make_email(smtp_servers["plain"].host, auth=auth))
     check(failed, Code.INTERNAL, "EMAIL-av88SB", Stage.AUTH)
     lines = failed.report.transcript
     assert "C: AUTH XOAUTH2 [redacted]" in lines
@@ -499,7 +493,7 @@ async def test_xoauth2_token_refused_by_the_server(
     assert failed.report.reply_code == 535
     # The refused token was dropped from the cache: the next test fetches a new one.
     with pytest.raises(TestFailed):
-        await tester.send_test(make_email(smtp_servers["plain"].host, auth=auth))
+        await tester.send_test(make_email(smtp_servers["plain"].host, auth=auth, user="mallory@example.com"))
     assert len(token_endpoint.requests) == 2
     assert_no_secrets(caplog, failed, extra=sorted(token_endpoint.issued))
 
@@ -507,7 +501,7 @@ async def test_xoauth2_token_refused_by_the_server(
 async def test_policy_refuses_a_name_resolving_to_metadata(
     tester: SmtpTester, caplog: pytest.LogCaptureFixture
 ) -> None:
-    failed = await expect_failure(tester, make_email("metadata.test:25", auth=PlainAuth(USER, PASSWORD)))
+    failed = await expect_failure(tester, make_email("metadata.test:25", auth=plain()))
     check(failed, Code.FAILED_PRECONDITION, "MG-OUTBOUND-REFUSED", Stage.POLICY)
     assert "169.254.169.254" in failed.report.detail
     assert failed.report.address == ""
@@ -578,12 +572,14 @@ def test_split_host_port() -> None:
 
 
 def test_auth_repr_hides_secrets() -> None:
-    assert PASSWORD not in repr(PlainAuth(USER, PASSWORD))
-    assert CLIENT_SECRET not in repr(XOAuth2Auth(USER, "https://t", (), CLIENT_ID, CLIENT_SECRET))
+    assert PASSWORD not in repr(plain())
+    basic = TokenEndpointAuth.CLIENT_SECRET_BASIC
+    client = ClientCredentials(CLIENT_ID, Secret(CLIENT_SECRET), "https://t", basic, ())
+    assert CLIENT_SECRET not in repr(client)
     key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\n-----END PRIVATE KEY-----\n"
-    shown = repr(JwtBearerAuth(USER, "https://t", (), "c", "k", "i", USER, "a", key))
+    shown = repr(JwtBearer("c", "https://t", "RS256", "k", "i", USER, "a", (), Secret(key)))
     assert "PRIVATE KEY" not in shown and "[redacted]" in shown
-    assert PASSWORD not in repr(make_email("x:1", auth=PlainAuth(USER, PASSWORD)))
+    assert PASSWORD not in repr(make_email("x:1", auth=plain()))
 
 
 # --- scripted servers: replies real servers send, on demand ----------------------------------------
@@ -609,9 +605,7 @@ async def test_data_rejection_is_unknown_with_the_servers_text(
     tester: SmtpTester, raw_server: Scripted, caplog: pytest.LogCaptureFixture
 ) -> None:
     server = await raw_server("script", {".": "554 5.7.1 Message rejected: spam"})
-    failed = await expect_failure(
-        tester, make_email(f"{MAIL_NAME}:{server.port}", auth=PlainAuth(USER, PASSWORD))
-    )
+    failed = await expect_failure(tester, make_email(f"{MAIL_NAME}:{server.port}", auth=plain()))
     check(failed, Code.UNKNOWN, None, Stage.DATA)
     assert failed.message == "554 5.7.1 Message rejected: spam"
     assert failed.report.enhanced_status_code == "5.7.1"
@@ -635,9 +629,7 @@ async def test_mail_from_refused(tester: SmtpTester, raw_server: Scripted) -> No
 
 async def test_server_offering_only_cram_md5(tester: SmtpTester, raw_server: Scripted) -> None:
     server = await raw_server("script", {"EHLO": "250-scripted.test\r\n250 AUTH CRAM-MD5"})
-    failed = await expect_failure(
-        tester, make_email(f"{MAIL_NAME}:{server.port}", auth=PlainAuth(USER, PASSWORD))
-    )
+    failed = await expect_failure(tester, make_email(f"{MAIL_NAME}:{server.port}", auth=plain()))
     check(failed, Code.INTERNAL, "EMAIL-s9kfs", Stage.AUTH)
     assert "neither PLAIN nor LOGIN, only CRAM-MD5" in failed.report.detail
 

@@ -13,8 +13,10 @@ import pytest
 from mailgate.api.status import smtp_test_report
 from mailgate.config import Settings
 from mailgate.delivery.report import Stage, TestReport, TlsMode
-from mailgate.delivery.smtp import PlainAuth, SmtpTester, TestEmail
+from mailgate.delivery.smtp import SmtpTester, TestEmail
 from mailgate.errors import Code, TestFailed
+from mailgate.providers.auth import PlainAuth
+from mailgate.providers.sealing import Secret
 
 from .conftest import LOCAL_ALLOW, MAIL_NAME, PASSWORD, USER, Pki, RawServer, fake_resolver
 
@@ -53,7 +55,8 @@ def make_test_email(port: int, tls: bool = False) -> TestEmail:
         sender_address="noreply@example.com",
         sender_name="Mailgate Tests",
         receiver_address="bob@example.com",
-        auth=PlainAuth(USER, PASSWORD),
+        user=USER,
+        auth=PlainAuth(password=Secret(PASSWORD)),
     )
 
 

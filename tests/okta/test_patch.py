@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from mailgate.gen.zitadel import admin_pb2 as pb
-from mailgate.providers.commands import secret_context
+from mailgate.providers.sealing import secret_context
 from tests.admin.helpers import Admin, plain
 from tests.conftest import RunningServer
 from tests.delivery.conftest import RsaKey

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from mailgate.providers.commands import PRIVATE_KEY_FIELD, secret_context
+from mailgate.providers.sealing import secret_context
 from tests.conftest import RunningServer
 from tests.delivery.conftest import CLIENT_SECRET, RsaKey
 
@@ -22,11 +22,11 @@ async def test_every_secret_is_sealed_for_its_row_and_field(
     made = {
         "password": await okta.add(basic(password=password)),
         "client_secret": await okta.add(client_credentials()),
-        PRIVATE_KEY_FIELD: await okta.add(jwt_bearer(jwt_key)),
+        "private_key": await okta.add(jwt_bearer(jwt_key)),
     }
     columns = {"password": "password_sealed", "client_secret": "client_secret_sealed"}
-    columns[PRIVATE_KEY_FIELD] = "private_key_sealed"
-    expected = {"password": password, "client_secret": CLIENT_SECRET, PRIVATE_KEY_FIELD: jwt_key.pem}
+    columns["private_key"] = "private_key_sealed"
+    expected = {"password": password, "client_secret": CLIENT_SECRET, "private_key": jwt_key.pem}
     box = server.services.box
     async with server.services.db.engine.connect() as conn:
         for field, created in made.items():

@@ -10,8 +10,8 @@ import pytest
 
 from mailgate.gen.mailgate.v1 import smtp_test_report_pb2 as report_pb
 from mailgate.gen.zitadel import admin_pb2 as pb
-from mailgate.providers.commands import PRIVATE_KEY_FIELD, secret_context
-from mailgate.providers.model import AuthKind, JwtBearer, OAuthGrant, SmtpAuth, TokenEndpointAuth
+from mailgate.providers.auth import JwtBearer, StoredAuth, TokenEndpointAuth
+from mailgate.providers.sealing import Sealed, secret_context
 from mailgate.store.providers import ProviderRepository
 from tests.conftest import RunningServer
 from tests.delivery.conftest import (
@@ -86,7 +86,7 @@ async def test_stored_provider_of_another_instance_is_not_found(
 
 
 async def _store_auth(
-    server: RunningServer, provider_id: str, change: Callable[[SmtpAuth], SmtpAuth]
+    server: RunningServer, provider_id: str, change: Callable[[StoredAuth], StoredAuth]
 ) -> None:
     """Change a stored provider's auth as the Okta API will store it (the server has not read it yet)."""
     repo = ProviderRepository(server.services.db)
@@ -132,18 +132,18 @@ async def test_stored_jwt_bearer_provider(
     # Through ZITADEL's API the provider's user is some login; the grant logs in as its subject.
     provider_id = await add_smtp(admin, server.host, user="service-account", none=pb.SMTPNoAuth())
     sealed = mail_server.services.box.seal(
-        jwt_key.pem, secret_context(mail_server.instance, provider_id, PRIVATE_KEY_FIELD)
+        jwt_key.pem, secret_context(mail_server.instance, provider_id, JwtBearer.SECRET)
     )
-    bearer = JwtBearer(
-        key_id=JWT_KEY_ID, issuer=JWT_ISSUER, subject=USER, audience=JWT_AUDIENCE, private_key_sealed=sealed
-    )
-    auth = SmtpAuth(
-        kind=AuthKind.XOAUTH2,
-        token_endpoint=token_endpoint.url(LOCAL),
-        scopes=(JWT_SCOPE,),
+    auth = JwtBearer(
         client_id=JWT_CLIENT_ID,
-        grant=OAuthGrant.JWT_BEARER,
-        jwt=bearer,
+        token_endpoint=token_endpoint.url(LOCAL),
+        signing_algorithm="RS256",
+        key_id=JWT_KEY_ID,
+        issuer=JWT_ISSUER,
+        subject=USER,
+        audience=JWT_AUDIENCE,
+        scopes=(JWT_SCOPE,),
+        private_key=Sealed(sealed),
     )
     await _store_auth(mail_server, provider_id, lambda _: auth)
     receiver = unique()

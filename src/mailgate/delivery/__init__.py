@@ -1,36 +1,15 @@
 """Delivery engine: sends real test emails over SMTP with deadlines, TLS, AUTH and a redacted report."""
 
-from .oauth import (
-    CLIENT_SECRET_BASIC,
-    CLIENT_SECRET_POST,
-    ClientCredentialsGrant,
-    JwtBearerGrant,
-    TokenCache,
-    TokenError,
-)
+from .oauth import TokenCache, TokenError
 from .policy import OutboundPolicy, PolicyRefused, ResolveError, check_address
 from .report import MG_ERROR_IDS, Stage, TestReport, TestStep
-from .smtp import (
-    JwtBearerAuth,
-    PlainAuth,
-    SmtpAuthMethod,
-    SmtpTester,
-    TestEmail,
-    XOAuth2Auth,
-)
+from .smtp import SmtpTester, TestEmail
 
 __all__ = [
-    "CLIENT_SECRET_BASIC",
-    "CLIENT_SECRET_POST",
     "MG_ERROR_IDS",
-    "ClientCredentialsGrant",
-    "JwtBearerAuth",
-    "JwtBearerGrant",
     "OutboundPolicy",
-    "PlainAuth",
     "PolicyRefused",
     "ResolveError",
-    "SmtpAuthMethod",
     "SmtpTester",
     "Stage",
     "TestEmail",
@@ -38,6 +17,5 @@ __all__ = [
     "TestStep",
     "TokenCache",
     "TokenError",
-    "XOAuth2Auth",
     "check_address",
 ]

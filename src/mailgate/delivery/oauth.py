@@ -15,7 +15,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mailgate.config import Settings
+from mailgate.providers.auth import ClientCredentials, JwtBearer, OAuthGrant, TokenEndpointAuth
+from mailgate.providers.sealing import Secret
 
 from .policy import OutboundPolicy, ResolveError, parse_ip
 from .redaction import Redactor
@@ -34,10 +36,6 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024  # a token response is a few KiB; more is not a token endpoint
 DEFAULT_LIFETIME = 300.0  # seconds to keep a token whose response has no expires_in
-
-CLIENT_SECRET_BASIC = "CLIENT_SECRET_BASIC"  # RFC 6749 2.3.1: HTTP Basic with the client credentials
-CLIENT_SECRET_POST = "CLIENT_SECRET_POST"  # client_id and client_secret in the form body
-TOKEN_ENDPOINT_AUTH_METHODS = (CLIENT_SECRET_BASIC, CLIENT_SECRET_POST)
 
 JWT_BEARER_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 JWT_LIFETIME = 3600  # seconds; Google refuses assertions valid for longer than an hour
@@ -52,32 +50,7 @@ class TokenError(Exception):
         self.detail = detail
 
 
-@dataclass(frozen=True)
-class ClientCredentialsGrant:
-    """The client-credentials grant, authenticating at the endpoint as `token_endpoint_auth` says."""
-
-    token_endpoint: str
-    client_id: str
-    client_secret: str = field(repr=False)
-    scopes: tuple[str, ...] = ()
-    token_endpoint_auth: str = CLIENT_SECRET_BASIC
-
-
-@dataclass(frozen=True)
-class JwtBearerGrant:
-    """The JWT-bearer grant: an RS256 assertion signed with `private_key` (PEM) asks for a token."""
-
-    token_endpoint: str
-    client_id: str
-    key_id: str
-    issuer: str
-    subject: str
-    audience: str
-    private_key: str = field(repr=False)
-    scopes: tuple[str, ...] = ()
-
-
-Grant = ClientCredentialsGrant | JwtBearerGrant
+Grant = OAuthGrant[Secret]
 
 
 @dataclass(frozen=True)
@@ -92,27 +65,29 @@ def _sha256(secret: str) -> str:
 
 def _cache_key(grant: Grant) -> tuple[str, ...]:
     """What a cached token belongs to; secrets and keys only as hashes, never themselves."""
-    if isinstance(grant, ClientCredentialsGrant):
-        # The auth method is part of the key so a test of a changed method really tries it.
-        return (
-            "client_credentials",
-            grant.token_endpoint,
-            grant.client_id,
-            grant.token_endpoint_auth,
-            *grant.scopes,
-            _sha256(grant.client_secret),
-        )
-    return (
-        "jwt_bearer",
-        grant.token_endpoint,
-        grant.client_id,
-        grant.issuer,
-        grant.subject,
-        grant.audience,
-        grant.key_id,
-        *grant.scopes,
-        _sha256(grant.private_key),
-    )
+    match grant:
+        case ClientCredentials():
+            # The auth method is part of the key so a test of a changed method really tries it.
+            return (
+                grant.KIND,
+                grant.token_endpoint,
+                grant.client_id,
+                grant.token_endpoint_auth,
+                *grant.scopes,
+                _sha256(grant.client_secret.value),
+            )
+        case JwtBearer():
+            return (
+                grant.KIND,
+                grant.token_endpoint,
+                grant.client_id,
+                grant.issuer,
+                grant.subject,
+                grant.audience,
+                grant.key_id,
+                *grant.scopes,
+                _sha256(grant.private_key.value),
+            )
 
 
 class TokenCache:
@@ -183,14 +158,15 @@ class TokenCache:
 
     async def _token_request(self, grant: Grant) -> tuple[dict[str, str], dict[str, str], list[str]]:
         """(form, headers, every secret and secret-derived value in them) for the token request."""
-        if isinstance(grant, JwtBearerGrant):
+        if isinstance(grant, JwtBearer):
             assertion = await asyncio.to_thread(sign_assertion, grant, self._wall_clock())
             form = {"grant_type": JWT_BEARER_GRANT_TYPE, "assertion": assertion}
             # The signature alone is as good as the assertion: header and claims are guessable.
-            return form, {}, [assertion, assertion.rpartition(".")[2], grant.private_key]
+            return form, {}, [assertion, assertion.rpartition(".")[2], grant.private_key.value]
         form, headers = _client_credentials_request(grant)
         # An endpoint may echo any of these in its error; the Redactor adds their encoded forms.
-        hidden = [grant.client_secret, quote_plus(grant.client_secret)]
+        secret = grant.client_secret.value
+        hidden = [secret, quote_plus(secret)]
         if "Authorization" in headers:
             hidden.append(headers["Authorization"].removeprefix("Basic "))
         return form, headers, hidden
@@ -233,24 +209,27 @@ def _endpoint_url(endpoint: str) -> httpx.URL:
     return url
 
 
-def _client_credentials_request(grant: ClientCredentialsGrant) -> tuple[dict[str, str], dict[str, str]]:
+def _client_credentials_request(
+    grant: ClientCredentials[Secret],
+) -> tuple[dict[str, str], dict[str, str]]:
     """Form and headers with the client authenticated exactly one way (RFC 6749 2.3: never two)."""
     form = {"grant_type": "client_credentials"}
     if grant.scopes:
         form["scope"] = " ".join(grant.scopes)
     headers: dict[str, str] = {}
-    if grant.token_endpoint_auth == CLIENT_SECRET_BASIC:
-        # RFC 6749 2.3.1: id and secret are form-urlencoded before they are joined and encoded.
-        pair = f"{quote_plus(grant.client_id)}:{quote_plus(grant.client_secret)}".encode()
-        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
-    elif grant.token_endpoint_auth == CLIENT_SECRET_POST:
-        form["client_id"] = grant.client_id
-        form["client_secret"] = grant.client_secret
-    else:
-        raise TokenError(
-            f"unknown token endpoint auth method {grant.token_endpoint_auth!r}; "
-            f"use {' or '.join(TOKEN_ENDPOINT_AUTH_METHODS)}"
-        )
+    secret = grant.client_secret.value
+    match grant.token_endpoint_auth:
+        case TokenEndpointAuth.CLIENT_SECRET_BASIC:
+            # RFC 6749 2.3.1: id and secret are form-urlencoded before they are joined and encoded.
+            pair = f"{quote_plus(grant.client_id)}:{quote_plus(secret)}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        case TokenEndpointAuth.CLIENT_SECRET_POST:
+            form["client_id"] = grant.client_id
+            form["client_secret"] = secret
+        case unknown:  # only a grant built by hand (no API stores one) gets here
+            raise TokenError(
+                f"unknown token endpoint auth method {unknown!r}; use {' or '.join(TokenEndpointAuth)}"
+            )
     return form, headers
 
 
@@ -274,9 +253,9 @@ def load_rsa_private_key(pem: str) -> rsa.RSAPrivateKey:
     return key
 
 
-def sign_assertion(grant: JwtBearerGrant, now: float) -> str:
+def sign_assertion(grant: JwtBearer[Secret], now: float) -> str:
     """The grant's JWT: RS256, header kid, claims iss, sub, aud, scope, iat and exp (one hour later)."""
-    key = load_rsa_private_key(grant.private_key)
+    key = load_rsa_private_key(grant.private_key.value)
     issued = int(now)
     claims: dict[str, Any] = {
         "iss": grant.issuer,

@@ -13,16 +13,18 @@ import os
 import socket
 import ssl
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiosmtplib
 
 from mailgate.config import Settings
 from mailgate.errors import Code, TestFailed
 from mailgate.hostport import split_host_port
+from mailgate.providers.auth import OAUTH_GRANTS, JwtBearer, NoAuth, OAuthGrant, OpenedAuth
+from mailgate.providers.sealing import Secret
 
 from .message import ComposedEmail, MessageTextError, compose_test_email
-from .oauth import CLIENT_SECRET_BASIC, ClientCredentialsGrant, JwtBearerGrant, TokenCache, TokenError
+from .oauth import TokenCache, TokenError
 from .policy import POLICY_REFUSED_ID, OutboundPolicy, PolicyRefused, ResolveError, Resolver, parse_ip
 from .redaction import REDACTED, Redactor
 from .report import SPLIT_ERROR, Recorder, Stage, TestReport, TlsMode
@@ -51,104 +53,6 @@ _PEER_ERRORS = (aiosmtplib.SMTPException, OSError, ValueError, RuntimeError)
 
 
 @dataclass(frozen=True)
-class PlainAuth:
-    """AUTH PLAIN or LOGIN (whichever the server offers) with a user and password."""
-
-    user: str
-    password: str
-
-    def __repr__(self) -> str:  # never show the password in logs or tracebacks
-        return f"PlainAuth(user={self.user!r}, password={REDACTED!r})"
-
-    @property
-    def secret(self) -> str:
-        """The value the report and logs must never show."""
-        return self.password
-
-
-@dataclass(frozen=True)
-class XOAuth2Auth:
-    """AUTH XOAUTH2 with an access token from the OAuth2 client-credentials grant.
-
-    `token_endpoint_auth` is "CLIENT_SECRET_BASIC" (HTTP Basic) or "CLIENT_SECRET_POST" (form body).
-    """
-
-    user: str
-    token_endpoint: str
-    scopes: tuple[str, ...]
-    client_id: str
-    client_secret: str
-    token_endpoint_auth: str = CLIENT_SECRET_BASIC
-
-    def __repr__(self) -> str:  # never show the client secret in logs or tracebacks
-        return (
-            f"XOAuth2Auth(user={self.user!r}, token_endpoint={self.token_endpoint!r}, "
-            f"scopes={self.scopes!r}, client_id={self.client_id!r}, client_secret={REDACTED!r}, "
-            f"token_endpoint_auth={self.token_endpoint_auth!r})"
-        )
-
-    @property
-    def grant(self) -> ClientCredentialsGrant:
-        """The token request this auth makes."""
-        return ClientCredentialsGrant(
-            self.token_endpoint, self.client_id, self.client_secret, self.scopes, self.token_endpoint_auth
-        )
-
-    @property
-    def secret(self) -> str:
-        """The value the report and logs must never show."""
-        return self.client_secret
-
-
-@dataclass(frozen=True)
-class JwtBearerAuth:
-    """AUTH XOAUTH2 as `user` (the subject mailbox) with a token from the JWT-bearer grant.
-
-    `private_key` is PEM text; the engine signs an RS256 assertion with it (Google service accounts).
-    """
-
-    user: str
-    token_endpoint: str
-    scopes: tuple[str, ...]
-    client_id: str
-    key_id: str
-    issuer: str
-    subject: str
-    audience: str
-    private_key: str
-
-    def __repr__(self) -> str:  # never show the private key in logs or tracebacks
-        return (
-            f"JwtBearerAuth(user={self.user!r}, token_endpoint={self.token_endpoint!r}, "
-            f"scopes={self.scopes!r}, client_id={self.client_id!r}, key_id={self.key_id!r}, "
-            f"issuer={self.issuer!r}, subject={self.subject!r}, audience={self.audience!r}, "
-            f"private_key={REDACTED!r})"
-        )
-
-    @property
-    def grant(self) -> JwtBearerGrant:
-        """The token request this auth makes."""
-        return JwtBearerGrant(
-            self.token_endpoint,
-            self.client_id,
-            self.key_id,
-            self.issuer,
-            self.subject,
-            self.audience,
-            self.private_key,
-            self.scopes,
-        )
-
-    @property
-    def secret(self) -> str:
-        """The value the report and logs must never show."""
-        return self.private_key
-
-
-SmtpAuthMethod = PlainAuth | XOAuth2Auth | JwtBearerAuth
-
-
-@dataclass(frozen=True)
 class TestEmail:
     """One test email: where to send it, how to secure and authenticate, and the addresses."""
 
@@ -159,7 +63,8 @@ class TestEmail:
     sender_address: str
     sender_name: str
     receiver_address: str
-    auth: SmtpAuthMethod | None
+    user: str = ""  # the provider's user: AUTH PLAIN and LOGIN, and XOAUTH2 unless a grant names its own
+    auth: OpenedAuth = field(default_factory=NoAuth)
     # A stored secret is in use: a server offering no AUTH fails at stage AUTH rather than
     # receiving mail without it.
     secret_from_store: bool = False
@@ -224,10 +129,10 @@ class _Test:
         self.email = email
         self.settings = tester.settings
         self.redactor = Redactor()
-        if email.auth is not None:
-            self.redactor.add(email.auth.secret)
+        if email.auth.secret is not None:
+            self.redactor.add(email.auth.secret.value)
         self.rec = Recorder(email.host, self.redactor)
-        self.xoauth2 = isinstance(email.auth, XOAuth2Auth | JwtBearerAuth)
+        self.xoauth2 = isinstance(email.auth, OAUTH_GRANTS)
         self.smtp: aiosmtplib.SMTP | None = None
         self.sock: socket.socket | None = None
 
@@ -508,7 +413,7 @@ class _Test:
         auth = self.email.auth
         smtp = self.smtp
         assert smtp is not None
-        if auth is None:
+        if isinstance(auth, NoAuth):
             return  # no AUTH stage: the timeline shows only what happened
         self.rec.stage = Stage.AUTH
         offered = (
@@ -522,12 +427,12 @@ class _Test:
                 detail += "; the stored secret is not sent"
             self.rec.note(detail)
             raise self.fail(Stage.AUTH, detail)
-        if isinstance(auth, XOAuth2Auth | JwtBearerAuth):
+        if isinstance(auth, OAUTH_GRANTS):
             await self.auth_xoauth2(auth, offered)
         elif "PLAIN" in offered:
-            await self.auth_plain(auth)
+            await self.auth_plain(auth.password)
         elif "LOGIN" in offered:
-            await self.auth_login(auth)
+            await self.auth_login(auth.password)
         else:
             raise self.fail(
                 Stage.AUTH, f"the server offers neither PLAIN nor LOGIN, only {' '.join(offered)}"
@@ -539,26 +444,28 @@ class _Test:
         self.redactor.add(encoded)
         return encoded.encode("ascii")
 
-    async def auth_plain(self, auth: PlainAuth) -> None:
+    async def auth_plain(self, password: Secret) -> None:
         self.rec.auth_mechanism = "PLAIN"
-        payload = self.payload(f"\0{auth.user}\0{auth.password}")
+        payload = self.payload(f"\0{self.email.user}\0{password.value}")
         await self.command(Stage.AUTH, f"AUTH PLAIN {REDACTED}", b"AUTH", b"PLAIN", payload, expect=(235,))
 
-    async def auth_login(self, auth: PlainAuth) -> None:
+    async def auth_login(self, password: Secret) -> None:
         # The three-step form, answering the server's Username:/Password: challenges as Go does.
         self.rec.auth_mechanism = "LOGIN"
         await self.command(Stage.AUTH, "AUTH LOGIN", b"AUTH", b"LOGIN", expect=(334,))
-        await self.command(Stage.AUTH, REDACTED, self.payload(auth.user), expect=(334,))
-        await self.command(Stage.AUTH, REDACTED, self.payload(auth.password), expect=(235,))
+        await self.command(Stage.AUTH, REDACTED, self.payload(self.email.user), expect=(334,))
+        await self.command(Stage.AUTH, REDACTED, self.payload(password.value), expect=(235,))
 
-    async def auth_xoauth2(self, auth: XOAuth2Auth | JwtBearerAuth, offered: list[str]) -> None:
+    async def auth_xoauth2(self, grant: OAuthGrant[Secret], offered: list[str]) -> None:
         self.rec.auth_mechanism = "XOAUTH2"
         if "XOAUTH2" not in offered:
             raise self.fail(Stage.AUTH, f"the server does not offer AUTH XOAUTH2, only {' '.join(offered)}")
-        kind = "JWT-bearer" if isinstance(auth, JwtBearerAuth) else "client-credentials"
-        self.rec.note(f"requesting an access token from {auth.token_endpoint} ({kind} grant)")
+        kind = "JWT-bearer" if isinstance(grant, JwtBearer) else "client-credentials"
+        self.rec.note(f"requesting an access token from {grant.token_endpoint} ({kind} grant)")
+        # XOAUTH2 logs in as the mailbox a JWT-bearer grant impersonates, else as the provider's user.
+        user = grant.subject if isinstance(grant, JwtBearer) and grant.subject else self.email.user
         try:
-            token = await self.tester.tokens.token(auth.grant)
+            token = await self.tester.tokens.token(grant)
         except PolicyRefused as exc:
             self.rec.note(exc.detail)
             raise self.refused(f"token endpoint: {exc.detail}") from None
@@ -566,7 +473,7 @@ class _Test:
             self.rec.note(exc.detail)
             raise self.fail(Stage.AUTH, exc.detail) from None
         self.redactor.add(token)
-        payload = self.payload(f"user={auth.user}\x01auth=Bearer {token}\x01\x01")
+        payload = self.payload(f"user={user}\x01auth=Bearer {token}\x01\x01")
         response = await self.command(
             Stage.AUTH, f"AUTH XOAUTH2 {REDACTED}", b"AUTH", b"XOAUTH2", payload, expect=()
         )
@@ -575,7 +482,7 @@ class _Test:
             response = await self.command(Stage.AUTH, "(empty response)", b"", expect=())
         if response.code != 235:
             # The token may have been revoked: fetch a fresh one next time.
-            self.tester.tokens.forget(auth.grant)
+            self.tester.tokens.forget(grant)
             raise self.fail(Stage.AUTH, f"the server answered {response.code}")
 
     async def mail_from(self, composed: ComposedEmail) -> None:

@@ -4,51 +4,33 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from mailgate.delivery.message import MessageTextError, header_text
 from mailgate.errors import FieldViolation, InvalidArgument, invalid, not_found, precondition
 from mailgate.hostport import parse_host_port
-from mailgate.providers.inputs import AuthInput, JwtInput, SmtpInput, SmtpPatch, storable
-from mailgate.providers.model import (
-    AuthKind,
-    Change,
-    HttpSettings,
-    JwtBearer,
-    OAuthGrant,
-    Provider,
-    SmtpAuth,
-    SmtpSettings,
-    State,
-    TokenEndpointAuth,
-)
+from mailgate.providers.auth import NoAuth, PlainAuth, StoredAuth, sealed
+from mailgate.providers.inputs import SmtpInput, SmtpPatch, merged, public_texts, storable
+from mailgate.providers.model import Change, HttpSettings, Provider, SmtpSettings, State
 from mailgate.providers.patching import patched_auth, patched_host, pick
-from mailgate.providers.secret_rule import may_reuse_secret, secret_reentry_required
+from mailgate.providers.sealing import ProviderSecrets, Sealed, Secret
+from mailgate.providers.secret_rule import secret_rule
 from mailgate.secrets import SecretBox
 from mailgate.store.providers import ProviderRepository, new_provider_id
 
 _Apply = Callable[[Provider], Provider]
 NUL_TEXT_ID = "MG-TEXT-NUL"
 CONTROL_TEXT_ID = "MG-TEXT-CONTROL"
-# The secret_context field names of sealed secrets.
-PASSWORD_FIELD = "password"
-CLIENT_SECRET_FIELD = "client_secret"
-PRIVATE_KEY_FIELD = "private_key"
-SIGNING_KEY_FIELD = "signing_key"
 
 
-class _Unchanged(Exception):
-    """Raised inside a write to roll it back when the request changes nothing."""
+@dataclass(frozen=True)
+class Written:
+    """What a write did. Unless `changed`, it took no sequence and `change` is the provider's last."""
 
-    def __init__(self, change: Change, provider: Provider) -> None:
-        self.change = change
-        self.provider = provider
-
-
-def secret_context(instance_id: str, provider_id: str, name: str) -> str:
-    """Associated data binding a sealed secret to its instance, provider and field."""
-    return f"{instance_id}/{provider_id}/{name}"
+    change: Change
+    provider: Provider
+    changed: bool
 
 
 def _check_text(*values: str) -> None:
@@ -70,8 +52,6 @@ def check_header_fields(**fields: str) -> None:
 
 def _check_smtp_input(data: SmtpInput, empty_sender_id: str | None, bad_host_id: str) -> None:
     """Text the store can hold, a sender (unless `empty_sender_id` is None) and a host:port."""
-    auth = data.auth
-    jwt = auth.jwt or JwtInput()
     _check_text(
         data.sender_address,
         data.sender_name,
@@ -79,13 +59,7 @@ def _check_smtp_input(data: SmtpInput, empty_sender_id: str | None, bad_host_id:
         data.user,
         data.reply_to_address,
         data.description,
-        auth.token_endpoint,
-        auth.client_id,
-        *auth.scopes,
-        jwt.key_id,
-        jwt.issuer,
-        jwt.subject,
-        jwt.audience,
+        *public_texts(data.auth),
     )
     if empty_sender_id is not None and not data.sender_address.strip():
         raise invalid(empty_sender_id, "Invalid argument")
@@ -139,7 +113,7 @@ class ProviderCommands:
         self, instance_id: str, data: SmtpInput, activate: bool
     ) -> tuple[Change, Provider]:
         provider_id = new_provider_id()
-        auth = self._new_auth(instance_id, provider_id, data.auth, data.user)
+        auth = sealed(merged(data.auth, data.user, None), self._secrets(instance_id, provider_id))
         async with self._repo.write(instance_id) as tx:
             change = await tx.begin_change()
             if activate:
@@ -178,13 +152,11 @@ class ProviderCommands:
         def apply(current: Provider) -> Provider:
             if current.smtp is None:
                 raise precondition("MG-NOT-SMTP", "the provider is an HTTP provider and has no password")
+            auth: StoredAuth = current.smtp.auth
             if password:
-                sealed = self._seal(password, instance_id, provider_id, PASSWORD_FIELD)
-                auth = SmtpAuth(kind=AuthKind.PLAIN, password_sealed=sealed)
-            elif current.smtp.auth.kind is AuthKind.PLAIN:
-                auth = SmtpAuth(kind=AuthKind.PLAIN if current.smtp.user else AuthKind.NONE)
-            else:
-                auth = current.smtp.auth
+                auth = sealed(PlainAuth(password=Secret(password)), self._secrets(instance_id, provider_id))
+            elif isinstance(auth, PlainAuth):  # cleared: plain without a password while a user is set
+                auth = PlainAuth(password=None) if current.smtp.user else NoAuth()
             return replace(current, smtp=replace(current.smtp, auth=auth))
 
         return await self._change(instance_id, provider_id, "COMMAND-rDHzqjGuKQ", apply)
@@ -222,8 +194,8 @@ class ProviderCommands:
                 smtp=self._smtp_settings(data, auth),
             )
 
-        _, provider = await self._write(instance_id, provider_id, "COMMAND-j5IDFtt3T1", apply)
-        return provider
+        written = await self._write(instance_id, provider_id, "COMMAND-j5IDFtt3T1", apply)
+        return written.provider
 
     # --- HTTP ---
 
@@ -232,7 +204,7 @@ class ProviderCommands:
         _check_endpoint(endpoint, description)
         provider_id = new_provider_id()
         key = secrets.token_urlsafe(32)
-        sealed = self._seal(key, instance_id, provider_id, SIGNING_KEY_FIELD)
+        sealed_key = self._signing_key(instance_id, provider_id, key)
         async with self._repo.write(instance_id) as tx:
             change = await tx.begin_change()
             await tx.insert(
@@ -245,7 +217,7 @@ class ProviderCommands:
                     sequence=change.sequence,
                     created_at=change.at,
                     changed_at=change.at,
-                    http=HttpSettings(endpoint=endpoint.strip(), signing_key_sealed=sealed),
+                    http=HttpSettings(endpoint=endpoint.strip(), signing_key_sealed=sealed_key),
                 )
             )
         return change, provider_id, key
@@ -260,10 +232,12 @@ class ProviderCommands:
         def apply(current: Provider) -> Provider:
             if current.http is None:
                 raise not_found("COMMAND-xIrdledqv4")
-            sealed = current.http.signing_key_sealed
+            sealed_key = current.http.signing_key_sealed
             if new_key is not None:
-                sealed = self._seal(new_key, instance_id, provider_id, SIGNING_KEY_FIELD)
-            http = HttpSettings(endpoint=endpoint.strip(), signing_key_sealed=sealed)
+                sealed_key = self._secrets(instance_id, provider_id).seal(
+                    HttpSettings.SECRET, Secret(new_key)
+                )
+            http = HttpSettings(endpoint=endpoint.strip(), signing_key_sealed=sealed_key)
             return replace(current, description=description.strip(), http=http)
 
         change = await self._change(instance_id, provider_id, "COMMAND-xIrdledqv4", apply)
@@ -307,34 +281,30 @@ class ProviderCommands:
     # --- helpers ---
 
     async def _change(self, instance_id: str, provider_id: str, not_found_id: str, apply: _Apply) -> Change:
-        change, _ = await self._write(instance_id, provider_id, not_found_id, apply)
-        return change
+        return (await self._write(instance_id, provider_id, not_found_id, apply)).change
 
-    async def _write(
-        self, instance_id: str, provider_id: str, not_found_id: str, apply: _Apply
-    ) -> tuple[Change, Provider]:
+    async def _write(self, instance_id: str, provider_id: str, not_found_id: str, apply: _Apply) -> Written:
         """Load, apply, and save when something changed; an unchanged provider keeps its details.
 
         A provider `apply` makes active first deactivates any other, in the same transaction.
         """
-        try:
-            async with self._repo.write(instance_id) as tx:
-                change = await tx.begin_change()
-                current = await tx.get(provider_id)
-                if current is None:
-                    raise not_found(not_found_id)
-                updated = apply(current)
-                if updated == current:
-                    raise _Unchanged(Change(current.sequence, current.changed_at, instance_id), current)
-                if updated.is_active and not current.is_active:
-                    await tx.deactivate_others(provider_id, change)
-                updated = replace(updated, sequence=change.sequence, changed_at=change.at)
-                await tx.save(updated)
-        except _Unchanged as unchanged:
-            return unchanged.change, unchanged.provider
-        return change, updated
+        async with self._repo.write(instance_id) as tx:
+            await tx.lock()
+            current = await tx.get(provider_id)
+            if current is None:
+                raise not_found(not_found_id)
+            updated = apply(current)
+            if updated == current:
+                last = Change(current.sequence, current.changed_at, instance_id)
+                return Written(last, current, changed=False)
+            change = await tx.begin_change()
+            if updated.is_active and not current.is_active:
+                await tx.deactivate_others(provider_id, change)
+            updated = replace(updated, sequence=change.sequence, changed_at=change.at)
+            await tx.save(updated)
+        return Written(change, updated, changed=True)
 
-    def _smtp_settings(self, data: SmtpInput, auth: SmtpAuth) -> SmtpSettings:
+    def _smtp_settings(self, data: SmtpInput, auth: StoredAuth) -> SmtpSettings:
         return SmtpSettings(
             sender_address=data.sender_address.strip(),
             sender_name=data.sender_name,
@@ -345,112 +315,15 @@ class ProviderCommands:
             auth=auth,
         )
 
-    def _new_auth(self, instance_id: str, provider_id: str, given: AuthInput, user: str) -> SmtpAuth:
-        kind = given.kind
-        if kind is None:  # older clients: plain auth only when a user or password is set
-            kind = AuthKind.PLAIN if (user or given.password) else AuthKind.NONE
-        return self._seal_auth(instance_id, provider_id, replace(given, kind=kind), None)
-
-    def _merged_auth(self, current: Provider, data: SmtpInput) -> SmtpAuth:
-        """The auth an update leaves behind; a reused secret must pass the re-entry rule."""
+    def _merged_auth(self, current: Provider, data: SmtpInput) -> StoredAuth:
+        """The auth an update leaves behind; a kept secret must pass the re-entry rule."""
         assert current.smtp is not None
-        stored, given = current.smtp.auth, data.auth
-        if given.kind is None:  # older clients: a password switches to plain, else auth is unchanged
-            if not given.password:
-                auth = stored
-            else:
-                given = replace(given, kind=AuthKind.PLAIN)
-                auth = self._seal_auth(current.instance_id, current.id, given, None)
-        else:
-            auth = self._seal_auth(current.instance_id, current.id, given, stored)
-        reused = auth.has_secret and not (given.kind is not None and given.secret)
-        allowed = self._reuse_any_host or may_reuse_secret(
-            current.smtp, data.host, data.user, data.tls, auth.token_endpoint, auth.client_id
-        )
-        if reused and not allowed:
-            raise secret_reentry_required()
-        return auth
+        auth = merged(data.auth, data.user, current.smtp.auth)
+        secret_rule(current.smtp, data.host, data.user, data.tls, auth, allow_any_host=self._reuse_any_host)
+        return sealed(auth, self._secrets(current.instance_id, current.id))
 
-    def _seal_auth(
-        self, instance_id: str, provider_id: str, given: AuthInput, stored: SmtpAuth | None
-    ) -> SmtpAuth:
-        """Build stored auth from a request; an empty secret keeps the stored one of the same kind."""
-        same_kind = stored is not None and stored.kind is given.kind
-        if given.kind is AuthKind.PLAIN:
-            sealed = (
-                self._seal(given.password, instance_id, provider_id, PASSWORD_FIELD)
-                if given.password
-                else (stored.password_sealed if same_kind and stored else None)
-            )
-            return SmtpAuth(kind=AuthKind.PLAIN, password_sealed=sealed)
-        if given.kind is AuthKind.XOAUTH2:
-            if _grant(given, stored) is OAuthGrant.JWT_BEARER:
-                return self._seal_jwt(instance_id, provider_id, given, stored)
-            same = same_kind and stored is not None and stored.grant is OAuthGrant.CLIENT_CREDENTIALS
-            sealed = (
-                self._seal(given.client_secret, instance_id, provider_id, CLIENT_SECRET_FIELD)
-                if given.client_secret
-                else (stored.client_secret_sealed if same and stored else None)
-            )
-            # ZITADEL's requests cannot name the method: keep the stored one, else HTTP Basic as ZITADEL.
-            method = given.token_endpoint_auth
-            if method is None:
-                method = (
-                    stored.token_endpoint_auth if same and stored else TokenEndpointAuth.CLIENT_SECRET_BASIC
-                )
-            return SmtpAuth(
-                kind=AuthKind.XOAUTH2,
-                token_endpoint=given.token_endpoint,
-                scopes=given.scopes,
-                client_id=given.client_id,
-                client_secret_sealed=sealed,
-                token_endpoint_auth=method,
-            )
-        return SmtpAuth()
+    def _secrets(self, instance_id: str, provider_id: str) -> ProviderSecrets:
+        return ProviderSecrets(self._box, instance_id, provider_id)
 
-    def _seal_jwt(
-        self, instance_id: str, provider_id: str, given: AuthInput, stored: SmtpAuth | None
-    ) -> SmtpAuth:
-        """A JWT-bearer auth; without a new private key (or any claims) the stored ones stay."""
-        kept = stored.jwt if stored is not None and stored.grant is OAuthGrant.JWT_BEARER else None
-        if given.jwt is None:  # a ZITADEL Update of a JWT-bearer provider: its grant cannot change there
-            bearer = kept or JwtBearer()
-        else:
-            claims = given.jwt
-            sealed = (
-                self._seal(claims.private_key, instance_id, provider_id, PRIVATE_KEY_FIELD)
-                if claims.private_key
-                else (kept.private_key_sealed if kept else None)
-            )
-            bearer = JwtBearer(
-                key_id=claims.key_id,
-                issuer=claims.issuer,
-                subject=claims.subject,
-                audience=claims.audience,
-                signing_algorithm=claims.signing_algorithm,
-                private_key_sealed=sealed,
-            )
-        return SmtpAuth(
-            kind=AuthKind.XOAUTH2,
-            token_endpoint=given.token_endpoint,
-            scopes=given.scopes,
-            client_id=given.client_id,
-            grant=OAuthGrant.JWT_BEARER,
-            jwt=bearer,
-        )
-
-    def _seal(self, secret: str, instance_id: str, provider_id: str, field: str) -> str:
-        return self._box.seal(secret, secret_context(instance_id, provider_id, field))
-
-
-def _grant(given: AuthInput, stored: SmtpAuth | None) -> OAuthGrant:
-    """The grant an XOAUTH2 request means; ZITADEL's (which cannot say) keeps a stored JWT-bearer grant.
-
-    A ZITADEL client that read a JWT-bearer provider and sends it back unchanged sends no client
-    secret; one that sends a client secret switches the provider to client credentials.
-    """
-    if given.grant is not None:
-        return given.grant
-    if stored is not None and stored.grant is OAuthGrant.JWT_BEARER and not given.client_secret:
-        return OAuthGrant.JWT_BEARER
-    return OAuthGrant.CLIENT_CREDENTIALS
+    def _signing_key(self, instance_id: str, provider_id: str, key: str) -> Sealed:
+        return self._secrets(instance_id, provider_id).seal(HttpSettings.SECRET, Secret(key))

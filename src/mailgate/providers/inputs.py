@@ -2,50 +2,113 @@
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
+from typing import ClassVar
 
-from mailgate.providers.model import AuthKind, OAuthGrant, SmtpAuth, TokenEndpointAuth
+from mailgate.providers.auth import (
+    AuthVariant,
+    ClientCredentials,
+    JwtBearer,
+    MergedAuth,
+    NoAuth,
+    PlainAuth,
+    SmtpAuth,
+    StoredAuth,
+    TokenEndpointAuth,
+    with_kept_secret,
+)
 
 
 @dataclass(frozen=True)
-class JwtInput:
-    """The JWT-bearer grant's claims and key (PEM text, sealed before it is stored)."""
+class LegacyAuth:
+    """ZITADEL's request without the Auth oneof (older clients, the deprecated SMTPConfig RPCs).
 
-    key_id: str = ""
-    issuer: str = ""
-    subject: str = ""
-    audience: str = ""
-    signing_algorithm: str = "RS256"
-    private_key: str = ""
-
-
-@dataclass(frozen=True)
-class AuthInput:
-    """A request's auth choice. `kind=None` means the request did not set the Auth oneof (older clients).
-
-    `grant` and `token_endpoint_auth` None mean "not said" (ZITADEL's requests cannot say them):
-    an update keeps what is stored, a new provider gets client credentials with HTTP Basic.
+    It carries a password only. On Add and Test it means plain auth when a user or password is set,
+    else no auth; on Update a password switches to plain auth, and none leaves the auth as stored.
     """
 
-    kind: AuthKind | None = None
-    password: str = ""
-    token_endpoint: str = ""
-    scopes: tuple[str, ...] = ()
-    client_id: str = ""
-    client_secret: str = ""
-    grant: OAuthGrant | None = None
-    token_endpoint_auth: TokenEndpointAuth | None = None
-    jwt: JwtInput | None = None
+    SECRET: ClassVar[str] = "password"
+    password: str
 
-    @property
-    def secret(self) -> str:
-        """The secret this request supplies for its auth kind ("" when it leaves it to the store)."""
-        if self.kind is AuthKind.XOAUTH2:
-            if self.grant is OAuthGrant.JWT_BEARER:
-                return self.jwt.private_key if self.jwt else ""
-            return self.client_secret
-        return self.password
+    def meaning(self, user: str, stored: StoredAuth | None) -> SmtpAuth[str]:
+        """The auth this asks for; `stored` is the auth an Update changes (None on Add and Test)."""
+        if stored is None:
+            return PlainAuth(password=self.password) if user or self.password else NoAuth()
+        if self.password:
+            return PlainAuth(password=self.password)
+        return stored.with_secret("")  # as stored, its secret kept
+
+
+@dataclass(frozen=True)
+class ZitadelXOAuth2:
+    """ZITADEL's xoauth2 auth, which cannot name the grant nor how to authenticate at the token endpoint.
+
+    It means client credentials with HTTP Basic (as ZITADEL does), unless the provider an Update
+    changes says otherwise: its stored method stays, and a JWT-bearer provider stays one, with its
+    claims and key, while no client secret is sent (a client that read it and sends it back has none).
+    """
+
+    SECRET: ClassVar[str] = "client_secret"
+    client_id: str
+    client_secret: str
+    token_endpoint: str
+    scopes: tuple[str, ...]
+
+    def meaning(self, stored: StoredAuth | None) -> ClientCredentials[str] | JwtBearer[str]:
+        """The auth this asks for; `stored` is the auth an Update changes (None on Add and Test)."""
+        if isinstance(stored, JwtBearer) and not self.client_secret:
+            return replace(
+                stored.with_secret(""),
+                client_id=self.client_id,
+                token_endpoint=self.token_endpoint,
+                scopes=self.scopes,
+            )
+        method = TokenEndpointAuth.CLIENT_SECRET_BASIC
+        if isinstance(stored, ClientCredentials):
+            method = stored.token_endpoint_auth
+        return ClientCredentials(
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            token_endpoint=self.token_endpoint,
+            token_endpoint_auth=method,
+            scopes=self.scopes,
+        )
+
+
+# A request's auth: a variant whose empty secret leaves it to the store, or one of ZITADEL's two
+# shapes that mean a variant only against what is stored.
+AuthRequest = SmtpAuth[str] | LegacyAuth | ZitadelXOAuth2
+
+
+def requested(given: AuthRequest, user: str, stored: StoredAuth | None) -> SmtpAuth[str]:
+    """The variant a request asks for; `stored` is the auth an Update changes (None on Add and Test)."""
+    match given:
+        case LegacyAuth():
+            return given.meaning(user, stored)
+        case ZitadelXOAuth2():
+            return given.meaning(stored)
+        case _:
+            return given
+
+
+def merged(given: AuthRequest, user: str, stored: StoredAuth | None) -> MergedAuth:
+    """What a request's auth leaves behind: the variant it asks for, with the secret it gives or
+    the one it keeps of `stored` (the auth an Update changes; None on Add)."""
+    return with_kept_secret(requested(given, user, stored), stored)
+
+
+def public_texts(given: AuthRequest) -> list[str]:
+    """Every text of a request's auth but its secret (which is sealed, so any text will do)."""
+    texts: list[str] = []
+    for field in fields(given):
+        if field.name == given.SECRET:
+            continue
+        value: object = getattr(given, field.name)
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, tuple):
+            texts.extend(item for item in value if isinstance(item, str))
+    return texts
 
 
 @dataclass(frozen=True)
@@ -57,20 +120,15 @@ class SmtpInput:
     user: str
     reply_to_address: str
     description: str
-    auth: AuthInput
-
-
-class AuthVariant(enum.StrEnum):
-    """The three ways to authenticate a provider the Okta API knows (no auth is edited as PLAIN)."""
-
-    PLAIN = "plain"
-    CLIENT_CREDENTIALS = "client_credentials"
-    JWT_BEARER = "jwt_bearer"
+    auth: AuthRequest
 
 
 @dataclass(frozen=True)
 class AuthPatch:
-    """A partial auth change: None leaves a field as stored; `variant` None keeps the stored variant."""
+    """Okta's partial auth change: None leaves a field as stored; `variant` None keeps the stored variant.
+
+    The field names are the variants' own (providers.auth), so a variant's fields are checked by name.
+    """
 
     variant: AuthVariant | None = None
     password: str | None = None
@@ -89,45 +147,6 @@ class AuthPatch:
     def given(self) -> list[str]:
         """The names of the fields this patch sets (besides `variant`)."""
         return [f.name for f in fields(self) if f.name != "variant" and getattr(self, f.name) is not None]
-
-
-# The fields of each variant; all of them are needed to switch a provider to that variant.
-VARIANT_FIELDS: dict[AuthVariant, tuple[str, ...]] = {
-    AuthVariant.PLAIN: ("password",),
-    AuthVariant.CLIENT_CREDENTIALS: (
-        "client_id",
-        "client_secret",
-        "token_endpoint",
-        "token_endpoint_auth",
-        "scopes",
-    ),
-    AuthVariant.JWT_BEARER: (
-        "client_id",
-        "token_endpoint",
-        "signing_algorithm",
-        "key_id",
-        "issuer",
-        "subject",
-        "audience",
-        "scopes",
-        "private_key",
-    ),
-}
-# The secret field of each variant: a patch that leaves it out reuses the stored secret (decision 9.6).
-VARIANT_SECRET = {
-    AuthVariant.PLAIN: "password",
-    AuthVariant.CLIENT_CREDENTIALS: "client_secret",
-    AuthVariant.JWT_BEARER: "private_key",
-}
-
-
-def variant_of(auth: SmtpAuth) -> AuthVariant:
-    """The variant a stored auth is edited as; a provider without auth counts as PLAIN."""
-    if auth.kind is not AuthKind.XOAUTH2:
-        return AuthVariant.PLAIN
-    if auth.grant is OAuthGrant.JWT_BEARER:
-        return AuthVariant.JWT_BEARER
-    return AuthVariant.CLIENT_CREDENTIALS
 
 
 @dataclass(frozen=True)

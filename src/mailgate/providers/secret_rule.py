@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from mailgate.errors import FailedPrecondition
-from mailgate.providers.model import AuthKind, SmtpSettings
+from mailgate.errors import precondition
+from mailgate.providers.auth import MergedAuth, carries_stored_secret, oauth_client
+from mailgate.providers.model import SmtpSettings
 
 SECRET_REENTRY_ID = "MG-SECRET-REENTRY"
 SECRET_REENTRY_TEXT = (
@@ -12,19 +13,18 @@ SECRET_REENTRY_TEXT = (
 )
 
 
-def may_reuse_secret(
-    stored: SmtpSettings, host: str, user: str, tls: bool, token_endpoint: str = "", client_id: str = ""
-) -> bool:
-    """True when the stored secret may be used with these (possibly changed) settings."""
-    if host.strip() != stored.host or user != stored.user:
-        return False
-    if stored.tls and not tls:
-        return False
-    auth = stored.auth
-    if auth.kind is AuthKind.XOAUTH2:
-        return token_endpoint == auth.token_endpoint and client_id == auth.client_id
-    return True
+def secret_rule(
+    stored: SmtpSettings, host: str, user: str, tls: bool, auth: MergedAuth, *, allow_any_host: bool
+) -> None:
+    """Raise MG-SECRET-REENTRY when `auth` would take `stored`'s secret to another destination.
 
-
-def secret_reentry_required() -> FailedPrecondition:
-    return FailedPrecondition(SECRET_REENTRY_ID, SECRET_REENTRY_TEXT)
+    The destination is the host and user, TLS (turning it off counts, turning it on does not), and
+    for OAuth the token endpoint and client id. `allow_any_host` (MAILGATE_ALLOW_SECRET_REUSE_ANY_HOST)
+    lifts the rule; an `auth` whose request gave its own secret never meets it.
+    """
+    if allow_any_host or not carries_stored_secret(auth):
+        return
+    same = host.strip() == stored.host and user == stored.user and (tls or not stored.tls)
+    client = oauth_client(stored.auth)
+    if not same or (client is not None and oauth_client(auth) != client):
+        raise precondition(SECRET_REENTRY_ID, SECRET_REENTRY_TEXT)

@@ -12,19 +12,16 @@ from sqlalchemy import RowMapping, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mailgate.providers.model import (
-    AuthKind,
-    Change,
-    HttpSettings,
+from mailgate.providers.auth import (
+    ClientCredentials,
     JwtBearer,
-    OAuthGrant,
-    Page,
-    Provider,
-    SmtpAuth,
-    SmtpSettings,
-    State,
+    NoAuth,
+    PlainAuth,
+    StoredAuth,
     TokenEndpointAuth,
 )
+from mailgate.providers.model import Change, HttpSettings, Page, Provider, SmtpSettings, State
+from mailgate.providers.sealing import Sealed
 from mailgate.store import changes
 from mailgate.store.cache import TtlCache
 from mailgate.store.clock import now_us, to_datetime
@@ -45,20 +42,95 @@ def _storable_id(provider_id: str) -> bool:
     return "\x00" not in provider_id
 
 
+# The auth columns: `auth` is "none", "plain" or "xoauth2"; `oauth_grant` tells the two XOAUTH2 grants
+# apart. Columns of the other variants keep these values.
+_NO_AUTH_COLUMNS: dict[str, Any] = {
+    "auth": "none",
+    "password_sealed": None,
+    "token_endpoint": "",
+    "scopes": [],
+    "client_id": "",
+    "client_secret_sealed": None,
+    "oauth_grant": ClientCredentials.KIND,
+    "token_endpoint_auth": TokenEndpointAuth.CLIENT_SECRET_BASIC.value,
+    "jwt_key_id": "",
+    "jwt_issuer": "",
+    "jwt_subject": "",
+    "jwt_audience": "",
+    "jwt_signing_algorithm": "RS256",
+    "private_key_sealed": None,
+}
+
+
+def _sealed(value: str | None) -> Sealed | None:
+    return None if value is None else Sealed(value)
+
+
+def _row_to_auth(row: RowMapping) -> StoredAuth:
+    match row["auth"], row["oauth_grant"]:
+        case "none", _:
+            return NoAuth()
+        case "plain", _:
+            return PlainAuth(password=_sealed(row["password_sealed"]))
+        case "xoauth2", ClientCredentials.KIND:
+            return ClientCredentials(
+                client_id=row["client_id"],
+                client_secret=_sealed(row["client_secret_sealed"]),
+                token_endpoint=row["token_endpoint"],
+                token_endpoint_auth=TokenEndpointAuth(row["token_endpoint_auth"]),
+                scopes=tuple(row["scopes"] or ()),
+            )
+        case "xoauth2", JwtBearer.KIND:
+            return JwtBearer(
+                client_id=row["client_id"],
+                token_endpoint=row["token_endpoint"],
+                signing_algorithm=row["jwt_signing_algorithm"],
+                key_id=row["jwt_key_id"],
+                issuer=row["jwt_issuer"],
+                subject=row["jwt_subject"],
+                audience=row["jwt_audience"],
+                scopes=tuple(row["scopes"] or ()),
+                private_key=_sealed(row["private_key_sealed"]),
+            )
+        case auth, grant:
+            raise ValueError(f"unknown auth {auth!r} with grant {grant!r}")
+
+
+def _auth_to_columns(auth: StoredAuth) -> dict[str, Any]:
+    match auth:
+        case NoAuth():
+            return {}
+        case PlainAuth():
+            return {"auth": "plain", "password_sealed": auth.password}
+        case ClientCredentials():
+            return {
+                "auth": "xoauth2",
+                "oauth_grant": auth.KIND,
+                "client_id": auth.client_id,
+                "client_secret_sealed": auth.client_secret,
+                "token_endpoint": auth.token_endpoint,
+                "token_endpoint_auth": auth.token_endpoint_auth.value,
+                "scopes": list(auth.scopes),
+            }
+        case JwtBearer():
+            return {
+                "auth": "xoauth2",
+                "oauth_grant": auth.KIND,
+                "client_id": auth.client_id,
+                "token_endpoint": auth.token_endpoint,
+                "jwt_signing_algorithm": auth.signing_algorithm,
+                "jwt_key_id": auth.key_id,
+                "jwt_issuer": auth.issuer,
+                "jwt_subject": auth.subject,
+                "jwt_audience": auth.audience,
+                "scopes": list(auth.scopes),
+                "private_key_sealed": auth.private_key,
+            }
+
+
 def _row_to_provider(row: RowMapping) -> Provider:
     smtp = http = None
     if row["kind"] == "smtp":
-        auth = SmtpAuth(
-            kind=AuthKind(row["auth"]),
-            password_sealed=row["password_sealed"],
-            token_endpoint=row["token_endpoint"],
-            scopes=tuple(row["scopes"] or ()),
-            client_id=row["client_id"],
-            client_secret_sealed=row["client_secret_sealed"],
-            grant=OAuthGrant(row["oauth_grant"]),
-            token_endpoint_auth=TokenEndpointAuth(row["token_endpoint_auth"]),
-            jwt=_row_to_jwt(row),
-        )
         smtp = SmtpSettings(
             sender_address=row["sender_address"],
             sender_name=row["sender_name"],
@@ -66,7 +138,7 @@ def _row_to_provider(row: RowMapping) -> Provider:
             tls=row["tls"],
             user=row["smtp_user"],
             reply_to_address=row["reply_to_address"],
-            auth=auth,
+            auth=_row_to_auth(row),
         )
     else:
         http = HttpSettings(endpoint=row["endpoint"], signing_key_sealed=row["signing_key_sealed"])
@@ -81,19 +153,6 @@ def _row_to_provider(row: RowMapping) -> Provider:
         changed_at=to_datetime(row["changed_us"]),
         smtp=smtp,
         http=http,
-    )
-
-
-def _row_to_jwt(row: RowMapping) -> JwtBearer | None:
-    if row["oauth_grant"] != OAuthGrant.JWT_BEARER.value:
-        return None
-    return JwtBearer(
-        key_id=row["jwt_key_id"],
-        issuer=row["jwt_issuer"],
-        subject=row["jwt_subject"],
-        audience=row["jwt_audience"],
-        signing_algorithm=row["jwt_signing_algorithm"],
-        private_key_sealed=row["private_key_sealed"],
     )
 
 
@@ -113,25 +172,12 @@ def _provider_to_row(provider: Provider) -> dict[str, Any]:
         "tls": False,
         "host": "",
         "smtp_user": "",
-        "auth": AuthKind.NONE.value,
-        "password_sealed": None,
-        "token_endpoint": "",
-        "scopes": [],
-        "client_id": "",
-        "client_secret_sealed": None,
-        "oauth_grant": OAuthGrant.CLIENT_CREDENTIALS.value,
-        "token_endpoint_auth": TokenEndpointAuth.CLIENT_SECRET_BASIC.value,
-        "jwt_key_id": "",
-        "jwt_issuer": "",
-        "jwt_subject": "",
-        "jwt_audience": "",
-        "jwt_signing_algorithm": "RS256",
-        "private_key_sealed": None,
+        **_NO_AUTH_COLUMNS,
         "endpoint": "",
         "signing_key_sealed": None,
     }
     if provider.smtp is not None:
-        smtp, auth = provider.smtp, provider.smtp.auth
+        smtp = provider.smtp
         row.update(
             kind="smtp",
             sender_address=smtp.sender_address,
@@ -140,24 +186,8 @@ def _provider_to_row(provider: Provider) -> dict[str, Any]:
             tls=smtp.tls,
             host=smtp.host,
             smtp_user=smtp.user,
-            auth=auth.kind.value,
-            password_sealed=auth.password_sealed,
-            token_endpoint=auth.token_endpoint,
-            scopes=list(auth.scopes),
-            client_id=auth.client_id,
-            client_secret_sealed=auth.client_secret_sealed,
-            oauth_grant=auth.grant.value,
-            token_endpoint_auth=auth.token_endpoint_auth.value,
+            **_auth_to_columns(smtp.auth),
         )
-        if auth.jwt is not None:
-            row.update(
-                jwt_key_id=auth.jwt.key_id,
-                jwt_issuer=auth.jwt.issuer,
-                jwt_subject=auth.jwt.subject,
-                jwt_audience=auth.jwt.audience,
-                jwt_signing_algorithm=auth.jwt.signing_algorithm,
-                private_key_sealed=auth.jwt.private_key_sealed,
-            )
     elif provider.http is not None:
         row.update(
             kind="http",
@@ -168,7 +198,7 @@ def _provider_to_row(provider: Provider) -> dict[str, Any]:
 
 
 class ProviderWrite:
-    """One write transaction on one instance; `begin_change` must come first (it serializes writers)."""
+    """One write transaction on one instance; `lock` or `begin_change` comes first: each orders writers."""
 
     def __init__(self, conn: AsyncConnection, instance_id: str, is_sqlite: bool) -> None:
         self._conn = conn
@@ -176,14 +206,18 @@ class ProviderWrite:
         self.instance_id = instance_id
         self.changed = False
 
+    async def lock(self) -> None:
+        """Order this write after the instance's other writers without taking a sequence yet (a
+        write that changes nothing takes none); `begin_change` then takes it."""
+        await self._ensure_instance()
+        if not self._is_sqlite:  # SQLite's BEGIN IMMEDIATE holds the database's write lock already
+            await self._conn.execute(
+                select(instances.c.id).where(instances.c.id == self.instance_id).with_for_update()
+            )
+
     async def begin_change(self) -> Change:
         """Take the instance's next sequence; on PostgreSQL this row lock orders concurrent writers."""
-        dialect_insert = sqlite.insert if self._is_sqlite else postgresql.insert
-        await self._conn.execute(
-            dialect_insert(instances)
-            .values(id=self.instance_id, sequence=0)
-            .on_conflict_do_nothing(index_elements=["id"])
-        )
+        await self._ensure_instance()
         result = await self._conn.execute(
             update(instances)
             .where(instances.c.id == self.instance_id)
@@ -192,6 +226,14 @@ class ProviderWrite:
         )
         sequence = result.scalar_one()
         return Change(sequence=sequence, at=to_datetime(now_us()), resource_owner=self.instance_id)
+
+    async def _ensure_instance(self) -> None:
+        dialect_insert = sqlite.insert if self._is_sqlite else postgresql.insert
+        await self._conn.execute(
+            dialect_insert(instances)
+            .values(id=self.instance_id, sequence=0)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
 
     async def get(self, provider_id: str) -> Provider | None:
         if not _storable_id(provider_id):

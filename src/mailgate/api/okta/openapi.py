@@ -13,7 +13,7 @@ from mailgate.api.okta.wire import (
     PREFIX,
     SIGNING_ALGORITHMS,
 )
-from mailgate.providers.inputs import VARIANT_FIELDS
+from mailgate.providers.auth import field_names
 
 Schema = dict[str, Any]
 TAG = "EmailServer"
@@ -107,7 +107,7 @@ def schemas() -> dict[str, Schema]:
         if not value.get("writeOnly")
     }
     variants = {
-        schema: _create(name, tuple(OKTA_NAMES[field] for field in VARIANT_FIELDS[AUTH_TYPES[name]]))
+        schema: _create(name, tuple(OKTA_NAMES[field] for field in field_names(AUTH_TYPES[name])))
         for name, schema in _CREATE_SCHEMAS.items()
     }
     return {

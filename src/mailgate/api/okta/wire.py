@@ -7,32 +7,33 @@ state; secrets (password, clientSecret, privateKey) are write-only.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 from mailgate.api.okta.fields import Problems
 from mailgate.errors import FieldViolation, InvalidArgument
 from mailgate.hostport import join_host_port, parse_host_port
-from mailgate.providers.inputs import (
-    VARIANT_FIELDS,
-    AuthInput,
-    AuthPatch,
+from mailgate.providers.auth import (
     AuthVariant,
-    JwtInput,
-    SmtpInput,
-    SmtpPatch,
-    variant_of,
+    ClientCredentials,
+    JwtBearer,
+    NoAuth,
+    PlainAuth,
+    SmtpAuth,
+    TokenEndpointAuth,
+    field_names,
 )
-from mailgate.providers.model import AuthKind, JwtBearer, OAuthGrant, Provider, TokenEndpointAuth
+from mailgate.providers.inputs import AuthPatch, SmtpInput, SmtpPatch
+from mailgate.providers.model import Provider
+from mailgate.providers.patching import edited_as
 
 PREFIX = "/api/v1/email-servers"
-AUTH_TYPES = {
-    "BASIC_SMTP_AUTH": AuthVariant.PLAIN,
-    "OAUTH2_CLIENT_CREDENTIALS": AuthVariant.CLIENT_CREDENTIALS,
-    "OAUTH2_JWT_BEARER_GRANT": AuthVariant.JWT_BEARER,
+AUTH_TYPES: dict[str, AuthVariant] = {
+    "BASIC_SMTP_AUTH": PlainAuth,
+    "OAUTH2_CLIENT_CREDENTIALS": ClientCredentials,
+    "OAUTH2_JWT_BEARER_GRANT": JwtBearer,
 }
 AUTH_TYPE_NAMES = {variant: name for name, variant in AUTH_TYPES.items()}
-# Domain field names (inputs.AuthPatch) to Okta's property names.
+# The variants' field names (providers.auth) to Okta's property names.
 OKTA_NAMES = {
     "password": "password",
     "client_id": "clientId",
@@ -89,7 +90,7 @@ def _auth_patch(problems: Problems, body: dict[str, Any]) -> AuthPatch:
 
 def _check_variant_fields(problems: Problems, body: dict[str, Any], variant: AuthVariant) -> None:
     """On create: every field of the variant is there, and none of another variant's."""
-    allowed = VARIANT_FIELDS[variant]
+    allowed = field_names(variant)
     name = AUTH_TYPE_NAMES[variant]
     for field in OKTA_NAMES:
         present = body.get(OKTA_NAMES[field]) is not None
@@ -110,7 +111,7 @@ def parse_create(body: dict[str, Any]) -> tuple[SmtpInput, bool]:
     enabled = problems.flag(body, "enabled")
     auth = _auth_patch(problems, body)
     if body.get("authType") is None or auth.variant is not None:  # older SDKs never send authType
-        _check_variant_fields(problems, body, auth.variant or AuthVariant.PLAIN)
+        _check_variant_fields(problems, body, auth.variant or PlainAuth)
     if problems.found:
         raise InvalidArgument.fields(problems.found)
     assert alias is not None and host is not None and port is not None and user is not None
@@ -127,33 +128,30 @@ def parse_create(body: dict[str, Any]) -> tuple[SmtpInput, bool]:
     return data, bool(enabled)
 
 
-def _auth_input(auth: AuthPatch) -> AuthInput:
+def _auth_input(auth: AuthPatch) -> SmtpAuth[str]:
     """A checked, complete create request's auth."""
-    variant = auth.variant or AuthVariant.PLAIN
-    if variant is AuthVariant.PLAIN:
-        return AuthInput(kind=AuthKind.PLAIN, password=auth.password or "")
-    common = AuthInput(
-        kind=AuthKind.XOAUTH2,
-        token_endpoint=auth.token_endpoint or "",
-        scopes=auth.scopes or (),
-        client_id=auth.client_id or "",
-    )
-    if variant is AuthVariant.CLIENT_CREDENTIALS:
-        return replace(
-            common,
-            grant=OAuthGrant.CLIENT_CREDENTIALS,
+    variant = auth.variant or PlainAuth
+    if variant is ClientCredentials:
+        return ClientCredentials(
+            client_id=auth.client_id or "",
             client_secret=auth.client_secret or "",
-            token_endpoint_auth=auth.token_endpoint_auth,
+            token_endpoint=auth.token_endpoint or "",
+            token_endpoint_auth=auth.token_endpoint_auth or TokenEndpointAuth.CLIENT_SECRET_BASIC,
+            scopes=auth.scopes or (),
         )
-    jwt = JwtInput(
-        key_id=auth.key_id or "",
-        issuer=auth.issuer or "",
-        subject=auth.subject or "",
-        audience=auth.audience or "",
-        signing_algorithm=auth.signing_algorithm or "RS256",
-        private_key=auth.private_key or "",
-    )
-    return replace(common, grant=OAuthGrant.JWT_BEARER, jwt=jwt)
+    if variant is JwtBearer:
+        return JwtBearer(
+            client_id=auth.client_id or "",
+            token_endpoint=auth.token_endpoint or "",
+            signing_algorithm=auth.signing_algorithm or "RS256",
+            key_id=auth.key_id or "",
+            issuer=auth.issuer or "",
+            subject=auth.subject or "",
+            audience=auth.audience or "",
+            scopes=auth.scopes or (),
+            private_key=auth.private_key or "",
+        )
+    return PlainAuth(password=auth.password or "")
 
 
 def parse_patch(body: dict[str, Any]) -> SmtpPatch:
@@ -201,29 +199,33 @@ def render(provider: Provider) -> dict[str, Any]:
     assert provider.smtp is not None
     smtp, auth = provider.smtp, provider.smtp.auth
     host, port = parse_host_port(smtp.host) or (smtp.host, 0)
-    variant = variant_of(auth)
     body: dict[str, Any] = {
         "id": provider.id,
         "alias": provider.description,
         "enabled": provider.is_active,
-        "authType": AUTH_TYPE_NAMES[variant],
+        "authType": AUTH_TYPE_NAMES[edited_as(auth)],
         "host": host,
         "port": port,
     }
-    if smtp.user and auth.kind is not AuthKind.NONE:  # a relay without auth shows no username
+    if smtp.user and not isinstance(auth, NoAuth):  # a relay without auth shows no username
         body["username"] = smtp.user
-    if variant is AuthVariant.PLAIN:
-        return body
-    body.update(clientId=auth.client_id, tokenEndpoint=auth.token_endpoint, scopes=list(auth.scopes))
-    if variant is AuthVariant.CLIENT_CREDENTIALS:
-        body["tokenEndpointAuthMethod"] = auth.token_endpoint_auth.value
-        return body
-    jwt = auth.jwt or JwtBearer()
-    body.update(
-        signingAlgorithm=jwt.signing_algorithm,
-        keyId=jwt.key_id,
-        issuer=jwt.issuer,
-        subject=jwt.subject,
-        audience=jwt.audience,
-    )
+    match auth:
+        case ClientCredentials():
+            body.update(
+                clientId=auth.client_id,
+                tokenEndpoint=auth.token_endpoint,
+                scopes=list(auth.scopes),
+                tokenEndpointAuthMethod=auth.token_endpoint_auth.value,
+            )
+        case JwtBearer():
+            body.update(
+                clientId=auth.client_id,
+                tokenEndpoint=auth.token_endpoint,
+                scopes=list(auth.scopes),
+                signingAlgorithm=auth.signing_algorithm,
+                keyId=auth.key_id,
+                issuer=auth.issuer,
+                subject=auth.subject,
+                audience=auth.audience,
+            )
     return body

@@ -8,17 +8,9 @@ from google.protobuf import timestamp_pb2
 
 from mailgate.gen.mailgate.v1 import jwt_bearer_pb2
 from mailgate.gen.zitadel import admin_pb2, object_pb2, settings_pb2
-from mailgate.providers.inputs import AuthInput
-from mailgate.providers.model import (
-    AuthKind,
-    Change,
-    JwtBearer,
-    OAuthGrant,
-    Page,
-    Provider,
-    SmtpAuth,
-    State,
-)
+from mailgate.providers.auth import ClientCredentials, JwtBearer, NoAuth, OAuthGrant, PlainAuth
+from mailgate.providers.inputs import AuthRequest, LegacyAuth, ZitadelXOAuth2
+from mailgate.providers.model import Change, Page, Provider, State
 
 _PROVIDER_STATE = {
     State.ACTIVE: settings_pb2.EMAIL_PROVIDER_ACTIVE,
@@ -74,23 +66,23 @@ def auth_input(
     request: admin_pb2.AddEmailProviderSMTPRequest
     | admin_pb2.UpdateEmailProviderSMTPRequest
     | admin_pb2.TestEmailProviderSMTPRequest,
-) -> AuthInput:
+) -> AuthRequest:
     """The request's Auth oneof; unset means an older client, which only knows `password`."""
-    which = request.WhichOneof("Auth")
-    if which == "none":
-        return AuthInput(kind=AuthKind.NONE)
-    if which == "plain":
-        return AuthInput(kind=AuthKind.PLAIN, password=request.plain.password)
-    if which == "xoauth2":
-        xo = request.xoauth2
-        return AuthInput(
-            kind=AuthKind.XOAUTH2,
-            token_endpoint=xo.token_endpoint,
-            scopes=tuple(xo.scopes),
-            client_id=xo.client_credentials.client_id,
-            client_secret=xo.client_credentials.client_secret,
-        )
-    return AuthInput(kind=None, password=request.password)
+    match request.WhichOneof("Auth"):
+        case "none":
+            return NoAuth()
+        case "plain":
+            return PlainAuth(password=request.plain.password)
+        case "xoauth2":
+            xo = request.xoauth2
+            return ZitadelXOAuth2(
+                client_id=xo.client_credentials.client_id,
+                client_secret=xo.client_credentials.client_secret,
+                token_endpoint=xo.token_endpoint,
+                scopes=tuple(xo.scopes),
+            )
+        case _:
+            return LegacyAuth(password=request.password)
 
 
 def email_provider(provider: Provider) -> settings_pb2.EmailProvider:
@@ -113,35 +105,35 @@ def email_provider(provider: Provider) -> settings_pb2.EmailProvider:
                 reply_to_address=smtp.reply_to_address,
             )
         )
-        auth = smtp.auth
-        if auth.kind is AuthKind.PLAIN:
-            message.smtp.plain.SetInParent()
-        elif auth.kind is AuthKind.XOAUTH2:
-            message.smtp.xoauth2.CopyFrom(xoauth2_auth(auth))
-        else:
-            message.smtp.none.SetInParent()
+        match smtp.auth:
+            case NoAuth():
+                message.smtp.none.SetInParent()
+            case PlainAuth():
+                message.smtp.plain.SetInParent()
+            case ClientCredentials() | JwtBearer() as grant:
+                message.smtp.xoauth2.CopyFrom(xoauth2_auth(grant))
     elif provider.http is not None:
         message.http.endpoint = provider.http.endpoint
     return message
 
 
-def xoauth2_auth(auth: SmtpAuth) -> settings_pb2.SMTPXOAuth2Auth:
+def xoauth2_auth(grant: OAuthGrant[object]) -> settings_pb2.SMTPXOAuth2Auth:
     """XOAUTH2 as ZITADEL shows it; a JWT-bearer grant in mailgate's extension field, never its key."""
-    message = settings_pb2.SMTPXOAuth2Auth(token_endpoint=auth.token_endpoint, scopes=auth.scopes)
-    if auth.grant is OAuthGrant.JWT_BEARER:
-        bearer = auth.jwt or JwtBearer()
-        message.jwt_bearer.CopyFrom(
-            jwt_bearer_pb2.JwtBearerGrant(
-                client_id=auth.client_id,
-                key_id=bearer.key_id,
-                issuer=bearer.issuer,
-                subject=bearer.subject,
-                audience=bearer.audience,
-                signing_algorithm=bearer.signing_algorithm,
+    message = settings_pb2.SMTPXOAuth2Auth(token_endpoint=grant.token_endpoint, scopes=grant.scopes)
+    match grant:
+        case ClientCredentials():
+            message.client_credentials.client_id = grant.client_id
+        case JwtBearer():
+            message.jwt_bearer.CopyFrom(
+                jwt_bearer_pb2.JwtBearerGrant(
+                    client_id=grant.client_id,
+                    key_id=grant.key_id,
+                    issuer=grant.issuer,
+                    subject=grant.subject,
+                    audience=grant.audience,
+                    signing_algorithm=grant.signing_algorithm,
+                )
             )
-        )
-    else:
-        message.client_credentials.client_id = auth.client_id
     return message
 
 

@@ -9,7 +9,7 @@ from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.gen.zitadel import object_pb2
 from mailgate.pipeline.runner import CallContext
 from mailgate.providers.commands import ProviderCommands
-from mailgate.providers.inputs import AuthInput, SmtpInput
+from mailgate.providers.inputs import AuthRequest, LegacyAuth, SmtpInput
 from mailgate.providers.queries import ProviderQueries
 from mailgate.providers.testmail import InlineTest, TestMailService
 
@@ -27,7 +27,7 @@ def _smtp_input(request: AddSmtp | UpdateSmtp) -> SmtpInput:
     if isinstance(request, pb.AddEmailProviderSMTPRequest | pb.UpdateEmailProviderSMTPRequest):
         auth = convert.auth_input(request)
     else:
-        auth = AuthInput(kind=None, password=request.password)
+        auth = LegacyAuth(password=request.password)
     return SmtpInput(
         sender_address=request.sender_address,
         sender_name=request.sender_name,
@@ -41,7 +41,7 @@ def _smtp_input(request: AddSmtp | UpdateSmtp) -> SmtpInput:
 
 
 def _inline_test(
-    request: pb.TestEmailProviderSMTPRequest | pb.TestSMTPConfigRequest, auth: AuthInput
+    request: pb.TestEmailProviderSMTPRequest | pb.TestSMTPConfigRequest, auth: AuthRequest
 ) -> InlineTest:
     return InlineTest(
         sender_address=request.sender_address,
@@ -238,6 +238,6 @@ class AdminServicer:
         self, request: pb.TestSMTPConfigRequest, ctx: CallContext
     ) -> pb.TestSMTPConfigResponse:
         # No Auth oneof here: the same "oneof unset" rule as TestEmailProviderSMTP (decision 9.14).
-        auth = AuthInput(kind=None, password=request.password)
+        auth = LegacyAuth(password=request.password)
         await self._tests.test_inline(ctx.principal.instance_id, _inline_test(request, auth))
         return pb.TestSMTPConfigResponse()

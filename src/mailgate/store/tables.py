@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Index,
+    Integer,
     MetaData,
     SmallInteger,
     String,
@@ -83,4 +84,90 @@ tokens = Table(
     Column("description", String(200), nullable=False, default=""),
     Column("created_us", BigInteger, nullable=False),
     Column("revoked_us", BigInteger),
+)
+
+# --- the outbox: notification emails, their attempts, fallbacks and provider health ---
+
+# One row per message. Bodies and subject are sealed (providers.sealing, bound to the message);
+# the bodies are set to NULL once the message is final and the retention has passed.
+messages = Table(
+    "messages",
+    metadata,
+    Column("instance_id", String(200), primary_key=True),
+    Column("id", String(32), primary_key=True),
+    Column("state", String(10), nullable=False),  # outbox.model.MessageState values
+    Column("recipients", JSON, nullable=False),  # the `to` addresses, as a list
+    Column("subject_sealed", Text, nullable=False),
+    Column("text_sealed", Text),
+    Column("html_sealed", Text),
+    Column("reply_to", String(200), nullable=False, default=""),
+    Column("headers", JSON, nullable=False, default=list),  # [[name, value], ...], allowlisted
+    Column("category", String(100), nullable=False, default=""),
+    Column("message_id", String(255), nullable=False),  # RFC 5322 Message-ID, one for every attempt
+    Column("idempotency_key", String(200)),
+    Column("request_hash", String(64)),  # what the key was first used for: a different request is refused
+    Column("sender_token_id", String(32), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    Column("expires_us", BigInteger, nullable=False),
+    Column("next_attempt_us", BigInteger),  # when a worker may claim it (queued, deferred)
+    Column("attempts_made", Integer, nullable=False, default=0),
+    Column("max_attempts", Integer, nullable=False),
+    Column("provider_id", String(100)),  # the provider of the latest attempt
+    Column("claimed_by", String(64)),  # the worker holding the lease
+    Column("claimed_until_us", BigInteger),  # its lease ends here; another worker may take over after
+    Column("sent_us", BigInteger),
+    Column("final_us", BigInteger),  # when it became sent, failed, expired or canceled
+)
+# An idempotency key names one message per instance, enforced where no race can break it.
+Index(
+    "one_message_per_idempotency_key",
+    messages.c.instance_id,
+    messages.c.idempotency_key,
+    unique=True,
+    sqlite_where=messages.c.idempotency_key.isnot(None),
+    postgresql_where=messages.c.idempotency_key.isnot(None),
+)
+Index("messages_due", messages.c.state, messages.c.next_attempt_us)  # what the workers claim
+Index("messages_by_creation", messages.c.instance_id, messages.c.created_us, messages.c.id)  # keyset pages
+Index("messages_final", messages.c.final_us)  # retention cleanup
+
+attempts = Table(
+    "message_attempts",
+    metadata,
+    Column("instance_id", String(200), primary_key=True),
+    Column("message_id", String(32), primary_key=True),  # messages.id
+    Column("number", Integer, primary_key=True),
+    Column("at_us", BigInteger, nullable=False),
+    Column("provider_id", String(100), nullable=False),
+    Column("reply_class", String(16), nullable=False),  # outbox.model.ReplyClass values
+    Column("stage", String(16), nullable=False),  # delivery.report.Stage values
+    Column("reply_code", Integer, nullable=False, default=0),
+    Column("enhanced_status_code", String(16), nullable=False, default=""),
+    Column("reply_text", String(1000), nullable=False, default=""),  # redacted
+    Column("detail", String(1000), nullable=False, default=""),
+    Column("duration_ms", Integer, nullable=False, default=0),
+    Column("steps", JSON, nullable=False, default=list),  # the timeline, redacted
+)
+
+# The instance's ordered fallback providers, tried when the active one is unhealthy.
+fallbacks = Table(
+    "delivery_fallbacks",
+    metadata,
+    Column("instance_id", String(200), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("provider_id", String(100), nullable=False),
+)
+Index("one_fallback_entry_per_provider", fallbacks.c.instance_id, fallbacks.c.provider_id, unique=True)
+
+# Each provider's circuit breaker, shared by every replica.
+provider_health = Table(
+    "provider_health",
+    metadata,
+    Column("instance_id", String(200), primary_key=True),
+    Column("provider_id", String(100), primary_key=True),
+    Column("state", String(10), nullable=False),  # closed | open | half_open
+    Column("consecutive_faults", Integer, nullable=False, default=0),
+    Column("open_until_us", BigInteger),  # an open breaker lets a probe through after this
+    Column("changed_us", BigInteger, nullable=False),
 )

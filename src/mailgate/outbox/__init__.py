@@ -1,0 +1,1 @@
+"""Notification delivery: the outbox, leases, workers, reply classes, retries and failover."""

@@ -25,7 +25,8 @@ from google.rpc import code_pb2, status_pb2
 
 from mailgate.pipeline.calls import MethodSpec, Pipeline
 from mailgate.transports import grpcweb
-from mailgate.transports.gateway.transcode import TranscodeError, dumps, http_status, merge_json, message_json
+from mailgate.transports.gateway.httpstatus import http_status
+from mailgate.transports.gateway.marshal import TranscodeError, dumps, merge_json, message_json
 
 JSON = b"application/json"
 PROTO = b"application/proto"

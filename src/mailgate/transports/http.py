@@ -25,15 +25,10 @@ from mailgate.pipeline import errors
 from mailgate.pipeline.calls import Pipeline
 from mailgate.transports import connect, grpcweb
 from mailgate.transports.gateway import openapi
+from mailgate.transports.gateway.httpstatus import http_status
+from mailgate.transports.gateway.marshal import TranscodeError, encode_response, error_json, status_json
+from mailgate.transports.gateway.request import decode_request
 from mailgate.transports.gateway.routes import RouteTable
-from mailgate.transports.gateway.transcode import (
-    TranscodeError,
-    decode_request,
-    encode_response,
-    error_json,
-    http_status,
-    status_json,
-)
 from mailgate.transports.grpc import BindError, HealthService
 from mailgate.transports.http_connections import ConnectionLimits, protocol_for
 from mailgate.transports.okta import wire as okta_wire

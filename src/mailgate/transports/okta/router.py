@@ -29,6 +29,7 @@ from mailgate.transports.http import (
     read_body,
     respond,
 )
+from mailgate.transports.metadata import OKTA
 from mailgate.transports.okta import errors, wire
 from mailgate.transports.okta.operations import ROUTES, EmailServers, Reply, Request, Route
 from mailgate.transports.okta.wire import PREFIX
@@ -77,7 +78,8 @@ class OktaApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer one request under PREFIX, always with the X-Rate-Limit-* headers."""
         call = self._route(scope["method"], scope["path"])
-        metadata, declared = _headers(scope["headers"])
+        incoming = OKTA.read(scope["headers"])
+        metadata, declared = incoming.metadata, incoming.content_length
         extra: list[tuple[bytes, bytes]] = []
         try:
             call.raw = await read_body(receive, declared, self._max_body)
@@ -141,18 +143,6 @@ class OktaApp:
         assert call.route is not None  # _check refused the rest
         request = Request(provider_id=call.provider_id, body=call.body)
         return await call.route.handler(self._servers, request, ctx)
-
-
-def _headers(headers: list[tuple[bytes, bytes]]) -> tuple[dict[str, str], int | None]:
-    """The pipeline's metadata (just `authorization`) and the declared Content-Length."""
-    metadata: dict[str, str] = {}
-    declared: int | None = None
-    for name, value in headers:
-        if name == b"authorization":
-            metadata["authorization"] = value.decode("latin-1")
-        elif name == b"content-length":
-            declared = int(value) if value.isdigit() else None
-    return metadata, declared
 
 
 async def _send_error(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 HeaderMatcher = Callable[[str], str | None]  # lowercase header name -> metadata key, None: not metadata
 
@@ -156,6 +156,11 @@ class Incoming:
     content_length: int | None
 
 
+_LENGTH, _TIMEOUT = "content-length", "timeout"  # what a header is, besides metadata
+_Plan = tuple[str | None, tuple[str, ...]]  # (_LENGTH, _TIMEOUT or None; the metadata keys it fills)
+_PLANS_KEPT = 512  # header names whose plan is remembered: the usual few, not every name a client makes up
+
+
 @dataclass(frozen=True)
 class HeaderRules:
     """One transport's edge: its matcher, and which header (parsed how) carries the call's deadline."""
@@ -163,6 +168,8 @@ class HeaderRules:
     matcher: HeaderMatcher
     timeout_header: str | None = None
     parse_timeout: Callable[[str], float] = parse_grpc_timeout
+    # What each header name is for, worked out once per name: requests repeat the same few.
+    _plans: dict[bytes, _Plan] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def read(self, headers: Iterable[tuple[bytes, bytes]]) -> Incoming:
         """Metadata, the raw timeout and the declared Content-Length; for a repeated header the last wins."""
@@ -170,18 +177,28 @@ class HeaderRules:
         timeout = None
         content_length = None
         for raw_name, raw_value in headers:
-            name = raw_name.decode("latin-1")
-            if name == "content-length":
+            role, keys = self._plans.get(raw_name) or self._plan(raw_name)
+            if role is _LENGTH:
                 content_length = parse_content_length(raw_value)
-            if name == self.timeout_header:
+            elif role is _TIMEOUT:
                 timeout = raw_value.decode("latin-1")
-                continue
-            if name == "authorization":  # grpc-gateway forwards it whatever the matcher says
-                metadata[name] = raw_value.decode("latin-1")
-            key = self.matcher(name)
-            if key is not None:
+            for key in keys:
                 metadata[key] = raw_value.decode("latin-1")
         return Incoming(metadata, timeout, content_length)
+
+    def _plan(self, raw_name: bytes) -> _Plan:
+        name = raw_name.decode("latin-1")
+        if name == self.timeout_header:
+            plan: _Plan = (_TIMEOUT, ())
+        else:
+            role = _LENGTH if name == "content-length" else None
+            key = self.matcher(name)
+            # grpc-gateway forwards `authorization` whatever the matcher says (and what it says, too).
+            keys = ("authorization",) if name == "authorization" else ()
+            plan = (role, keys + (key,) if key is not None and key not in keys else keys)
+        if len(self._plans) < _PLANS_KEPT:
+            self._plans[raw_name] = plan
+        return plan
 
     def time_left(self, incoming: Incoming) -> float | None:
         """The call's deadline in seconds from now (None: none was given); BadTimeout when unreadable."""

@@ -87,6 +87,9 @@ def set_path_value(message: Message, path: str, value: str) -> None:
         _check_oneof(message, message.DESCRIPTOR.fields_by_name[name])
         message = getattr(message, name)
     field = message.DESCRIPTOR.fields_by_name[leaf]
+    if field.type == FieldDescriptor.TYPE_STRING and field.containing_oneof is None:
+        setattr(message, leaf, value)  # the usual `{id}`: nothing to parse, no oneof to check
+        return
     _check_oneof(message, field)
     _set_scalar(message, field, value)
 

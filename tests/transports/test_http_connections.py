@@ -115,6 +115,31 @@ async def test_a_slowloris_head_is_answered_408_and_closed_after_the_header_time
     assert received.startswith(b"HTTP/1.1 408 "), received
 
 
+async def test_a_slow_head_after_a_quick_request_on_the_same_connection_is_answered_408(
+    limited: RunningServer,
+) -> None:
+    # The header timer the first request armed fires while the second head is still incomplete: it
+    # must give that head its own deadline, neither refuse it early nor forget it.
+    reader, writer = await connect(limited)
+    writer.write(HEALTHZ)
+    first = await read_response(reader)
+
+    async def drip() -> None:
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: mailgate\r\nX-Slow: ")
+        while not writer.is_closing():
+            writer.write(b"a")
+            await asyncio.sleep(0.02)
+
+    dripping = asyncio.create_task(drip())
+    try:
+        received = await read_until_closed(reader)
+    finally:
+        dripping.cancel()
+        writer.close()
+    assert first.startswith(b"HTTP/1.1 200 "), first
+    assert received.startswith(b"HTTP/1.1 408 "), received
+
+
 async def test_a_head_over_the_size_limit_is_answered_431_and_closed(limited: RunningServer) -> None:
     reader, writer = await connect(limited)
     padding = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * 1000) for i in range(MAX_HEAD_BYTES // 1000 + 2))

@@ -195,7 +195,7 @@ class HeaderRules:
             key = self.matcher(name)
             # grpc-gateway forwards `authorization` whatever the matcher says (and what it says, too).
             keys = ("authorization",) if name == "authorization" else ()
-            plan = (role, keys + (key,) if key is not None and key not in keys else keys)
+            plan = (role, (*keys, key) if key is not None and key not in keys else keys)
         if len(self._plans) < _PLANS_KEPT:
             self._plans[raw_name] = plan
         return plan

@@ -174,9 +174,8 @@ def _refusal(http_method: str, exchange: dict[bytes, bytes]) -> tuple[int, Reply
     """The answer to an HTTP method, content type, protocol version or compression we do not serve,
     with the gRPC code the call log records for it."""
     if http_method != "POST":
-        return code_pb2.UNIMPLEMENTED, Reply(
-            405, TEXT, b"Connect unary calls use POST\n", ((b"allow", b"POST"),)
-        )
+        allow = ((b"allow", b"POST"),)
+        return code_pb2.UNIMPLEMENTED, Reply(405, TEXT, b"Connect unary calls use POST\n", allow)
     content_type = exchange.get(b"content-type", b"")
     if not _UNARY.fullmatch(content_type):
         text = f"content type {content_type.decode('latin-1')!r} is not served here\n"

@@ -22,9 +22,28 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 
 from mailgate.gen.zitadel import admin_pb2, message_pb2
-from mailgate.transports.gateway.transcode import HTTP_STATUS
 from tests.conftest import RunningServer
 
+# grpc-gateway's runtime.HTTPStatusFromCode (runtime/errors.go), written out: gRPC code -> HTTP status.
+HTTP_STATUS_FROM_CODE = {
+    0: 200,  # OK
+    1: 499,  # CANCELLED
+    2: 500,  # UNKNOWN
+    3: 400,  # INVALID_ARGUMENT
+    4: 504,  # DEADLINE_EXCEEDED
+    5: 404,  # NOT_FOUND
+    6: 409,  # ALREADY_EXISTS
+    7: 403,  # PERMISSION_DENIED
+    8: 429,  # RESOURCE_EXHAUSTED
+    9: 400,  # FAILED_PRECONDITION
+    10: 409,  # ABORTED
+    11: 400,  # OUT_OF_RANGE
+    12: 501,  # UNIMPLEMENTED
+    13: 500,  # INTERNAL
+    14: 503,  # UNAVAILABLE
+    15: 500,  # DATA_LOSS
+    16: 401,  # UNAUTHENTICATED
+}
 SMTP = {"senderAddress": "noreply@example.com", "senderName": "Example", "host": "smtp.example.com:587"}
 # Values that differ from run to run; golden JSON holds these placeholders instead.
 VOLATILE = {
@@ -72,7 +91,7 @@ def assert_status_json(response: httpx.Response) -> dict[str, Any]:
     body = response.json()
     assert set(body) <= {"code", "message", "details"}, body
     assert isinstance(body["code"], int) and body["code"] > 0
-    assert HTTP_STATUS[body["code"]] == response.status_code, (response.status_code, body)
+    assert HTTP_STATUS_FROM_CODE[body["code"]] == response.status_code, (response.status_code, body)
     for detail in body.get("details", []):
         assert detail["@type"].startswith("type.googleapis.com/")
     return dict(body)

@@ -23,9 +23,8 @@ from mailgate.gen.mailgate.v1 import smtp_test_report_pb2 as report_pb
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.gen.zitadel import message_pb2
 from mailgate.transports import connect
-from mailgate.transports.gateway.transcode import HTTP_STATUS
 from tests.conftest import RunningServer, server_env, start_server
-from tests.transports.conftest import SMTP, bearer
+from tests.transports.conftest import HTTP_STATUS_FROM_CODE, SMTP, bearer
 
 PATH = "/zitadel.admin.v1.AdminService/"
 UNKNOWN_ID = "123456789012345678"
@@ -78,7 +77,7 @@ def connect_error(response: httpx.Response, code: str) -> dict[str, Any]:
     body = response.json()
     assert body["code"] == code, body
     assert set(body) <= {"code", "message", "details"}, body
-    assert response.status_code == HTTP_STATUS[CONNECT_CODES[code]], (response.status_code, body)
+    assert response.status_code == HTTP_STATUS_FROM_CODE[CONNECT_CODES[code]], (response.status_code, body)
     for detail in body.get("details", []):
         assert set(detail) <= {"type", "value", "debug"}
         assert "=" not in detail["value"], "Connect wants unpadded base64"

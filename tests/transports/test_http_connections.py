@@ -94,13 +94,11 @@ async def test_an_idle_connection_between_requests_is_closed_after_the_idle_time
         await running.close()
 
 
-async def test_a_slowloris_head_is_answered_408_and_closed_after_the_header_timeout(
-    limited: RunningServer,
-) -> None:
-    reader, writer = await connect(limited)
+async def drip_head(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+    """Send a request head one byte at a time until the server closes; what it answered."""
 
     async def drip() -> None:
-        # One header byte at a time, far faster than the idle timeout: only a head deadline stops it.
+        # Far faster than the idle timeout: only a head deadline stops it.
         writer.write(b"GET /healthz HTTP/1.1\r\nHost: mailgate\r\nX-Slow: ")
         while not writer.is_closing():
             writer.write(b"a")
@@ -108,10 +106,29 @@ async def test_a_slowloris_head_is_answered_408_and_closed_after_the_header_time
 
     dripping = asyncio.create_task(drip())
     try:
-        received = await read_until_closed(reader)
+        return await read_until_closed(reader)
     finally:
         dripping.cancel()
         writer.close()
+
+
+async def test_a_slowloris_head_is_answered_408_and_closed_after_the_header_timeout(
+    limited: RunningServer,
+) -> None:
+    received = await drip_head(*await connect(limited))
+    assert received.startswith(b"HTTP/1.1 408 "), received
+
+
+async def test_a_slow_head_after_a_quick_request_on_the_same_connection_is_answered_408(
+    limited: RunningServer,
+) -> None:
+    # The header timer the first request armed fires while the second head is still incomplete: it
+    # must give that head its own deadline, neither refuse it early nor forget it.
+    reader, writer = await connect(limited)
+    writer.write(HEALTHZ)
+    first = await read_response(reader)
+    received = await drip_head(reader, writer)
+    assert first.startswith(b"HTTP/1.1 200 "), first
     assert received.startswith(b"HTTP/1.1 408 "), received
 
 

@@ -31,6 +31,11 @@ class CallLog:
         self._logged_ok = 0
         self._left_out = 0
 
+    def refused(self, target: str, transport: str, code: int, started: float) -> None:
+        """Log a request a transport refused before the pipeline ran (no route, wrong method, unreadable,
+        too large): `target` is the method, or the path when it names none."""
+        self.record(target, transport, None, code, started)
+
     def record(self, method: str, transport: str, instance: str | None, code: int, started: float) -> None:
         """Log one finished call that began at `started` (a perf_counter reading)."""
         if not log.isEnabledFor(logging.INFO):

@@ -8,6 +8,7 @@ method's API encodes errors (a google.rpc.Status).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -100,11 +101,12 @@ class Method:
         peer: str = "",
     ) -> Reply:
         """`call` on a request still in wire form; bytes that are no such message are INVALID_ARGUMENT."""
+        started = time.perf_counter()
         try:
             request = self.request_type.FromString(payload)
         except DecodeError:
             error = InvalidArgument(None, UNDECODABLE_TEXT)
-            pipeline.refused(Call(self.operation, metadata, transport, peer), error)
+            pipeline.call_log.refused(self.name, transport, int(error.code), started)
             return Reply(self.encode_error(error))
         return await self.call(pipeline, request, metadata, transport, time_left, peer)
 

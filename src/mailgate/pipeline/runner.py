@@ -79,11 +79,6 @@ class Pipeline:
         )
         return result
 
-    def refused(self, call: Call, error: ApiError) -> Result[T]:
-        """A call a transport refused before its stages (undecodable, unknown method): logged alike."""
-        self.call_log.record(call.operation.name, call.transport, None, int(error.code), time.perf_counter())
-        return Result(call, error=error)
-
 
 def _unexpected(exc: Exception, deadline: asyncio.Timeout, method: str) -> ApiError:
     # Only the call's own deadline is DEADLINE_EXCEEDED; any other TimeoutError is a fault.

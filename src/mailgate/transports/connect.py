@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -25,8 +26,9 @@ from google.rpc import code_pb2, status_pb2
 
 from mailgate.pipeline.methods import Method, MethodTable
 from mailgate.pipeline.runner import Pipeline
-from mailgate.transports import grpcweb
-from mailgate.transports.gateway.transcode import TranscodeError, dumps, http_status, merge_json, message_json
+from mailgate.transports.gateway.httpstatus import http_status
+from mailgate.transports.gateway.marshal import TranscodeError, dumps, merge_json, message_json
+from mailgate.transports.metadata import CONNECT, BadTimeout
 
 JSON = b"application/json"
 PROTO = b"application/proto"
@@ -38,7 +40,6 @@ ACCEPT_POST = (
 )
 # Connect's unary content types, in the spellings connect-es accepts.
 _UNARY = re.compile(rb"application/(?:json(?:; ?charset=utf-?8)?|proto)", re.IGNORECASE)
-_TIMEOUT_MS = re.compile(r"[0-9]{1,10}")
 # Connect's code names: the gRPC names in lowercase, except that Connect spells "canceled".
 CODE_NAMES = {
     number: "canceled" if number == code_pb2.CANCELLED else code_pb2.Code.Name(number).lower()
@@ -95,13 +96,6 @@ def failure(
     return Reply(http or http_status(code), JSON, body, tuple(headers))
 
 
-def parse_timeout(value: str) -> float:
-    """Connect-Timeout-Ms (1 to 10 digits) in seconds."""
-    if not _TIMEOUT_MS.fullmatch(value):
-        raise BadRequest(f"protocol error: invalid connect timeout value: {value!r}")
-    return int(value) / 1000
-
-
 class ConnectEndpoint:
     """Unary Connect calls to the pipeline's methods, on the same paths grpc-web uses."""
 
@@ -127,27 +121,36 @@ class ConnectEndpoint:
         The body is read only once the method, content type and protocol headers are acceptable;
         `read_body`'s own exceptions (size limit, client gone) propagate to the caller.
         """
+        started = time.perf_counter()
         method = self.table.get(path)
         if method is None:
             # No such procedure: 404, the status Connect clients read as `unimplemented`.
-            return failure(code_pb2.UNIMPLEMENTED, f"method not found: {path}", http=404)
+            reply = failure(code_pb2.UNIMPLEMENTED, f"method not found: {path}", http=404)
+            return self.refuse(path, code_pb2.UNIMPLEMENTED, reply, started)
         exchange = _exchange_headers(headers)
         refusal = _refusal(http_method, exchange)
         if refusal is not None:
-            return refusal
+            return self.refuse(method.name, *refusal, started)
         binary = not exchange[b"content-type"].lower().startswith(JSON)
-        call_metadata, raw_timeout = grpcweb.metadata(headers, "connect-timeout-ms", "connect-")
+        incoming = CONNECT.read(headers)
+        call_metadata = incoming.metadata
         try:
-            timeout = parse_timeout(raw_timeout) if raw_timeout is not None else None
+            timeout = CONNECT.time_left(incoming)
             request = decode(method, await read_body(), binary)
-        except BadRequest as exc:
-            return failure(code_pb2.INVALID_ARGUMENT, str(exc))
+        except (BadRequest, BadTimeout) as exc:
+            reply = failure(code_pb2.INVALID_ARGUMENT, str(exc))
+            return self.refuse(method.name, code_pb2.INVALID_ARGUMENT, reply, started)
         result = await method.call(self.pipeline, request, call_metadata, "connect", timeout, peer)
         if result.status.code != code_pb2.OK or result.response is None:
             return Reply(http_status(result.status.code), JSON, error_json(result.status))
         if binary:
             return Reply(200, PROTO, result.response.SerializeToString())
         return Reply(200, JSON, message_json(result.response))
+
+    def refuse(self, target: str, code: int, reply: Reply, started: float) -> Reply:
+        """`reply`, an answer before the pipeline ran, once the call log has recorded it with `code`."""
+        self.pipeline.call_log.refused(target, "connect", code, started)
+        return reply
 
 
 def decode(method: Method, body: bytes, binary: bool) -> Message:
@@ -174,20 +177,24 @@ def _exchange_headers(headers: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
     return {name: value.strip() for name, value in headers if name in wanted}
 
 
-def _refusal(http_method: str, exchange: dict[bytes, bytes]) -> Reply | None:
-    """The answer to an HTTP method, content type, protocol version or compression we do not serve."""
+def _refusal(http_method: str, exchange: dict[bytes, bytes]) -> tuple[int, Reply] | None:
+    """The answer to an HTTP method, content type, protocol version or compression we do not serve,
+    with the gRPC code the call log records for it."""
     if http_method != "POST":
-        return Reply(405, TEXT, b"Connect unary calls use POST\n", ((b"allow", b"POST"),))
+        allow = ((b"allow", b"POST"),)
+        return code_pb2.UNIMPLEMENTED, Reply(405, TEXT, b"Connect unary calls use POST\n", allow)
     content_type = exchange.get(b"content-type", b"")
     if not _UNARY.fullmatch(content_type):
         text = f"content type {content_type.decode('latin-1')!r} is not served here\n"
-        return Reply(415, TEXT, text.encode(), ((b"accept-post", ACCEPT_POST),))
+        return code_pb2.UNIMPLEMENTED, Reply(415, TEXT, text.encode(), ((b"accept-post", ACCEPT_POST),))
     version = exchange.get(b"connect-protocol-version")
     if version is not None and version != PROTOCOL_VERSION:
         found = version.decode("latin-1")
-        return failure(code_pb2.INVALID_ARGUMENT, f'connect-protocol-version must be "1": got {found!r}')
+        message = f'connect-protocol-version must be "1": got {found!r}'
+        return code_pb2.INVALID_ARGUMENT, failure(code_pb2.INVALID_ARGUMENT, message)
     encoding = exchange.get(b"content-encoding", b"identity").lower()
     if encoding != b"identity":
         message = f"unknown compression {encoding.decode('latin-1')!r}: supported encodings are identity"
-        return failure(code_pb2.UNIMPLEMENTED, message, headers=((b"accept-encoding", b"identity"),))
+        headers = ((b"accept-encoding", b"identity"),)
+        return code_pb2.UNIMPLEMENTED, failure(code_pb2.UNIMPLEMENTED, message, headers=headers)
     return None

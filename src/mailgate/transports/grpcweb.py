@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 import struct
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -18,6 +18,7 @@ from google.rpc import code_pb2, status_pb2
 
 from mailgate.pipeline.methods import MethodTable
 from mailgate.pipeline.runner import Pipeline
+from mailgate.transports.metadata import GRPC_WEB, BadTimeout
 
 BINARY = b"application/grpc-web+proto"
 TEXT = b"application/grpc-web-text+proto"
@@ -30,49 +31,6 @@ CONTENT_TYPES = {
 }
 DATA, COMPRESSED, TRAILER = 0x00, 0x01, 0x80
 _HEADER = struct.Struct(">BI")
-
-# Headers that describe the HTTP exchange, not the call: never handed to the pipeline as metadata.
-_NOT_METADATA = frozenset(
-    {
-        "host",
-        "content-type",
-        "content-length",
-        "accept",
-        "accept-encoding",
-        "accept-language",
-        "connection",
-        "keep-alive",
-        "te",
-        "transfer-encoding",
-        "upgrade",
-        "origin",
-        "referer",
-        "user-agent",
-        "x-grpc-web",
-        "x-user-agent",
-        "cookie",
-        "grpc-timeout",
-        "grpc-encoding",
-        "grpc-accept-encoding",
-        "cache-control",
-        "pragma",
-        "content-encoding",
-    }
-)
-_TIMEOUT = re.compile(r"([0-9]{1,8})([HMSmun])")
-_TIMEOUT_UNITS = {"H": 3600.0, "M": 60.0, "S": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9}
-
-
-class BadTimeout(ValueError):
-    """A Grpc-Timeout header that is not 1-8 digits and a unit."""
-
-
-def parse_timeout(value: str) -> float:
-    """Grpc-Timeout ("500m", "3S") in seconds."""
-    found = _TIMEOUT.fullmatch(value.strip())
-    if found is None:
-        raise BadTimeout(f"invalid grpc-timeout: {value!r}")
-    return int(found[1]) * _TIMEOUT_UNITS[found[2]]
 
 
 def percent_encode(message: str) -> str:
@@ -168,24 +126,10 @@ def failure(code: int, message: str, text: bool) -> Reply:
     return reply(status_pb2.Status(code=code, message=message), None, text)
 
 
-def metadata(
-    headers: Iterable[tuple[bytes, bytes]], timeout_header: str = "grpc-timeout", reserved: str = "sec-"
-) -> tuple[dict[str, str], str | None]:
-    """Call metadata from the request headers (lowercase keys), and the raw `timeout_header` if any.
-
-    Headers of the HTTP exchange and names starting with `reserved` (the protocol's own, e.g.
-    Connect's `connect-`) are not metadata. Shared by grpc-web and Connect.
-    """
-    found: dict[str, str] = {}
-    timeout = None
-    skip = ("sec-", ":", reserved)
-    for raw_name, raw_value in headers:
-        name = raw_name.decode("latin-1")
-        if name == timeout_header:
-            timeout = raw_value.decode("latin-1")
-        elif name not in _NOT_METADATA and not name.endswith("-bin") and not name.startswith(skip):
-            found[name] = raw_value.decode("latin-1")
-    return found, timeout
+def refuse(pipeline: Pipeline, target: str, code: int, message: str, text: bool, started: float) -> Reply:
+    """A call refused before the pipeline ran, as a trailer-only reply; logged in the call log."""
+    pipeline.call_log.refused(target, "grpc-web", code, started)
+    return failure(code, message, text)
 
 
 async def call(
@@ -199,17 +143,19 @@ async def call(
     peer: str = "",
 ) -> Reply:
     """Decode, run through the pipeline, encode; every problem is a status, never an exception."""
+    started = time.perf_counter()
     method = table.get(path)
     if method is None:
-        return failure(code_pb2.UNIMPLEMENTED, f"Method not found: {path}", text)
-    call_metadata, raw_timeout = metadata(headers)
+        return refuse(pipeline, path, code_pb2.UNIMPLEMENTED, f"Method not found: {path}", text, started)
+    incoming = GRPC_WEB.read(headers)
+    call_metadata = incoming.metadata
     try:
-        timeout = parse_timeout(raw_timeout) if raw_timeout is not None else None
+        timeout = GRPC_WEB.time_left(incoming)
         payload = read_message(decode_text(body) if text else body, limit)
     except FrameError as exc:
-        return failure(exc.code, str(exc), text)
+        return refuse(pipeline, method.name, exc.code, str(exc), text, started)
     except (BadTimeout, binascii.Error, ValueError) as exc:
-        return failure(code_pb2.INVALID_ARGUMENT, str(exc), text)
+        return refuse(pipeline, method.name, code_pb2.INVALID_ARGUMENT, str(exc), text, started)
     result = await method.call_encoded(pipeline, payload, call_metadata, "grpc-web", timeout, peer)
     payload_out = result.response.SerializeToString() if result.response is not None else None
     return reply(result.status, payload_out if result.status.code == 0 else None, text)

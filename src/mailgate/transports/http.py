@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,17 +30,13 @@ from mailgate.pipeline.methods import MethodTable, encode_plain
 from mailgate.pipeline.runner import Pipeline
 from mailgate.transports import connect, grpcweb
 from mailgate.transports.gateway import openapi
+from mailgate.transports.gateway.httpstatus import http_status
+from mailgate.transports.gateway.marshal import TranscodeError, encode_response, error_json, status_json
+from mailgate.transports.gateway.request import decode_request
 from mailgate.transports.gateway.routes import RouteTable
-from mailgate.transports.gateway.transcode import (
-    TranscodeError,
-    decode_request,
-    encode_response,
-    error_json,
-    http_status,
-    status_json,
-)
 from mailgate.transports.grpc import BindError, HealthService
 from mailgate.transports.http_connections import ConnectionLimits, protocol_for
+from mailgate.transports.metadata import GATEWAY, BadTimeout, parse_content_length
 
 JSON = b"application/json"
 GRPC_WEB = b"application/grpc-web"
@@ -53,36 +50,6 @@ EXPOSED = [
 ]
 # After this many bytes of a refused body we stop reading and close the connection instead.
 DRAIN_LIMIT = 64 * 1024 * 1024
-# IANA permanent headers grpc-gateway forwards as `grpcgateway-<name>` metadata.
-_PERMANENT = frozenset(
-    name.encode()
-    for name in [
-        "accept",
-        "accept-charset",
-        "accept-language",
-        "accept-ranges",
-        "authorization",
-        "cache-control",
-        "content-type",
-        "cookie",
-        "date",
-        "expect",
-        "from",
-        "host",
-        "if-match",
-        "if-modified-since",
-        "if-none-match",
-        "if-schedule-tag-match",
-        "if-unmodified-since",
-        "max-forwards",
-        "origin",
-        "pragma",
-        "referer",
-        "user-agent",
-        "via",
-        "warning",
-    ]
-)
 _NOT_FOUND = error_json(code_pb2.NOT_FOUND, "Not Found")
 _METHOD_NOT_ALLOWED = error_json(code_pb2.UNIMPLEMENTED, "Method Not Allowed")
 _OWN_PATHS = frozenset({"/healthz", "/openapi.json"})
@@ -222,29 +189,54 @@ class HttpApp:
             await self._gateway(scope, receive, send)
         except ClientGone:
             return
-        except BodyTooLarge as exc:
-            message = f"request body is larger than {self.limit} bytes"
-            extra = None if exc.drained else [(b"connection", b"close")]
-            await respond(send, 413, error_json(code_pb2.RESOURCE_EXHAUSTED, message), extra=extra)
+
+    async def _refuse(
+        self,
+        send: Send,
+        target: str,
+        status: int,
+        code: int,
+        body: bytes,
+        started: float,
+        extra: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        """Answer a JSON request refused before the pipeline ran, once the call log has its method or path."""
+        self.pipeline.call_log.refused(target, "http", code, started)
+        await respond(send, status, body, extra=extra)
 
     async def _gateway(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
         method: str = scope["method"]
         path: str = scope["path"]
         match = self.routes.match(method, path)
         if match is None:
             allowed = self.routes.allowed_methods(path)
             if allowed:
-                await respond(send, 405, _METHOD_NOT_ALLOWED, extra=[(b"allow", ", ".join(allowed).encode())])
+                allow = [(b"allow", ", ".join(allowed).encode())]
+                await self._refuse(
+                    send, path, 405, code_pb2.UNIMPLEMENTED, _METHOD_NOT_ALLOWED, started, allow
+                )
             else:
-                await respond(send, 404, _NOT_FOUND)
+                await self._refuse(send, path, 404, code_pb2.NOT_FOUND, _NOT_FOUND, started)
             return
-        metadata, timeout, declared = _gateway_headers(scope["headers"])
-        body = await read_body(receive, declared, self.limit)
+        name = match.route.spec.name
+        incoming = GATEWAY.read(scope["headers"])
+        metadata = incoming.metadata
+        try:
+            body = await read_body(receive, incoming.content_length, self.limit)
+        except BodyTooLarge as exc:
+            too_large = error_json(
+                code_pb2.RESOURCE_EXHAUSTED, f"request body is larger than {self.limit} bytes"
+            )
+            extra = None if exc.drained else [(b"connection", b"close")]
+            await self._refuse(send, name, 413, code_pb2.RESOURCE_EXHAUSTED, too_large, started, extra)
+            return
         try:
             request = decode_request(match, scope["query_string"], body)
-            seconds = grpcweb.parse_timeout(timeout) if timeout is not None else None
-        except (TranscodeError, grpcweb.BadTimeout) as exc:
-            await respond(send, 400, error_json(code_pb2.INVALID_ARGUMENT, str(exc)))
+            seconds = GATEWAY.time_left(incoming)
+        except (TranscodeError, BadTimeout) as exc:
+            invalid = error_json(code_pb2.INVALID_ARGUMENT, str(exc))
+            await self._refuse(send, name, 400, code_pb2.INVALID_ARGUMENT, invalid, started)
             return
         result = await match.route.spec.call(self.pipeline, request, metadata, "http", seconds, _peer(scope))
         if result.status.code == 0 and result.response is not None:
@@ -256,16 +248,18 @@ class HttpApp:
         await respond(send, http_status(result.status.code), status_json(result.status), extra=extra)
 
     async def _grpc_web(self, scope: Scope, receive: Receive, send: Send, content_type: bytes) -> None:
+        started = time.perf_counter()
         text = grpcweb.CONTENT_TYPES.get(content_type.split(b";", 1)[0].strip())
         answer_text = text is True
+        found = self.table.get(scope["path"])
+        method = found.name if found is not None else scope["path"]
         try:
             # Text mode carries 4/3 as many bytes; allow for the frame header and padding.
             raw_limit = (self.limit + 5) * 4 // 3 + 4 if answer_text else self.limit + 5
             body = await read_body(receive, _content_length(scope["headers"]), raw_limit)
             if text is None:
-                reply = grpcweb.failure(
-                    code_pb2.UNIMPLEMENTED, f"unsupported content type {content_type!r}", False
-                )
+                message = f"unsupported content type {content_type!r}"
+                reply = grpcweb.refuse(self.pipeline, method, code_pb2.UNIMPLEMENTED, message, False, started)
             else:
                 reply = await grpcweb.call(
                     self.pipeline,
@@ -281,11 +275,12 @@ class HttpApp:
             return
         except BodyTooLarge:
             message = f"Received message larger than max (limit {self.limit} bytes)"
-            reply = grpcweb.failure(code_pb2.RESOURCE_EXHAUSTED, message, answer_text)
+            code = code_pb2.RESOURCE_EXHAUSTED
+            reply = grpcweb.refuse(self.pipeline, method, code, message, answer_text, started)
         except Exception as exc:  # never a 500: grpc-web clients only read the trailer
-            method = self.table.get(scope["path"])
-            error = faults.classify(exc, method.name if method is not None else scope["path"])  # logged
-            status = method.encode_error(error) if method is not None else encode_plain(error)
+            found = self.table.get(scope["path"])
+            error = faults.classify(exc, method)  # logged, with a correlation id
+            status = found.encode_error(error) if found is not None else encode_plain(error)
             reply = grpcweb.reply(status, None, answer_text)
         await respond(send, 200, reply.body, reply.content_type)
 
@@ -296,13 +291,17 @@ class HttpApp:
         async def body() -> bytes:
             return await read_body(receive, _content_length(headers), self.limit)
 
+        started = time.perf_counter()
         try:
             reply = await self.connect.call(scope["method"], scope["path"], headers, body, _peer(scope))
         except ClientGone:
             return
         except BodyTooLarge as exc:
             message = f"request body is larger than {self.limit} bytes"
-            reply = connect.failure(code_pb2.RESOURCE_EXHAUSTED, message)
+            code = code_pb2.RESOURCE_EXHAUSTED
+            found = self.table.get(scope["path"])
+            target = found.name if found is not None else scope["path"]
+            reply = self.connect.refuse(target, code, connect.failure(code, message), started)
             if not exc.drained:
                 extra.append((b"connection", b"close"))
         await respond(send, reply.status, reply.body, reply.content_type, [*reply.headers, *extra])
@@ -311,7 +310,11 @@ class HttpApp:
         """/healthz and /openapi.json: GET, and HEAD (the same headers, no body); other methods 405."""
         method: str = scope["method"]
         if method not in ("GET", "HEAD"):
-            await respond(send, 405, _METHOD_NOT_ALLOWED, extra=[(b"allow", b"GET, HEAD")])
+            allow = [(b"allow", b"GET, HEAD")]
+            path = scope["path"]
+            await self._refuse(
+                send, path, 405, code_pb2.UNIMPLEMENTED, _METHOD_NOT_ALLOWED, time.perf_counter(), allow
+            )
             return
         if scope["path"] == "/openapi.json":
             status, body = 200, self.openapi
@@ -337,32 +340,8 @@ def _peer(scope: Scope) -> str:
 def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
     for name, value in headers:
         if name == b"content-length":
-            return int(value) if value.isdigit() else None
+            return parse_content_length(value)
     return None
-
-
-def _gateway_headers(headers: list[tuple[bytes, bytes]]) -> tuple[dict[str, str], str | None, int | None]:
-    """grpc-gateway's incoming header matcher plus ZITADEL's x-zitadel-*; Grpc-Timeout; Content-Length."""
-    metadata: dict[str, str] = {}
-    timeout = None
-    declared = None
-    for name, raw in headers:
-        if name == b"authorization":
-            value = raw.decode("latin-1")
-            metadata["authorization"] = value
-            metadata["grpcgateway-authorization"] = value
-        elif name.startswith(b"grpc-metadata-"):
-            if not name.endswith(b"-bin"):  # the pipeline takes text metadata only
-                metadata[name[14:].decode("latin-1")] = raw.decode("latin-1")
-        elif name == b"grpc-timeout":
-            timeout = raw.decode("latin-1")
-        elif name == b"content-length":
-            declared = int(raw) if raw.isdigit() else None
-        elif name.startswith(b"x-zitadel-"):
-            metadata[name.decode("latin-1")] = raw.decode("latin-1")
-        elif name in _PERMANENT:
-            metadata["grpcgateway-" + name.decode("latin-1")] = raw.decode("latin-1")
-    return metadata, timeout, declared
 
 
 def build_app(

@@ -64,14 +64,18 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._own_transport = transport
+        self._loop = asyncio.get_running_loop()
         self._timer: asyncio.TimerHandle | None = None
+        self._first_request = True  # until then, the timer is the idle timer
         self._head_bytes: int | None = None  # counted while a request head is incomplete
+        self._head_began: float | None = None  # loop time the incomplete head began at
         super().connection_made(transport)
         if len(self.limits.open) >= self.limits.max_connections:
             self._refuse(_TOO_MANY)
             return
         self.limits.open.add(transport)
-        self._arm(self.limits.idle_timeout, None)
+        # Closed if no request begins in time; after a response, uvicorn's keep-alive timer does this.
+        self._timer = self._loop.call_later(self.limits.idle_timeout, self._idle)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.limits.open.discard(self._own_transport)
@@ -90,32 +94,44 @@ class LimitedHttpProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._head_bytes = 0
-        self._arm(self.limits.header_timeout, _HEAD_TIMEOUT)
+        self._head_began = began = self._loop.time()
+        if self._first_request:
+            self._first_request = False
+            self._disarm()  # the idle timer: a request has begun
+        # One header timer per connection, not one per request (a timer per request was a tenth of
+        # the port's throughput): when it fires, a head that is complete costs nothing more, and a
+        # newer head that is still incomplete gets the timer again for its own deadline.
+        if self._timer is None:
+            self._arm_head(began)
 
     def on_headers_complete(self) -> None:
         self._head_bytes = None
-        self._disarm()  # from here on the request is the application's, and uvicorn's keep-alive
+        self._head_began = None  # from here on the request is the application's, then uvicorn's keep-alive
         super().on_headers_complete()
 
-    def _arm(self, seconds: float, answer: bytes | None) -> None:
-        self._disarm()
-        self._timer = asyncio.get_running_loop().call_later(seconds, self._expire, answer)
+    def _arm_head(self, began: float) -> None:
+        self._timer = self._loop.call_at(began + self.limits.header_timeout, self._head_check, began)
+
+    def _head_check(self, began: float) -> None:
+        """The header timeout of the head that began at `began` is over."""
+        self._timer = None
+        if self._head_began == began:
+            self._refuse(_HEAD_TIMEOUT)
+        elif self._head_began is not None:
+            self._arm_head(self._head_began)
 
     def _disarm(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
-    def _expire(self, answer: bytes | None) -> None:
+    def _idle(self) -> None:
         self._timer = None
-        if answer is None:
-            self._own_transport.close()
-        else:
-            self._refuse(answer)
+        self._own_transport.close()
 
     def _refuse(self, answer: bytes) -> None:
         self._disarm()
-        self._head_bytes = None
+        self._head_bytes = self._head_began = None
         if not self._own_transport.is_closing():
             self._own_transport.write(answer)
             self._own_transport.close()

@@ -33,6 +33,7 @@ from mailgate.pipeline.stages import (
     per_token_or_peer,
 )
 from mailgate.transports.http import BodyTooLarge, ClientGone, read_body, respond
+from mailgate.transports.metadata import OKTA
 
 SCHEMES = ("SSWS", "Bearer")
 _UNKNOWN = Operation(name="okta.unknownRoute", permission=READ)
@@ -96,7 +97,8 @@ class OktaApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer one request under PREFIX, always with the X-Rate-Limit-* headers."""
         routed = self._route(scope["method"], scope["path"])
-        metadata, declared = _headers(scope["headers"])
+        incoming = OKTA.read(scope["headers"])
+        metadata, declared = incoming.metadata, incoming.content_length
         extra: list[tuple[bytes, bytes]] = []
         raw, too_large = b"", ""
         try:
@@ -148,18 +150,6 @@ def _parse(request: _Request) -> Any:
         raise InvalidArgument(None, request.too_large)
     parse = request.route.parse
     return parse(wire.decode(request.raw)) if parse is not None else None
-
-
-def _headers(headers: list[tuple[bytes, bytes]]) -> tuple[dict[str, str], int | None]:
-    """The pipeline's metadata (just `authorization`) and the declared Content-Length."""
-    metadata: dict[str, str] = {}
-    declared: int | None = None
-    for name, value in headers:
-        if name == b"authorization":
-            metadata["authorization"] = value.decode("latin-1")
-        elif name == b"content-length":
-            declared = int(value) if value.isdigit() else None
-    return metadata, declared
 
 
 def _peer(scope: Scope) -> str:

@@ -111,11 +111,7 @@ def _operation(route: Route, operation_id: str, schemas: dict[str, Schema]) -> d
     parameters = [_path_parameter(route, path) for _, path in route.variables]
     if route.body != "*":
         parameters.extend(_query_parameters(method.input_type, route.reserved, schemas))
-    response = (
-        _field_schema(route.response_field, schemas)
-        if route.response_field is not None
-        else _message_ref(method.output_type, schemas)
-    )
+    response = _message_ref(method.output_type, schemas)
     operation: dict[str, Any] = {
         "operationId": operation_id,
         "tags": [method.containing_service.name],
@@ -175,8 +171,6 @@ def _healthz() -> dict[str, Any]:
 def _request_body(route: Route, schemas: dict[str, Schema]) -> Schema | None:
     if not route.body:
         return None
-    if route.body_field is not None:
-        return _field_schema(route.body_field, schemas)
     message = route.descriptor.input_type
     bound = {path for _, path in route.variables if "." not in path}
     if not bound:

@@ -5,6 +5,12 @@ segments), `{var}` takes one non-empty segment, `{var=**}` any number, a verb is
 the last segment, and for one HTTP method the most recently registered matching template wins.
 Each service is mounted under its own prefix, as ZITADEL's gateway serves AdminService's paths
 (written in the proto as `/email/{id}`) under `/admin/v1`.
+
+Only what our protos use is served, and anything else in an annotation stops startup with a
+TemplateError naming the method: `response_body`, a `body` other than `"*"`, a body on GET or
+DELETE, a path variable that is not a singular string, boolean, integer or enum field, and a route
+whose query string could reach a field query.py does not read (maps, floats, bytes, well-known
+types, repeated messages).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from google.api import annotations_pb2, http_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor, ServiceDescriptor
 
 from mailgate.pipeline.methods import Method
+from mailgate.transports.gateway.query import URL_KINDS
 
 
 class TemplateError(ValueError):
@@ -31,14 +38,11 @@ class Route:
     template: str  # as written in the proto: "/email/{id}"
     spec: Method
     descriptor: MethodDescriptor
-    body: str  # "", "*" or the name of one top-level request field
-    response_body: str
+    body: str  # "" (fields from the path and the query string) or "*" (the whole message)
     pattern: re.Pattern[str]
     variables: tuple[tuple[str, str], ...]  # (regex group, request field path)
     verb: str
-    body_field: FieldDescriptor | None = None
-    response_field: FieldDescriptor | None = None
-    # Request field paths the query string may not set (path variables and the body field).
+    # Request field paths the query string may not set (the path variables).
     reserved: frozenset[str] = field(default_factory=frozenset)
     prefix: str = ""  # the service's mount point: "/admin/v1"
 
@@ -125,32 +129,33 @@ def _route(method: MethodDescriptor, spec: Method, rule: http_pb2.HttpRule, pref
         raise TemplateError(f"{where}: a template starts with '/'")
     # The prefix is matched as literal segments in front of the template.
     regex, variables, verb = compile_template(prefix + template, where)
+    _check_body(rule, http_method, where)
     for _, path in variables:
-        _scalar_field(method.input_type, path, where)
-    body_field = None
-    if rule.body not in ("", "*"):
-        body_field = _top_field(method.input_type, rule.body, where)
-    response_field = None
-    if rule.response_body:
-        response_field = _top_field(method.output_type, rule.response_body, where)
-    reserved = {path for _, path in variables}
-    if rule.body:
-        reserved.add(rule.body)
+        _path_field(method.input_type, path, where)
+    reserved = frozenset(path for _, path in variables)
+    if not rule.body:
+        _check_query_fields(method.input_type, reserved, "", frozenset(), where)
     return Route(
         http_method=http_method,
         template=template,
         spec=spec,
         descriptor=method,
         body=rule.body,
-        response_body=rule.response_body,
         pattern=re.compile(regex),
         variables=tuple(variables),
         verb=verb,
-        body_field=body_field,
-        response_field=response_field,
-        reserved=frozenset(reserved),
+        reserved=reserved,
         prefix=prefix,
     )
+
+
+def _check_body(rule: http_pb2.HttpRule, http_method: str, where: str) -> None:
+    if rule.response_body:
+        raise TemplateError(f"{where}: response_body {rule.response_body!r} is not supported")
+    if rule.body not in ("", "*"):
+        raise TemplateError(f'{where}: body {rule.body!r} is not supported, only "*" or none')
+    if rule.body and http_method in ("GET", "DELETE"):
+        raise TemplateError(f"{where}: a {http_method} route takes no body")
 
 
 def _top_field(message: Descriptor, name: str, where: str) -> FieldDescriptor:
@@ -160,18 +165,55 @@ def _top_field(message: Descriptor, name: str, where: str) -> FieldDescriptor:
     return found
 
 
-def _scalar_field(message: Descriptor, path: str, where: str) -> FieldDescriptor:
+def _path_field(message: Descriptor, path: str, where: str) -> FieldDescriptor:
     current: Descriptor | None = message
     found: FieldDescriptor | None = None
     for name in path.split("."):
-        if current is None:
-            raise TemplateError(f"{where}: {path!r} goes through a field that is not a message")
+        if current is None or (found is not None and found.is_repeated):
+            raise TemplateError(f"{where}: {path!r} goes through a field that is not a singular message")
         found = _top_field(current, name, where)
         current = found.message_type
     assert found is not None
-    if found.message_type is not None and not found.message_type.full_name.startswith("google.protobuf."):
-        raise TemplateError(f"{where}: path variable {path!r} must be a scalar field")
+    if found.is_repeated or found.type not in URL_KINDS:
+        raise TemplateError(
+            f"{where}: path variable {path!r} must be a singular string, bool, integer or enum field"
+        )
     return found
+
+
+def _check_query_fields(
+    message: Descriptor, reserved: frozenset[str], prefix: str, outer: frozenset[str], where: str
+) -> None:
+    """Refuse a route whose query string could reach a field kind query.py does not read."""
+    outer = outer | {message.full_name}  # a message that contains itself is checked once per path
+    for found in message.fields:
+        path = prefix + found.name
+        if path in reserved:
+            continue
+        nested = found.message_type
+        if nested is None:
+            if found.type not in URL_KINDS:
+                raise TemplateError(f"{where}: query parameter {path!r} is a {_kind(found)}, not supported")
+            continue
+        if nested.GetOptions().map_entry or found.is_repeated or nested.full_name.startswith("google."):
+            raise TemplateError(f"{where}: query parameter {path!r} is a {_kind(found)}, not supported")
+        if nested.full_name not in outer:
+            _check_query_fields(nested, reserved, path + ".", outer, where)
+
+
+def _kind(found: FieldDescriptor) -> str:
+    nested = found.message_type
+    if nested is not None and nested.GetOptions().map_entry:
+        return "map"
+    kind = nested.full_name if nested is not None else _TYPE_NAMES.get(found.type, str(found.type))
+    return f"repeated {kind}" if found.is_repeated else kind
+
+
+_TYPE_NAMES = {
+    number: name.removeprefix("TYPE_").lower()
+    for name in dir(FieldDescriptor)
+    if name.startswith("TYPE_") and isinstance(number := getattr(FieldDescriptor, name), int)
+}
 
 
 # --- templates ---

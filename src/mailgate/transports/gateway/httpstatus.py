@@ -1,0 +1,36 @@
+"""The HTTP status of each gRPC code: grpc-gateway's `runtime.HTTPStatusFromCode`, which Connect shares."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from google.rpc import code_pb2
+
+HTTP_STATUS_BY_CODE: Mapping[int, int] = MappingProxyType(
+    {
+        code_pb2.OK: 200,
+        code_pb2.CANCELLED: 499,
+        code_pb2.UNKNOWN: 500,
+        code_pb2.INVALID_ARGUMENT: 400,
+        code_pb2.DEADLINE_EXCEEDED: 504,
+        code_pb2.NOT_FOUND: 404,
+        code_pb2.ALREADY_EXISTS: 409,
+        code_pb2.PERMISSION_DENIED: 403,
+        code_pb2.RESOURCE_EXHAUSTED: 429,
+        code_pb2.FAILED_PRECONDITION: 400,  # deliberately not 412, as grpc-gateway
+        code_pb2.ABORTED: 409,
+        code_pb2.OUT_OF_RANGE: 400,
+        code_pb2.UNIMPLEMENTED: 501,
+        code_pb2.INTERNAL: 500,
+        code_pb2.UNAVAILABLE: 503,
+        code_pb2.DATA_LOSS: 500,
+        code_pb2.UNAUTHENTICATED: 401,
+    }
+)
+UNKNOWN_CODE_STATUS = 500
+
+
+def http_status(code: int) -> int:
+    """The HTTP status grpc-gateway sends for a gRPC code (500 for a code it does not know)."""
+    return HTTP_STATUS_BY_CODE.get(code, UNKNOWN_CODE_STATUS)

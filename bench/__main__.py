@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+import traceback
 from types import ModuleType
 
 import bench
@@ -29,6 +30,9 @@ def run_module(module: ModuleType, options: list[str]) -> int:
     except SystemExit as exc:
         print(exc, file=sys.stderr)
         return exc.code if isinstance(exc.code, int) and exc.code else 1
+    except Exception:  # one broken benchmark must not hide the others' numbers
+        traceback.print_exc()
+        return 1
     print(f"bench: {module.__name__} has neither main(argv) nor run()", file=sys.stderr)
     return 2
 

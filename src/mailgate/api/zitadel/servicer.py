@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TypeVar
+
+from google.protobuf.message import Message
 
 from mailgate.api.zitadel import convert
 from mailgate.gen.zitadel import admin_pb2 as pb
@@ -18,16 +22,33 @@ TEST_RPCS = frozenset(
     {"TestEmailProviderSMTP", "TestEmailProviderSMTPById", "TestSMTPConfig", "TestSMTPConfigById"}
 )
 
+# Each new request message and the deprecated one it replaces: the same fields under the same
+# numbers, the deprecated one without the Auth oneof.
 AddSmtp = pb.AddEmailProviderSMTPRequest | pb.AddSMTPConfigRequest
 UpdateSmtp = pb.UpdateEmailProviderSMTPRequest | pb.UpdateSMTPConfigRequest
+InlineTestRequest = pb.TestEmailProviderSMTPRequest | pb.TestSMTPConfigRequest
+Password = pb.UpdateEmailProviderSMTPPasswordRequest | pb.UpdateSMTPConfigPasswordRequest
+Activate = pb.ActivateEmailProviderRequest | pb.ActivateSMTPConfigRequest
+Deactivate = pb.DeactivateEmailProviderRequest | pb.DeactivateSMTPConfigRequest
+Remove = pb.RemoveEmailProviderRequest | pb.RemoveSMTPConfigRequest
+StoredTest = pb.TestEmailProviderSMTPByIdRequest | pb.TestSMTPConfigByIdRequest
+Q = TypeVar("Q", bound=Message)
+R = TypeVar("R", bound=Message)
+
+
+def _auth(request: AddSmtp | UpdateSmtp | InlineTestRequest) -> AuthRequest:
+    # The deprecated messages have no Auth oneof: the legacy user/password rule applies to them
+    # (for TestSMTPConfig too, decision 9.14).
+    if isinstance(
+        request,
+        pb.AddEmailProviderSMTPRequest | pb.UpdateEmailProviderSMTPRequest | pb.TestEmailProviderSMTPRequest,
+    ):
+        return convert.auth_input(request)
+    return LegacyAuth(password=request.password)
 
 
 def _smtp_input(request: AddSmtp | UpdateSmtp) -> SmtpInput:
-    # The deprecated messages have no Auth oneof: the legacy user/password rule applies to them.
-    if isinstance(request, pb.AddEmailProviderSMTPRequest | pb.UpdateEmailProviderSMTPRequest):
-        auth = convert.auth_input(request)
-    else:
-        auth = LegacyAuth(password=request.password)
+    auth = _auth(request)
     return SmtpInput(
         sender_address=request.sender_address,
         sender_name=request.sender_name,
@@ -40,9 +61,7 @@ def _smtp_input(request: AddSmtp | UpdateSmtp) -> SmtpInput:
     )
 
 
-def _inline_test(
-    request: pb.TestEmailProviderSMTPRequest | pb.TestSMTPConfigRequest, auth: AuthRequest
-) -> InlineTest:
+def _inline_test(request: InlineTestRequest) -> InlineTest:
     return InlineTest(
         sender_address=request.sender_address,
         sender_name=request.sender_name,
@@ -50,13 +69,26 @@ def _inline_test(
         tls=request.tls,
         user=request.user,
         receiver_address=request.receiver_address,
-        auth=auth,
+        auth=_auth(request),
         provider_id=request.id,
     )
 
 
 def _paging(query: object_pb2.ListQuery) -> tuple[int, int, bool]:
     return query.offset, query.limit, query.asc
+
+
+def _deprecated(
+    replacement: Callable[[AdminServicer, Q, CallContext], Awaitable[Message]], response_type: type[R]
+) -> Callable[[AdminServicer, Q, CallContext], Awaitable[R]]:
+    """A deprecated RPC served by its replacement: the response carries the same fields under the
+    same numbers, so it is re-read as the deprecated response type."""
+
+    async def deprecated(self: AdminServicer, request: Q, ctx: CallContext) -> R:
+        answer = await replacement(self, request, ctx)
+        return response_type.FromString(answer.SerializeToString())
+
+    return deprecated
 
 
 class AdminServicer:
@@ -91,19 +123,19 @@ class AdminServicer:
         return pb.GetEmailProviderByIdResponse(config=convert.email_provider(provider))
 
     async def AddEmailProviderSMTP(
-        self, request: pb.AddEmailProviderSMTPRequest, ctx: CallContext
+        self, request: AddSmtp, ctx: CallContext
     ) -> pb.AddEmailProviderSMTPResponse:
         change, provider_id = await self._commands.add_smtp(ctx.principal.instance_id, _smtp_input(request))
         return pb.AddEmailProviderSMTPResponse(details=convert.change_details(change), id=provider_id)
 
     async def UpdateEmailProviderSMTP(
-        self, request: pb.UpdateEmailProviderSMTPRequest, ctx: CallContext
+        self, request: UpdateSmtp, ctx: CallContext
     ) -> pb.UpdateEmailProviderSMTPResponse:
         change = await self._commands.update_smtp(ctx.principal.instance_id, request.id, _smtp_input(request))
         return pb.UpdateEmailProviderSMTPResponse(details=convert.change_details(change))
 
     async def UpdateEmailProviderSMTPPassword(
-        self, request: pb.UpdateEmailProviderSMTPPasswordRequest, ctx: CallContext
+        self, request: Password, ctx: CallContext
     ) -> pb.UpdateEmailProviderSMTPPasswordResponse:
         change = await self._commands.set_smtp_password(
             ctx.principal.instance_id, request.id, request.password
@@ -136,35 +168,31 @@ class AdminServicer:
         return response
 
     async def ActivateEmailProvider(
-        self, request: pb.ActivateEmailProviderRequest, ctx: CallContext
+        self, request: Activate, ctx: CallContext
     ) -> pb.ActivateEmailProviderResponse:
         change = await self._commands.activate(ctx.principal.instance_id, request.id)
         return pb.ActivateEmailProviderResponse(details=convert.state_change_details(change))
 
     async def DeactivateEmailProvider(
-        self, request: pb.DeactivateEmailProviderRequest, ctx: CallContext
+        self, request: Deactivate, ctx: CallContext
     ) -> pb.DeactivateEmailProviderResponse:
         change = await self._commands.deactivate(ctx.principal.instance_id, request.id)
         return pb.DeactivateEmailProviderResponse(details=convert.state_change_details(change))
 
-    async def RemoveEmailProvider(
-        self, request: pb.RemoveEmailProviderRequest, ctx: CallContext
-    ) -> pb.RemoveEmailProviderResponse:
+    async def RemoveEmailProvider(self, request: Remove, ctx: CallContext) -> pb.RemoveEmailProviderResponse:
         change = await self._commands.remove(ctx.principal.instance_id, request.id)
         return pb.RemoveEmailProviderResponse(details=convert.change_details(change))
 
     async def TestEmailProviderSMTPById(
-        self, request: pb.TestEmailProviderSMTPByIdRequest, ctx: CallContext
+        self, request: StoredTest, ctx: CallContext
     ) -> pb.TestEmailProviderSMTPByIdResponse:
         await self._tests.test_stored(ctx.principal.instance_id, request.id, request.receiver_address)
         return pb.TestEmailProviderSMTPByIdResponse()
 
     async def TestEmailProviderSMTP(
-        self, request: pb.TestEmailProviderSMTPRequest, ctx: CallContext
+        self, request: InlineTestRequest, ctx: CallContext
     ) -> pb.TestEmailProviderSMTPResponse:
-        await self._tests.test_inline(
-            ctx.principal.instance_id, _inline_test(request, convert.auth_input(request))
-        )
+        await self._tests.test_inline(ctx.principal.instance_id, _inline_test(request))
         return pb.TestEmailProviderSMTPResponse()
 
     # --- deprecated SMTPConfig views of the same providers ---
@@ -190,54 +218,14 @@ class AdminServicer:
             result=[convert.smtp_config_item(p) for p in page.providers],
         )
 
-    async def AddSMTPConfig(
-        self, request: pb.AddSMTPConfigRequest, ctx: CallContext
-    ) -> pb.AddSMTPConfigResponse:
-        change, provider_id = await self._commands.add_smtp(ctx.principal.instance_id, _smtp_input(request))
-        return pb.AddSMTPConfigResponse(details=convert.change_details(change), id=provider_id)
-
-    async def UpdateSMTPConfig(
-        self, request: pb.UpdateSMTPConfigRequest, ctx: CallContext
-    ) -> pb.UpdateSMTPConfigResponse:
-        change = await self._commands.update_smtp(ctx.principal.instance_id, request.id, _smtp_input(request))
-        return pb.UpdateSMTPConfigResponse(details=convert.change_details(change))
-
-    async def UpdateSMTPConfigPassword(
-        self, request: pb.UpdateSMTPConfigPasswordRequest, ctx: CallContext
-    ) -> pb.UpdateSMTPConfigPasswordResponse:
-        change = await self._commands.set_smtp_password(
-            ctx.principal.instance_id, request.id, request.password
-        )
-        return pb.UpdateSMTPConfigPasswordResponse(details=convert.change_details(change))
-
-    async def ActivateSMTPConfig(
-        self, request: pb.ActivateSMTPConfigRequest, ctx: CallContext
-    ) -> pb.ActivateSMTPConfigResponse:
-        change = await self._commands.activate(ctx.principal.instance_id, request.id)
-        return pb.ActivateSMTPConfigResponse(details=convert.state_change_details(change))
-
-    async def DeactivateSMTPConfig(
-        self, request: pb.DeactivateSMTPConfigRequest, ctx: CallContext
-    ) -> pb.DeactivateSMTPConfigResponse:
-        change = await self._commands.deactivate(ctx.principal.instance_id, request.id)
-        return pb.DeactivateSMTPConfigResponse(details=convert.state_change_details(change))
-
-    async def RemoveSMTPConfig(
-        self, request: pb.RemoveSMTPConfigRequest, ctx: CallContext
-    ) -> pb.RemoveSMTPConfigResponse:
-        change = await self._commands.remove(ctx.principal.instance_id, request.id)
-        return pb.RemoveSMTPConfigResponse(details=convert.change_details(change))
-
-    async def TestSMTPConfigById(
-        self, request: pb.TestSMTPConfigByIdRequest, ctx: CallContext
-    ) -> pb.TestSMTPConfigByIdResponse:
-        await self._tests.test_stored(ctx.principal.instance_id, request.id, request.receiver_address)
-        return pb.TestSMTPConfigByIdResponse()
-
-    async def TestSMTPConfig(
-        self, request: pb.TestSMTPConfigRequest, ctx: CallContext
-    ) -> pb.TestSMTPConfigResponse:
-        # No Auth oneof here: the same "oneof unset" rule as TestEmailProviderSMTP (decision 9.14).
-        auth = LegacyAuth(password=request.password)
-        await self._tests.test_inline(ctx.principal.instance_id, _inline_test(request, auth))
-        return pb.TestSMTPConfigResponse()
+    # The rest take the same fields as their replacements and do the same.
+    AddSMTPConfig = _deprecated(AddEmailProviderSMTP, pb.AddSMTPConfigResponse)
+    UpdateSMTPConfig = _deprecated(UpdateEmailProviderSMTP, pb.UpdateSMTPConfigResponse)
+    UpdateSMTPConfigPassword = _deprecated(
+        UpdateEmailProviderSMTPPassword, pb.UpdateSMTPConfigPasswordResponse
+    )
+    ActivateSMTPConfig = _deprecated(ActivateEmailProvider, pb.ActivateSMTPConfigResponse)
+    DeactivateSMTPConfig = _deprecated(DeactivateEmailProvider, pb.DeactivateSMTPConfigResponse)
+    RemoveSMTPConfig = _deprecated(RemoveEmailProvider, pb.RemoveSMTPConfigResponse)
+    TestSMTPConfigById = _deprecated(TestEmailProviderSMTPById, pb.TestSMTPConfigByIdResponse)
+    TestSMTPConfig = _deprecated(TestEmailProviderSMTP, pb.TestSMTPConfigResponse)

@@ -62,6 +62,14 @@ async def test_add_rejects_bad_endpoints(admin: Admin) -> None:
     assert (await admin.listing()).details.total_result == 0
 
 
+async def test_an_endpoint_no_url_parser_can_read_is_invalid_not_internal(admin: Admin) -> None:
+    # urlsplit raises on an unclosed IPv6 literal: that is a bad endpoint, not a fault of ours.
+    refused = await admin.fail(
+        "AddEmailProviderHTTP", pb.AddEmailProviderHTTPRequest(endpoint="http://[relay.example.com/x")
+    )
+    assert refused.is_zitadel(INVALID, "COMMAND-Sz84nFo3aK")
+
+
 async def test_update_replaces_endpoint_and_description_without_rotating(admin: Admin) -> None:
     added = await admin(
         "AddEmailProviderHTTP", pb.AddEmailProviderHTTPRequest(endpoint=ENDPOINT, description="a")

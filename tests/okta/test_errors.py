@@ -76,6 +76,14 @@ async def test_unsupported_methods_are_405_with_allow(okta: Okta) -> None:
         assert_rate_headers(response)
 
 
+async def test_head_is_405_like_any_method_a_path_lacks(okta: Okta) -> None:
+    # A HEAD answer has no body to hold Okta's error object: the status and headers say it all.
+    for path, allowed in [(SERVERS, "GET, POST"), (f"{SERVERS}/1", "GET, PATCH, DELETE")]:
+        response = await okta.http.head(path, headers=okta.headers)
+        assert (response.status_code, response.headers["allow"]) == (405, allowed)
+        assert_rate_headers(response)
+
+
 @pytest.mark.parametrize("raw", [b"", b"{", b"[]", b'"text"', b"\xff\xfe", b"[" * 100_000])
 async def test_a_body_that_is_no_json_object_is_400(okta: Okta, raw: bytes) -> None:
     response = await okta.http.post(

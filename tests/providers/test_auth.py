@@ -6,7 +6,7 @@ from dataclasses import fields
 
 import pytest
 
-from mailgate.api.okta.wire import OKTA_NAMES
+from mailgate.api.okta.bodies import OKTA_NAMES
 from mailgate.providers.auth import (
     ClientCredentials,
     JwtBearer,

@@ -5,13 +5,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from urllib.parse import urlsplit
 
 from mailgate.delivery.message import MessageTextError, header_text
 from mailgate.errors import FieldViolation, InvalidArgument, invalid, not_found, precondition
 from mailgate.hostport import parse_host_port
 from mailgate.providers.auth import NoAuth, PlainAuth, StoredAuth, sealed
-from mailgate.providers.inputs import SmtpInput, SmtpPatch, merged, public_texts, storable
+from mailgate.providers.inputs import SmtpInput, SmtpPatch, http_url, merged, public_texts, storable
 from mailgate.providers.model import Change, HttpSettings, Provider, SmtpSettings, State
 from mailgate.providers.patching import patched_auth, patched_host, pick
 from mailgate.providers.sealing import ProviderSecrets, Sealed, Secret
@@ -78,8 +77,7 @@ def _check_sender(data: SmtpInput) -> None:
 
 def _check_endpoint(endpoint: str, description: str) -> None:
     _check_text(endpoint, description)
-    parts = urlsplit(endpoint.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if not http_url(endpoint.strip()):
         raise invalid("COMMAND-Sz84nFo3aK", "Invalid argument: endpoint must be an http or https URL")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from mailgate.providers.auth import (
     AuthVariant,
@@ -174,3 +175,12 @@ def storable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def http_url(text: str) -> bool:
+    """True for an http or https URL with a host (an HTTP provider's endpoint, a token endpoint)."""
+    try:
+        parts = urlsplit(text)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # "http://[x": urlsplit refuses an unclosed IPv6 literal
+        return False

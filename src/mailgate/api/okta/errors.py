@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
-from mailgate.api.okta.wire import OKTA_NAMES
+from mailgate.api.okta.bodies import OKTA_NAMES
 from mailgate.delivery.report import TestReport
 from mailgate.errors import ApiError, Code, Internal, InvalidArgument, TestFailed
 
@@ -70,7 +69,7 @@ def _test_failure(report: TestReport, error: ApiError) -> tuple[str, list[str]]:
     return summary, causes
 
 
-def envelope(error: ApiError, resource: str = "") -> tuple[int, dict[str, Any]]:
+def envelope(error: ApiError, resource: str = "") -> tuple[int, dict[str, object]]:
     """The HTTP status and Okta error object for a failed call; `resource` names what a 404 missed."""
     error_id = secrets.token_urlsafe(16)
     match error:
@@ -85,7 +84,7 @@ def envelope(error: ApiError, resource: str = "") -> tuple[int, dict[str, Any]]:
     return kind.http_status, _body(kind.code, kind.summary.format(detail), error_id, causes)
 
 
-def _body(code: str, summary: str, error_id: str, causes: list[str]) -> dict[str, Any]:
+def _body(code: str, summary: str, error_id: str, causes: list[str]) -> dict[str, object]:
     return {
         "errorCode": code,
         "errorSummary": summary,

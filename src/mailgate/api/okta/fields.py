@@ -1,16 +1,25 @@
-"""Checks of single JSON values of an Okta request; each problem becomes one FieldViolation (errorCause)."""
+"""Okta's request properties, declared once: each spec checks a JSON value and describes it in OpenAPI.
+
+A problem becomes one FieldViolation (one errorCause). The numbers in a spec (200 characters, 20
+scopes) are both what the check enforces and what the schema says, so the two cannot drift apart.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any
-from urllib.parse import urlsplit
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar, Generic, Protocol, TypeVar
 
 from mailgate.delivery.message import AddressError, parse_mailbox
 from mailgate.delivery.oauth import TokenError, load_rsa_private_key
 from mailgate.errors import FieldViolation
-from mailgate.providers.inputs import storable
+from mailgate.providers.inputs import http_url, storable
+
+T = TypeVar("T", covariant=True)
+V = TypeVar("V")
+Schema = dict[str, object]
 
 # Characters a host name never has: whitespace, the port separator, URL and address punctuation.
 _HOST = re.compile(r"[^\s:/\\\[\]@?#%]+")
@@ -18,7 +27,7 @@ MAX_PRIVATE_KEY = 16_384  # PEM text; a 4096-bit RSA key is about 3,300 characte
 
 
 class Problems:
-    """Collects the violations of one request body, so every invalid field is reported at once."""
+    """The violations found in one property (a list's items add their own paths)."""
 
     def __init__(self) -> None:
         self.found: list[FieldViolation] = []
@@ -27,57 +36,140 @@ class Problems:
         """Record that `name` is invalid, and why."""
         self.found.append(FieldViolation(field=name, description=reason))
 
-    def text(self, body: dict[str, Any], name: str, high: int, low: int = 1) -> str | None:
-        """A string of `low`..`high` characters the store can hold; None when absent or invalid."""
-        value = body.get(name)
-        if value is None:
-            return None
+
+class Spec(Protocol[T]):
+    """What one JSON value must be: `check` gives it as T (None after adding why not), `schema` says so."""
+
+    def check(self, value: object, name: str, problems: Problems) -> T | None: ...
+
+    def schema(self) -> Schema: ...
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string of `low`..`high` characters the store can hold."""
+
+    high: int
+    low: int = 1
+
+    def check(self, value: object, name: str, problems: Problems) -> str | None:
         if not isinstance(value, str):
-            self.add(name, "must be a string")
+            problems.add(name, "must be a string")
             return None
         if not storable(value):
-            self.add(name, "must not contain NUL characters or unpaired surrogates")
+            problems.add(name, "must not contain NUL characters or unpaired surrogates")
             return None
-        if not low <= len(value) <= high:
-            self.add(name, f"length must be between {low} and {high} characters")
+        if not self.low <= len(value) <= self.high:
+            problems.add(name, f"length must be between {self.low} and {self.high} characters")
             return None
         return value
 
-    def choice(self, body: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str | None:
-        """One of `allowed`; None when absent or invalid."""
-        value = body.get(name)
-        if value is None:
-            return None
-        if value not in allowed:
-            self.add(name, f"must be one of {', '.join(allowed)}")
-            return None
-        return str(value)
+    def schema(self) -> Schema:
+        return {"type": "string", "minLength": self.low, "maxLength": self.high}
 
-    def flag(self, body: dict[str, Any], name: str) -> bool | None:
-        """A JSON boolean; None when absent or invalid."""
-        value = body.get(name)
-        if value is None or isinstance(value, bool):
-            return value
-        self.add(name, "must be true or false")
-        return None
 
-    def port(self, body: dict[str, Any], name: str = "port") -> int | None:
-        """A JSON integer from 1 to 65535; None when absent or invalid."""
-        value = body.get(name)
-        if value is None:
-            return None
+@dataclass(frozen=True)
+class Port:
+    """A JSON integer from 1 to 65535."""
+
+    def check(self, value: object, name: str, problems: Problems) -> int | None:
         # bool is an int in Python, but `true` is no port.
         if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 65535:
-            self.add(name, "must be an integer from 1 to 65535")
+            problems.add(name, "must be an integer from 1 to 65535")
             return None
         return value
 
-    def host(self, body: dict[str, Any], name: str = "host") -> str | None:
-        """A host name or IP address without port (an IPv6 address with or without brackets)."""
-        value = self.text(body, name, 253)
-        if value is None:
+    def schema(self) -> Schema:
+        return {"type": "integer", "minimum": 1, "maximum": 65535}
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A JSON boolean."""
+
+    def check(self, value: object, name: str, problems: Problems) -> bool | None:
+        if isinstance(value, bool):
+            return value
+        problems.add(name, "must be true or false")
+        return None
+
+    def schema(self) -> Schema:
+        return {"type": "boolean"}
+
+
+@dataclass(frozen=True)
+class Choice(Generic[V]):
+    """One of the names in `options`, given as what it stands for."""
+
+    options: Mapping[str, V]
+
+    def check(self, value: object, name: str, problems: Problems) -> V | None:
+        if isinstance(value, str) and value in self.options:
+            return self.options[value]
+        problems.add(name, f"must be one of {', '.join(self.options)}")
+        return None
+
+    def schema(self) -> Schema:
+        return {"type": "string", "enum": list(self.options)}
+
+
+@dataclass(frozen=True)
+class Scopes:
+    """1 to `most` strings, each an `item`; a problem of an item names it (`scopes[1]`)."""
+
+    item: Text = Text(100)
+    most: int = 20
+
+    def check(self, value: object, name: str, problems: Problems) -> tuple[str, ...] | None:
+        if not isinstance(value, list) or not 1 <= len(value) <= self.most:
+            problems.add(name, f"must be a list of 1 to {self.most} scopes")
             return None
-        bare = value.strip()
+        # null is no scope (only a missing property counts as not given): Text refuses it.
+        items = [self.item.check(item, f"{name}[{index}]", problems) for index, item in enumerate(value)]
+        scopes = tuple(item for item in items if item is not None)
+        return scopes if len(scopes) == len(items) else None
+
+    def schema(self) -> Schema:
+        return {"type": "array", "minItems": 1, "maxItems": self.most, "items": self.item.schema()}
+
+
+class Refused(ValueError):
+    """A text that is no value of its kind; the message says why (and never quotes a secret)."""
+
+
+@dataclass(frozen=True)
+class Refined:
+    """A Text that must also be a value of some kind: `refine` gives it as such, or raises Refused."""
+
+    text: Text
+    SCHEMA: ClassVar[Mapping[str, str]] = {}  # what the schema says besides the length
+
+    def refine(self, text: str) -> str:
+        raise NotImplementedError
+
+    def check(self, value: object, name: str, problems: Problems) -> str | None:
+        given = self.text.check(value, name, problems)
+        if given is None:
+            return None
+        try:
+            return self.refine(given)
+        except Refused as refused:
+            problems.add(name, str(refused))
+            return None
+
+    def schema(self) -> Schema:
+        return {**self.text.schema(), **self.SCHEMA}
+
+
+@dataclass(frozen=True)
+class Host(Refined):
+    """A host name or IP address without port (an IPv6 address with or without brackets)."""
+
+    text: Text = Text(253)
+    SCHEMA = {"description": "Host name or IP address, without the port"}
+
+    def refine(self, text: str) -> str:
+        bare = text.strip()
         if bare.startswith("[") and bare.endswith("]"):
             bare = bare[1:-1]
         if ":" in bare:
@@ -87,69 +179,72 @@ class Problems:
                 pass
         elif _HOST.fullmatch(bare):
             return bare
-        self.add(name, "must be a host name or IP address, without the port (send it as port)")
-        return None
+        raise Refused("must be a host name or IP address, without the port (send it as port)")
 
-    def url(self, body: dict[str, Any], name: str) -> str | None:
-        """An http or https URL with a host (a token endpoint); None when absent or invalid."""
-        value = self.text(body, name, 200)
-        if value is None:
-            return None
+
+@dataclass(frozen=True)
+class Url(Refined):
+    """An http or https URL with a host (a token endpoint), without surrounding blanks."""
+
+    text: Text = Text(200)
+    SCHEMA = {"format": "uri"}
+
+    def refine(self, text: str) -> str:
+        url = text.strip()
+        if not http_url(url):
+            raise Refused("must be an http or https URL")
+        return url
+
+
+@dataclass(frozen=True)
+class PrivateKey(Refined):
+    """Unencrypted PEM of an RSA key RS256 can use; the reason never quotes the key."""
+
+    text: Text = Text(MAX_PRIVATE_KEY)
+    SCHEMA = {"description": "PEM of an RSA key"}
+
+    def refine(self, text: str) -> str:
         try:
-            parts = urlsplit(value.strip())
-            valid = parts.scheme in ("http", "https") and bool(parts.hostname)
-        except ValueError:
-            valid = False
-        if not valid:
-            self.add(name, "must be an http or https URL")
-            return None
-        return value.strip()
-
-    def scopes(self, body: dict[str, Any], name: str = "scopes") -> tuple[str, ...] | None:
-        """1 to 20 strings of 1 to 100 characters; None when absent or invalid."""
-        value = body.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, list) or not 1 <= len(value) <= 20:
-            self.add(name, "must be a list of 1 to 20 scopes")
-            return None
-        items = []
-        for index, item in enumerate(value):
-            path = f"{name}[{index}]"
-            if item is None:  # null is no scope; only a missing property counts as not given
-                self.add(path, "must be a string")
-                continue
-            items.append(self.text({path: item}, path, 100))
-        if len(items) < len(value) or any(item is None for item in items):
-            return None
-        return tuple(item for item in items if item is not None)
-
-    def private_key(self, body: dict[str, Any], name: str = "privateKey") -> str | None:
-        """Unencrypted PEM of an RSA key RS256 can use; the reason never quotes the key."""
-        value = self.text(body, name, MAX_PRIVATE_KEY)
-        if value is None:
-            return None
-        try:
-            load_rsa_private_key(value)
+            load_rsa_private_key(text)
         except TokenError as exc:
-            self.add(name, str(exc))
-            return None
-        return value
+            raise Refused(str(exc)) from None
+        return text
 
-    def address(self, body: dict[str, Any], name: str) -> str | None:
-        """An email address the test email can use; None when absent or invalid."""
-        value = self.text(body, name, 200)
-        if value is None:
-            return None
+
+@dataclass(frozen=True)
+class EmailAddress(Refined):
+    """An email address a test email can use (delivery.message decides), without surrounding blanks."""
+
+    text: Text = Text(200)
+    SCHEMA = {"format": "email"}
+
+    def refine(self, text: str) -> str:
         try:
-            parse_mailbox(value, name)
+            parse_mailbox(text)
         except AddressError:
-            self.add(name, "must be a valid email address")
-            return None
-        return value.strip()
+            raise Refused("must be a valid email address") from None
+        return text.strip()
 
-    def require(self, body: dict[str, Any], names: tuple[str, ...]) -> None:
-        """One violation for each of `names` the body leaves out (null counts as left out)."""
-        for name in names:
-            if body.get(name) is None:
-                self.add(name, "is required")
+
+@dataclass(frozen=True)
+class Field(Generic[T]):
+    """One property of a request body: Okta's name for it and its spec.
+
+    `carries` names the auth union's field it sets (providers.auth), `secret` makes it write-only,
+    and `default` is what a body that leaves it out (or sends null) means.
+    """
+
+    name: str
+    spec: Spec[T]
+    carries: str = ""
+    secret: bool = False
+    default: T | None = None
+
+    def schema(self) -> Schema:
+        """The property's schema, as a request body declares it."""
+        schema = self.spec.schema()
+        if self.secret:
+            schema["writeOnly"] = True
+        if self.default is not None:
+            schema["default"] = self.default
+        return schema

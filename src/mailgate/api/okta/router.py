@@ -1,27 +1,29 @@
-"""The ASGI app behind /api/v1/email-servers: a small hand-written router.
+"""The ASGI app behind /api/v1/email-servers: Starlette's route matching, then the call pipeline.
 
-Okta's API has no proto, so its routes are listed here rather than derived from annotations.
-Every request, unknown paths and refused tokens included, runs through the call pipeline (auth,
-the per-token limit, permission, body checks, errors, logging) and gets rate-limit headers.
+Okta's API has no proto, so its routes are the table in `operations`. Starlette only matches them
+(a path that matches under another method gives Allow); every request, unknown paths and refused
+tokens included, runs through the call pipeline (auth, the per-token limit, permission, body
+checks, errors, logging), is answered with Okta's JSON and gets rate-limit headers.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from typing import NoReturn
 
+from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
-from mailgate.api.okta import errors, wire
-from mailgate.api.okta.operations import ROUTES, EmailServers, Reply, Request, Route
+from mailgate.api.okta import errors
+from mailgate.api.okta.operations import ENDPOINTS, SERVER_ID, EmailServers, Incoming, Reply, Routed
 from mailgate.api.okta.wire import PREFIX
 from mailgate.config import Settings
 from mailgate.errors import InvalidArgument, NotFound, Unimplemented
 from mailgate.pipeline.auth import READ, Authenticator
 from mailgate.pipeline.limits import Decision, TokenBucket
-from mailgate.pipeline.runner import CallContext, Pipeline
+from mailgate.pipeline.runner import CallContext, Pipeline, Result
 from mailgate.pipeline.stages import (
     VALIDATE,
     Authenticate,
@@ -39,30 +41,6 @@ SCHEMES = ("SSWS", "Bearer")
 _UNKNOWN = Operation(name="okta.unknownRoute", permission=READ)
 
 
-def _shape(path: str) -> tuple[str, str] | None:
-    """("collection" | "item" | "test", provider id) for a path under PREFIX; None when it is none."""
-    rest = path[len(PREFIX) :]
-    if rest in ("", "/"):
-        return "collection", ""
-    parts = rest[1:].split("/")
-    if len(parts) == 1 and parts[0]:
-        return "item", parts[0]
-    if len(parts) == 2 and parts[0] and parts[1] == "test":
-        return "test", parts[0]
-    return None
-
-
-@dataclass(frozen=True)
-class _Request:
-    """One request as routed: its route (None when no route matches) and what it carries."""
-
-    route: Route | None
-    provider_id: str
-    raw: bytes
-    too_large: str = ""  # why the body was refused, if it was
-    allowed_methods: tuple[str, ...] = ()
-
-
 def okta_stages(authenticator: Authenticator, limiter: TokenBucket, sending: Limit | None = None) -> Stages:
     """Okta's order: the token, then the per-token limit (per address without a valid token, so a
     refused token still counts and its 429 is what the log records), then the scope, then the body;
@@ -74,6 +52,22 @@ def okta_stages(authenticator: Authenticator, limiter: TokenBucket, sending: Lim
         VALIDATE,
     )
     return stages if sending is None else (*stages, sending)
+
+
+def _never_called(request: object) -> NoReturn:
+    raise AssertionError("Okta's routes are only matched; the pipeline answers")
+
+
+def _routes(endpoints: Sequence[Routed]) -> list[tuple[Route, Routed]]:
+    """A Starlette route per endpoint (the collection with and without a trailing slash)."""
+    table = []
+    for endpoint in endpoints:
+        for path in [PREFIX + endpoint.path] if endpoint.path else [PREFIX, PREFIX + "/"]:
+            route = Route(path, _never_called, methods=[endpoint.method], name=endpoint.operation.name)
+            # Starlette lets a GET route match HEAD too; Okta's API answers HEAD 405, as it always has.
+            route.methods = {endpoint.method}
+            table.append((route, endpoint))
+    return table
 
 
 class OktaApp:
@@ -90,66 +84,71 @@ class OktaApp:
         self._pipeline = pipeline
         self._servers = servers
         self._max_body = settings.http_max_body
+        self._routes = _routes(ENDPOINTS)
         limiter = TokenBucket(settings.okta_rate_limit, settings.okta_rate_limit)
         self._stages = okta_stages(authenticator, limiter)
         self._sending_stages = okta_stages(authenticator, limiter, sending)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer one request under PREFIX, always with the X-Rate-Limit-* headers."""
-        routed = self._route(scope["method"], scope["path"])
-        incoming = OKTA.read(scope["headers"])
-        metadata, declared = incoming.metadata, incoming.content_length
+        endpoint, server_id, allowed = self._match(scope)
+        received = OKTA.read(scope["headers"])
+        metadata, declared = received.metadata, received.content_length
         extra: list[tuple[bytes, bytes]] = []
-        raw, too_large = b"", ""
+        raw, refused = b"", None
         try:
             raw = await read_body(receive, declared, self._max_body)
         except ClientGone:
             return
         except BodyTooLarge as exc:
             # Refused after auth, like any bad body; the parser says so.
-            too_large = f"request body is larger than {self._max_body} bytes"
+            refused = InvalidArgument(None, f"request body is larger than {self._max_body} bytes")
             if not exc.drained:
                 extra.append((b"connection", b"close"))
-        request = _Request(routed.route, routed.provider_id, raw, too_large, routed.allowed_methods)
-        call = Call(request.route.operation if request.route else _UNKNOWN, metadata, "okta", _peer(scope))
-        stages = self._sending_stages if request.route and request.route.sends_mail else self._stages
-        result = await self._pipeline.run(
-            call, stages, lambda: _parse(request), lambda body, ctx: self._answer(request, body, ctx)
-        )
+        call = Call(endpoint.operation if endpoint else _UNKNOWN, metadata, "okta", _peer(scope))
+        result = await self._run(call, endpoint, Incoming(server_id, raw, refused), allowed)
         decision = result.call.decision
         headers = extra + (_rate_headers(decision) if decision is not None else [])
         if result.error is None and result.response is not None:
             await _send(send, result.response, headers)
             return
         assert result.error is not None
-        http_status, body = errors.envelope(result.error, request.provider_id or scope["path"])
+        http_status, body = errors.envelope(result.error, server_id or scope["path"])
         if http_status == 405:
-            headers = [*headers, (b"allow", ", ".join(request.allowed_methods).encode())]
+            headers = [*headers, (b"allow", ", ".join(allowed).encode())]
         await respond(send, http_status, _json(body), extra=headers)
 
-    def _route(self, method: str, path: str) -> _Request:
-        shape = _shape(path)
-        if shape is None:
-            return _Request(None, "", b"")
-        kind, provider_id = shape
-        allowed = tuple(m for (m, k) in ROUTES if k == kind)
-        return _Request(ROUTES.get((method, kind)), provider_id, b"", allowed_methods=allowed)
+    async def _run(
+        self, call: Call, endpoint: Routed | None, incoming: Incoming, allowed: list[str]
+    ) -> Result[Reply]:
+        """The call through Okta's stages: the endpoint's, or refused where VALIDATE stands (404, 405)."""
+        if endpoint is None:
+            return await self._pipeline.run(call, self._stages, lambda: _unrouted(allowed), _unreachable)
+        stages = self._sending_stages if endpoint.sends_mail else self._stages
+        return await endpoint.answer(self._pipeline, call, stages, incoming, self._servers)
 
-    async def _answer(self, request: _Request, body: Any, ctx: CallContext) -> Reply:
-        assert request.route is not None  # _parse refused the rest
-        return await request.route.handler(self._servers, Request(request.provider_id, body), ctx)
+    def _match(self, scope: Scope) -> tuple[Routed | None, str, list[str]]:
+        """The endpoint for the request's method and path, and the path's server id; without one,
+        the methods of the endpoints whose path matches (for Allow)."""
+        allowed: list[str] = []
+        for route, endpoint in self._routes:
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                return endpoint, str(child["path_params"].get(SERVER_ID, "")), []
+            if match is Match.PARTIAL:
+                allowed.append(endpoint.method)
+        return None, "", allowed
 
 
-def _parse(request: _Request) -> Any:
-    """Route, then the body: each refused before anything is done."""
-    if request.route is None:
-        if request.allowed_methods:
-            raise Unimplemented(None, "method not allowed")
-        raise NotFound(None, "no such resource")
-    if request.too_large:
-        raise InvalidArgument(None, request.too_large)
-    parse = request.route.parse
-    return parse(wire.decode(request.raw)) if parse is not None else None
+def _unrouted(allowed: list[str]) -> NoReturn:
+    """Where VALIDATE stands for a request no endpoint matches: 405 when its path has others, else 404."""
+    if allowed:
+        raise Unimplemented(None, "method not allowed")
+    raise NotFound(None, "no such resource")
+
+
+async def _unreachable(body: object, ctx: CallContext) -> Reply:
+    raise AssertionError("an unrouted request is refused where VALIDATE stands")
 
 
 def _peer(scope: Scope) -> str:
@@ -168,7 +167,7 @@ def _rate_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
     return headers
 
 
-def _json(body: Any) -> bytes:
+def _json(body: object) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 

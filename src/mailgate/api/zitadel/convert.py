@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TypedDict
 
 from google.protobuf import timestamp_pb2
 
@@ -10,7 +11,7 @@ from mailgate.gen.mailgate.v1 import jwt_bearer_pb2
 from mailgate.gen.zitadel import admin_pb2, object_pb2, settings_pb2
 from mailgate.providers.auth import ClientCredentials, JwtBearer, NoAuth, OAuthGrant, PlainAuth
 from mailgate.providers.inputs import AuthRequest, LegacyAuth, ZitadelXOAuth2
-from mailgate.providers.model import Change, Page, Provider, State
+from mailgate.providers.model import Change, Page, Provider, SmtpSettings, State
 
 _PROVIDER_STATE = {
     State.ACTIVE: settings_pb2.EMAIL_PROVIDER_ACTIVE,
@@ -95,16 +96,7 @@ def email_provider(provider: Provider) -> settings_pb2.EmailProvider:
     )
     if provider.smtp is not None:
         smtp = provider.smtp
-        message.smtp.CopyFrom(
-            settings_pb2.EmailProviderSMTP(
-                sender_address=smtp.sender_address,
-                sender_name=smtp.sender_name,
-                tls=smtp.tls,
-                host=smtp.host,
-                user=smtp.user,
-                reply_to_address=smtp.reply_to_address,
-            )
-        )
+        message.smtp.CopyFrom(settings_pb2.EmailProviderSMTP(**_smtp_fields(smtp)))
         match smtp.auth:
             case NoAuth():
                 message.smtp.none.SetInParent()
@@ -137,22 +129,38 @@ def xoauth2_auth(grant: OAuthGrant[object]) -> settings_pb2.SMTPXOAuth2Auth:
     return message
 
 
-def smtp_config(provider: Provider) -> settings_pb2.SMTPConfig | None:
-    """The deprecated SMTPConfig view; None for HTTP providers (ZITADEL answers an empty message)."""
-    if provider.smtp is None:
-        return None
-    smtp = provider.smtp
-    return settings_pb2.SMTPConfig(
-        details=view_details(provider),
+class _SmtpFields(TypedDict):
+    """The fields EmailProviderSMTP and SMTPConfig share, under the same names."""
+
+    sender_address: str
+    sender_name: str
+    tls: bool
+    host: str
+    user: str
+    reply_to_address: str
+
+
+def _smtp_fields(smtp: SmtpSettings) -> _SmtpFields:
+    return _SmtpFields(
         sender_address=smtp.sender_address,
         sender_name=smtp.sender_name,
         tls=smtp.tls,
         host=smtp.host,
         user=smtp.user,
         reply_to_address=smtp.reply_to_address,
+    )
+
+
+def smtp_config(provider: Provider) -> settings_pb2.SMTPConfig | None:
+    """The deprecated SMTPConfig view; None for HTTP providers (ZITADEL answers an empty message)."""
+    if provider.smtp is None:
+        return None
+    return settings_pb2.SMTPConfig(
+        details=view_details(provider),
         state=_CONFIG_STATE[provider.state],
         description=provider.description,
         id=provider.id,
+        **_smtp_fields(provider.smtp),
     )
 
 

@@ -128,7 +128,7 @@ async def test_international_addresses_are_accepted(provider: str, sender: Maile
     assert list(message.to) == ["jörg@bücher.example", "用户@例子.广告"]
 
 
-def test_the_proto_allows_the_header_names_the_domain_allows() -> None:
+async def test_the_proto_allows_the_header_names_the_domain_allows() -> None:
     rules: Any = pb.EmailHeader.DESCRIPTOR.fields_by_name["name"].GetOptions()
     from mailgate.gen.buf.validate import validate_pb2
 

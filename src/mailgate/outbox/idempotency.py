@@ -7,6 +7,7 @@ plain hash of a short body ("your code is 123456") could be reversed by trying e
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from mailgate.outbox.request import EmailRequest
 from mailgate.secrets import SecretBox
@@ -23,7 +24,7 @@ def _canonical(request: EmailRequest) -> bytes:
             request.reply_to,
             [list(header) for header in request.headers],
             request.category,
-            round(request.expires_after.total_seconds() * 1_000_000),
+            request.expires_after // timedelta(microseconds=1),
             request.max_attempts,
         ],
         ensure_ascii=False,

@@ -29,7 +29,7 @@ from mailgate.outbox.request import (
 )
 from mailgate.pipeline.faults import CONFLICT_ID, CONFLICT_TEXT
 from mailgate.secrets import SecretBox
-from mailgate.store.clock import now_us
+from mailgate.store.clock import now_us, to_us
 from mailgate.store.outbox import ActiveProvider, DuplicateKey, NewMessage, OutboxRepository, new_message_id
 from mailgate.store.providers import ProviderRepository
 
@@ -159,7 +159,7 @@ class Outbox:
         token = ""
         if len(found) > limit:
             last = shown[-1]
-            token = encode_token(Cursor(int(last.created_at.timestamp() * 1_000_000), last.id), query)
+            token = encode_token(Cursor(to_us(last.created_at), last.id), query)
         return MessagePage(shown, token)
 
     # --- iam.write ---
@@ -193,7 +193,7 @@ class Outbox:
                 )
             if await tx.active_provider() is None:
                 raise FailedPrecondition(NO_PROVIDER_ID, "the instance has no active email provider")
-            expires_us = None if expires_after is None else round(expires_after.total_seconds() * 1e6)
+            expires_us = None if expires_after is None else expires_after // timedelta(microseconds=1)
             await tx.requeue(message_id, now_us(), expires_us, max_attempts)
             message = await tx.get(message_id)
         assert message is not None

@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, RowMapping, and_, delete, exists, func, insert, or_, select, update
@@ -27,7 +28,7 @@ from mailgate.outbox.sealing import HTML, SUBJECT, TEXT, MessageSecrets
 from mailgate.providers.model import State
 from mailgate.secrets import SecretBox
 from mailgate.store import changes
-from mailgate.store.clock import to_datetime
+from mailgate.store.clock import to_datetime, to_us
 from mailgate.store.database import Database
 from mailgate.store.integrity import violated_constraint
 from mailgate.store.tables import attempts, fallbacks, messages, providers
@@ -83,7 +84,7 @@ def attempt_row(instance_id: str, message_id: str, attempt: Attempt) -> dict[str
         "instance_id": instance_id,
         "message_id": message_id,
         "number": attempt.number,
-        "at_us": int(attempt.at.timestamp() * 1_000_000),
+        "at_us": to_us(attempt.at),
         "provider_id": attempt.provider_id,
         "reply_class": attempt.reply_class.value,
         "stage": attempt.stage.value,
@@ -187,15 +188,14 @@ def _new_row(instance_id: str, new: NewMessage, box: SecretBox) -> dict[str, Any
         "sender_token_id": new.sender_token_id,
         "created_us": new.created_us,
         "updated_us": new.created_us,
-        "expires_us": new.created_us + _micros(request.expires_after.total_seconds()),
+        "expires_us": new.created_us + request.expires_after // _MICROSECOND,
         "next_attempt_us": new.created_us,
         "attempts_made": 0,
         "max_attempts": request.max_attempts,
     }
 
 
-def _micros(seconds: float) -> int:
-    return round(seconds * 1_000_000)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 # The latest attempt beside each message: LEFT JOIN on its number, its columns prefixed.
@@ -352,9 +352,9 @@ def _filtered(instance_id: str, query: MessageFilter, dialect: str) -> list[Colu
     if query.provider_id:
         where.append(messages.c.provider_id == query.provider_id)
     if query.created_from is not None:
-        where.append(messages.c.created_us >= _micros(query.created_from.timestamp()))
+        where.append(messages.c.created_us >= to_us(query.created_from))
     if query.created_before is not None:
-        where.append(messages.c.created_us < _micros(query.created_before.timestamp()))
+        where.append(messages.c.created_us < to_us(query.created_before))
     if query.recipient:
         where.append(_has_recipient(query.recipient, dialect))
     return where

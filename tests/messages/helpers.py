@@ -15,7 +15,7 @@ from mailgate.gen.mailgate.v1 import delivery_pb2 as pb
 from mailgate.gen.mailgate.v1 import delivery_pb2_grpc
 from mailgate.outbox.model import Attempt, MessageState, ReplyClass
 from mailgate.store.clock import now_us
-from mailgate.store.outbox import attempt_row
+from mailgate.store.outbox_rows import attempt_row
 from mailgate.store.tables import attempts, messages
 from tests.admin.helpers import Failure, failure
 from tests.conftest import RunningServer

@@ -124,6 +124,23 @@ async def test_json_errors(provider: str, sender: Mailer, http: httpx.AsyncClien
     assert wrong_method.status_code == 405
 
 
+async def test_the_delivery_routes_are_served_at_their_own_paths(server: RunningServer) -> None:
+    bound = {
+        (route.http_method, route.served_template, route.spec.name)
+        for route in server.app.routes.routes
+        if route.spec.service == "mailgate.v1.DeliveryService"
+    }
+    assert bound == {
+        ("POST", "/v1/messages", "SendEmail"),
+        ("GET", "/v1/messages/{id}", "GetMessage"),
+        ("POST", "/v1/messages/_search", "ListMessages"),
+        ("POST", "/v1/messages/{id}/_cancel", "CancelMessage"),
+        ("POST", "/v1/messages/{id}/_retry", "RetryMessage"),
+        ("GET", "/v1/delivery/fallbacks", "GetDeliveryFallbacks"),
+        ("PUT", "/v1/delivery/fallbacks", "SetDeliveryFallbacks"),
+    }
+
+
 async def test_openapi_describes_the_delivery_routes(http: httpx.AsyncClient) -> None:
     document = (await http.get("/openapi.json")).json()
     paths = document["paths"]
@@ -135,6 +152,13 @@ async def test_openapi_describes_the_delivery_routes(http: httpx.AsyncClient) ->
     assert request["properties"]["to"]["maxItems"] == 50
     assert request["properties"]["idempotencyKey"]["maxLength"] == 200
     assert "textBody" not in document["components"]["schemas"]["mailgate.v1.Message"]["properties"]
+    links = document["paths"]["/v1/messages"]["post"]["responses"]["200"]["links"]
+    assert set(links) == {
+        "DeliveryService_GetMessage",
+        "DeliveryService_CancelMessage",
+        "DeliveryService_RetryMessage",
+    }
+    assert links["DeliveryService_GetMessage"]["parameters"] == {"id": "$response.body#/message/id"}
 
 
 # --- grpc-web ---

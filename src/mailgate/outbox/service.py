@@ -30,7 +30,8 @@ from mailgate.outbox.request import (
 from mailgate.pipeline.faults import CONFLICT_ID, CONFLICT_TEXT
 from mailgate.secrets import SecretBox
 from mailgate.store.clock import now_us, to_us
-from mailgate.store.outbox import ActiveProvider, DuplicateKey, NewMessage, OutboxRepository, new_message_id
+from mailgate.store.outbox import ActiveProvider, DuplicateKey, OutboxRepository, new_message_id
+from mailgate.store.outbox_rows import NewMessage
 from mailgate.store.providers import ProviderRepository
 
 log = logging.getLogger("mailgate.outbox")
@@ -194,9 +195,11 @@ class Outbox:
             if await tx.active_provider() is None:
                 raise FailedPrecondition(NO_PROVIDER_ID, "the instance has no active email provider")
             expires_us = None if expires_after is None else expires_after // timedelta(microseconds=1)
-            await tx.requeue(message_id, now_us(), expires_us, max_attempts)
+            requeued = await tx.requeue(message_id, now_us(), expires_us, max_attempts)
             message = await tx.get(message_id)
         assert message is not None
+        if not requeued:  # its state changed since it was read (PostgreSQL: another replica's write)
+            raise _wrong_state(message, "retried", "FAILED or EXPIRED")
         self._wake()
         return message
 

@@ -10,32 +10,37 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mailgate.delivery.report import Stage, TestStep
 from mailgate.errors import MailgateError
-from mailgate.outbox.model import Attempt, Message, MessageState, ReplyClass
-from mailgate.outbox.request import Cursor, EmailRequest, MessageDetails, MessageFilter
-from mailgate.outbox.sealing import HTML, SUBJECT, TEXT, MessageSecrets
+from mailgate.outbox.model import Message, MessageState
+from mailgate.outbox.request import Cursor, MessageDetails, MessageFilter
 from mailgate.providers.model import State
 from mailgate.secrets import SecretBox
 from mailgate.store import changes
-from mailgate.store.clock import to_datetime, to_us
+from mailgate.store.clock import to_us
 from mailgate.store.database import Database
+from mailgate.store.fallbacks import read_fallbacks
 from mailgate.store.integrity import violated_constraint
-from mailgate.store.tables import attempts, fallbacks, messages, providers
+from mailgate.store.outbox_rows import (
+    SELECT_WITH_LATEST,
+    NewMessage,
+    latest,
+    new_row,
+    row_to_attempt,
+    row_to_message,
+)
+from mailgate.store.tables import attempts, messages, providers
 
 KEY_INDEX = "one_message_per_idempotency_key"
 _ID_EPOCH_MS = 1_577_836_800_000  # 2020-01-01
-_ATTEMPT_PREFIX = "attempt_"
 
 
 def new_message_id() -> str:
@@ -50,18 +55,6 @@ class DuplicateKey(MailgateError):
 
 
 @dataclass(frozen=True)
-class NewMessage:
-    """A checked request as it is stored."""
-
-    id: str
-    request: EmailRequest
-    internet_message_id: str
-    request_digest: str | None
-    sender_token_id: str
-    created_us: int
-
-
-@dataclass(frozen=True)
 class KeyedMessage:
     """The message an idempotency key names, and the digest of the request that queued it."""
 
@@ -73,153 +66,6 @@ class KeyedMessage:
 class ActiveProvider:
     id: str
     sender_address: str  # empty for HTTP providers
-
-
-# --- rows <-> read models ---
-
-
-def attempt_row(instance_id: str, message_id: str, attempt: Attempt) -> dict[str, Any]:
-    """An attempt as its message_attempts row (the steps as JSON); what workers record."""
-    return {
-        "instance_id": instance_id,
-        "message_id": message_id,
-        "number": attempt.number,
-        "at_us": to_us(attempt.at),
-        "provider_id": attempt.provider_id,
-        "reply_class": attempt.reply_class.value,
-        "stage": attempt.stage.value,
-        "reply_code": attempt.reply_code,
-        "enhanced_status_code": attempt.enhanced_status_code,
-        "reply_text": attempt.reply_text,
-        "detail": attempt.detail,
-        "duration_ms": attempt.duration_ms,
-        "steps": [
-            {
-                "stage": step.stage.value,
-                "started_ms": step.started_ms,
-                "duration_ms": step.duration_ms,
-                "reply_code": step.reply_code,
-                "enhanced_status_code": step.enhanced_status_code,
-                "reply_text": step.reply_text,
-            }
-            for step in attempt.steps
-        ],
-    }
-
-
-def row_to_attempt(row: RowMapping, prefix: str = "") -> Attempt:
-    """A message_attempts row (its columns named `prefix` + column) as an Attempt."""
-
-    def get(name: str) -> Any:
-        return row[prefix + name]
-
-    return Attempt(
-        number=get("number"),
-        at=to_datetime(get("at_us")),
-        provider_id=get("provider_id"),
-        reply_class=ReplyClass(get("reply_class")),
-        stage=Stage(get("stage")),
-        reply_code=get("reply_code"),
-        enhanced_status_code=get("enhanced_status_code"),
-        reply_text=get("reply_text"),
-        detail=get("detail"),
-        duration_ms=get("duration_ms"),
-        steps=tuple(
-            TestStep(
-                stage=Stage(step["stage"]),
-                started_ms=step["started_ms"],
-                duration_ms=step["duration_ms"],
-                reply_code=step.get("reply_code", 0),
-                enhanced_status_code=step.get("enhanced_status_code", ""),
-                reply_text=step.get("reply_text", ""),
-            )
-            for step in get("steps") or ()
-        ),
-    )
-
-
-def _optional_time(us: int | None) -> Any:
-    return None if us is None else to_datetime(us)
-
-
-def _row_to_message(box: SecretBox, row: RowMapping, last: Attempt | None) -> Message:
-    sealed = MessageSecrets(box, row["instance_id"], row["id"])
-    return Message(
-        instance_id=row["instance_id"],
-        id=row["id"],
-        state=MessageState(row["state"]),
-        to=tuple(row["recipients"]),
-        subject=sealed.open(SUBJECT, row["subject_sealed"]),
-        category=row["category"],
-        reply_to=row["reply_to"],
-        headers=tuple((name, value) for name, value in row["headers"]),
-        message_id=row["message_id"],
-        idempotency_key=row["idempotency_key"],
-        sender_token_id=row["sender_token_id"],
-        created_at=to_datetime(row["created_us"]),
-        updated_at=to_datetime(row["updated_us"]),
-        expires_at=to_datetime(row["expires_us"]),
-        next_attempt_at=_optional_time(row["next_attempt_us"]),
-        attempts_made=row["attempts_made"],
-        max_attempts=row["max_attempts"],
-        provider_id=row["provider_id"],
-        last_attempt=last,
-        sent_at=_optional_time(row["sent_us"]),
-    )
-
-
-def _new_row(instance_id: str, new: NewMessage, box: SecretBox) -> dict[str, Any]:
-    request = new.request
-    sealed = MessageSecrets(box, instance_id, new.id)
-    return {
-        "instance_id": instance_id,
-        "id": new.id,
-        "state": MessageState.QUEUED.value,
-        "recipients": list(request.to),
-        "subject_sealed": sealed.seal(SUBJECT, request.subject),
-        "text_sealed": sealed.seal_optional(TEXT, request.bodies.text),
-        "html_sealed": sealed.seal_optional(HTML, request.bodies.html),
-        "reply_to": request.reply_to,
-        "headers": [list(header) for header in request.headers],
-        "category": request.category,
-        "message_id": new.internet_message_id,
-        "idempotency_key": request.idempotency_key,
-        "request_hash": new.request_digest,
-        "sender_token_id": new.sender_token_id,
-        "created_us": new.created_us,
-        "updated_us": new.created_us,
-        "expires_us": new.created_us + request.expires_after // _MICROSECOND,
-        "next_attempt_us": new.created_us,
-        "attempts_made": 0,
-        "max_attempts": request.max_attempts,
-    }
-
-
-_MICROSECOND = timedelta(microseconds=1)
-
-
-# The latest attempt beside each message: LEFT JOIN on its number, its columns prefixed.
-_LATEST = attempts.alias("latest")
-_LATEST_COLUMNS = [
-    column.label(_ATTEMPT_PREFIX + column.name)
-    for column in _LATEST.c
-    if column.name not in ("instance_id", "message_id")
-]
-_WITH_LATEST = messages.outerjoin(
-    _LATEST,
-    and_(
-        _LATEST.c.instance_id == messages.c.instance_id,
-        _LATEST.c.message_id == messages.c.id,
-        _LATEST.c.number == messages.c.attempts_made,
-    ),
-)
-_SELECT_WITH_LATEST = select(messages, *_LATEST_COLUMNS).select_from(_WITH_LATEST)
-
-
-def _latest(row: RowMapping) -> Attempt | None:
-    if row[_ATTEMPT_PREFIX + "number"] is None:
-        return None
-    return row_to_attempt(row, _ATTEMPT_PREFIX)
 
 
 def _one_message(instance_id: str, message_id: str) -> ColumnElement[bool]:
@@ -250,7 +96,7 @@ class OutboxWrite:
     async def insert(self, new: NewMessage) -> Message:
         """Store the message, QUEUED and due now; DuplicateKey if a concurrent insert took its key."""
         try:
-            await self._conn.execute(insert(messages).values(_new_row(self.instance_id, new, self._box)))
+            await self._conn.execute(insert(messages).values(new_row(self.instance_id, new, self._box)))
         except IntegrityError as exc:
             if violated_constraint(exc) == KEY_INDEX:
                 raise DuplicateKey(new.request.idempotency_key or "") from None
@@ -327,18 +173,18 @@ class OutboxWrite:
 
 async def _by_key(conn: AsyncConnection, box: SecretBox, instance_id: str, key: str) -> KeyedMessage | None:
     result = await conn.execute(
-        _SELECT_WITH_LATEST.where(messages.c.instance_id == instance_id, messages.c.idempotency_key == key)
+        SELECT_WITH_LATEST.where(messages.c.instance_id == instance_id, messages.c.idempotency_key == key)
     )
     row = result.mappings().first()
     if row is None:
         return None
-    return KeyedMessage(_row_to_message(box, row, _latest(row)), row["request_hash"])
+    return KeyedMessage(row_to_message(box, row, latest(row)), row["request_hash"])
 
 
 async def _get(conn: AsyncConnection, box: SecretBox, instance_id: str, message_id: str) -> Message | None:
-    result = await conn.execute(_SELECT_WITH_LATEST.where(_one_message(instance_id, message_id)))
+    result = await conn.execute(SELECT_WITH_LATEST.where(_one_message(instance_id, message_id)))
     row = result.mappings().first()
-    return None if row is None else _row_to_message(box, row, _latest(row))
+    return None if row is None else row_to_message(box, row, latest(row))
 
 
 def _filtered(instance_id: str, query: MessageFilter, dialect: str) -> list[ColumnElement[bool]]:
@@ -418,46 +264,14 @@ class OutboxRepository:
         """Up to `limit` messages after `cursor`, newest first."""
         dialect = "sqlite" if self._db.is_sqlite else "postgresql"
         statement = (
-            _SELECT_WITH_LATEST.where(*_filtered(instance_id, query, dialect), *_after(cursor))
+            SELECT_WITH_LATEST.where(*_filtered(instance_id, query, dialect), *_after(cursor))
             .order_by(messages.c.created_us.desc(), messages.c.id.desc())
             .limit(limit)
         )
         async with self._db.read() as conn:
             rows = await conn.execute(statement)
-            return [_row_to_message(self._box, row, _latest(row)) for row in rows.mappings()]
+            return [row_to_message(self._box, row, latest(row)) for row in rows.mappings()]
 
     async def fallbacks(self, instance_id: str) -> tuple[str, ...]:
         async with self._db.read() as conn:
             return await read_fallbacks(conn, instance_id)
-
-
-# --- fallbacks: written inside a provider write (store.providers), which orders them after removals ---
-
-
-async def read_fallbacks(conn: AsyncConnection, instance_id: str) -> tuple[str, ...]:
-    """The instance's fallback provider ids, in order."""
-    rows = await conn.execute(
-        select(fallbacks.c.provider_id)
-        .where(fallbacks.c.instance_id == instance_id)
-        .order_by(fallbacks.c.position)
-    )
-    return tuple(rows.scalars())
-
-
-async def replace_fallbacks(conn: AsyncConnection, instance_id: str, provider_ids: Iterable[str]) -> None:
-    await conn.execute(delete(fallbacks).where(fallbacks.c.instance_id == instance_id))
-    rows = [
-        {"instance_id": instance_id, "position": position, "provider_id": provider_id}
-        for position, provider_id in enumerate(provider_ids)
-    ]
-    if rows:
-        await conn.execute(insert(fallbacks), rows)
-
-
-async def drop_fallback(conn: AsyncConnection, instance_id: str, provider_id: str) -> None:
-    """Take a removed provider out of the instance's list (the others keep their order)."""
-    await conn.execute(
-        delete(fallbacks).where(
-            fallbacks.c.instance_id == instance_id, fallbacks.c.provider_id == provider_id
-        )
-    )

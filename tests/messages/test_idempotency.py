@@ -11,6 +11,8 @@ import pytest
 from google.protobuf import duration_pb2
 
 from mailgate.gen.mailgate.v1 import delivery_pb2 as pb
+from mailgate.gen.zitadel import admin_pb2
+from tests.admin.helpers import Admin
 from tests.conftest import RunningServer
 from tests.messages.helpers import Mailer, send_request
 
@@ -69,8 +71,6 @@ async def test_a_different_request_under_a_used_key_is_refused(
 
 
 async def test_keys_belong_to_their_instance(provider: str, sender: Mailer, server: RunningServer) -> None:
-    from tests.admin.helpers import Admin
-
     other_instance = server.instance + "-other"
     other_admin = Admin(server.stub, await server.metadata("iam.write", other_instance))
     await other_admin.activate(await other_admin.add_smtp())
@@ -100,3 +100,12 @@ async def test_concurrent_requests_with_one_key_but_different_content(provider: 
     assert len(refused) == 19
     assert {error.code() for error in refused} == {grpc.StatusCode.FAILED_PRECONDITION}
     assert len((await sender.listing()).messages) == 1
+
+
+async def test_a_replay_needs_no_active_provider(provider: str, sender: Mailer, admin: Admin) -> None:
+    first = await sender("SendEmail", send_request(**FIRST))
+    await admin("DeactivateEmailProvider", admin_pb2.DeactivateEmailProviderRequest(id=provider))
+    again = await sender("SendEmail", send_request(**FIRST))
+    assert again.replayed and again.message.id == first.message.id
+    fresh = await sender.fail("SendEmail", send_request(**{**FIRST, "idempotency_key": "another"}))
+    assert fresh.is_zitadel(grpc.StatusCode.FAILED_PRECONDITION, "MG-NO-PROVIDER")

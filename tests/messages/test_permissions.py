@@ -4,6 +4,7 @@ message of its instance; iam.write cancels, retries and sets fallbacks; instance
 from __future__ import annotations
 
 import grpc
+import httpx
 import pytest
 
 from mailgate.gen.mailgate.v1 import delivery_pb2 as pb
@@ -48,6 +49,9 @@ async def test_a_send_token_can_do_nothing_else(provider: str, sender: Mailer, s
     ):
         denied = await admin_api.fail(rpc, admin_request)
         assert denied.is_zitadel(grpc.StatusCode.PERMISSION_DENIED, "AUTH-5mWD2"), rpc
+    async with httpx.AsyncClient(base_url=server.http_base, timeout=10) as http:
+        okta = await http.get("/api/v1/email-servers", headers=dict(sender.metadata))
+    assert okta.status_code == 403 and okta.json()["errorCode"] == "E0000006"
     assert (await sender.get(message.id)).state == pb.MESSAGE_STATE_QUEUED  # nothing was canceled
 
 

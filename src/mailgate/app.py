@@ -8,6 +8,8 @@ import logging
 import signal
 from dataclasses import dataclass
 
+from mailgate.api.mailgate import methods as delivery
+from mailgate.api.mailgate.servicer import DeliveryServicer
 from mailgate.api.okta import openapi as okta_openapi
 from mailgate.api.okta.operations import EmailServers
 from mailgate.api.okta.router import OktaApp
@@ -16,6 +18,7 @@ from mailgate.api.zitadel import methods as zitadel
 from mailgate.api.zitadel.servicer import AdminServicer
 from mailgate.config import Settings
 from mailgate.delivery.smtp import SmtpTester
+from mailgate.outbox.service import Outbox
 from mailgate.pipeline.auth import Authenticator
 from mailgate.pipeline.limits import TokenBucket
 from mailgate.pipeline.methods import MethodTable
@@ -30,6 +33,7 @@ from mailgate.store.cache import DEFAULT_TTL, TtlCache
 from mailgate.store.changes import ChangeListener
 from mailgate.store.database import Database, describe_database, listener_dsn
 from mailgate.store.migrate import migrate
+from mailgate.store.outbox import OutboxRepository
 from mailgate.store.providers import ProviderRepository
 from mailgate.store.tokens import TokenRepository
 from mailgate.transports.gateway.routes import build_routes
@@ -55,6 +59,7 @@ class Services:
     table: MethodTable
     sending: Limit  # the per-instance test-email limit, shared by every API that sends mail
     tests: TestMailService
+    outbox: Outbox  # its on_enqueued wakes this process's delivery workers
     listener: ChangeListener | None = None
     new_database: bool = False  # migrate found no schema: this start created the database
 
@@ -79,11 +84,15 @@ async def build_services(settings: Settings, *, token_cache_seconds: float = DEF
     tokens = TokenRepository(db)
     sending = sending_limit(TokenBucket(settings.test_rate, settings.test_burst))
     tests = TestMailService(repo, box, SmtpTester(settings), settings.allow_secret_reuse_any_host)
+    outbox = Outbox(OutboxRepository(db, box), repo, box)
     table = MethodTable(
-        zitadel.admin_methods(AdminServicer(commands, queries, tests), authenticator, sending)
+        [
+            *zitadel.admin_methods(AdminServicer(commands, queries, tests), authenticator, sending),
+            *delivery.delivery_methods(DeliveryServicer(outbox), authenticator),
+        ]
     )
     services = Services(
-        settings, db, box, commands, queries, tokens, authenticator, Pipeline(), table, sending, tests
+        settings, db, box, commands, queries, tokens, authenticator, Pipeline(), table, sending, tests, outbox
     )
     services.new_database = new_database
     if settings.uses_postgres:
@@ -107,7 +116,9 @@ class App:
         settings = services.settings
         pipeline, table = services.pipeline, services.table
         self.grpc = GrpcServer(pipeline, table, settings.grpc_addr, server_options(settings), settings.tls)
-        self.routes = build_routes([(zitadel.ADMIN_SERVICE, zitadel.MOUNT)], table)
+        self.routes = build_routes(
+            [(zitadel.ADMIN_SERVICE, zitadel.MOUNT), (delivery.DELIVERY_SERVICE, delivery.MOUNT)], table
+        )
         okta = OktaApp(
             pipeline,
             EmailServers(services.commands, services.queries, services.tests),

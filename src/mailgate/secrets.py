@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 import stat
 from pathlib import Path
@@ -15,6 +16,7 @@ from mailgate.config import ConfigError, Settings
 
 FORMAT = "v1"
 KEY_FILE = "master.key"
+_DIGEST_KEY_LABEL = b"mailgate digest key v1"
 
 
 class SecretError(Exception):
@@ -32,6 +34,26 @@ class SecretBox:
     def __init__(self, current: bytes, older: tuple[bytes, ...] = ()) -> None:
         self._current_id = key_id(current)
         self._keys = {key_id(key): AESGCM(key) for key in (current, *older)}
+        # A key of its own for digests, so that no AES key is ever used for two purposes.
+        self._digest_keys = {
+            key_id(key): hmac.digest(key, _DIGEST_KEY_LABEL, "sha256") for key in (current, *older)
+        }
+
+    def digest(self, data: bytes, context: str) -> str:
+        """A keyed digest (HMAC-SHA256) of `data` for `context`: tells whether two values were equal
+        without storing either, also when they are guessable (a short code in an email)."""
+        return f"{self._current_id}:{self._digest(self._current_id, data, context)}"
+
+    def digest_matches(self, digest: str, data: bytes, context: str) -> bool:
+        """Whether `digest` (from `digest`, with any key this box holds) is the digest of `data`."""
+        kid, _, value = digest.partition(":")
+        if kid not in self._digest_keys:
+            return False
+        return hmac.compare_digest(value, self._digest(kid, data, context))
+
+    def _digest(self, kid: str, data: bytes, context: str) -> str:
+        mac = hmac.new(self._digest_keys[kid], context.encode() + b"\x00" + data, "sha256")
+        return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
 
     def seal(self, plaintext: str, context: str) -> str:
         """Encrypt `plaintext`; `context` (e.g. "instance/provider/password") is the associated data."""

@@ -14,6 +14,7 @@ from tests.conftest import RunningServer
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
 ADMIN = "zitadel.admin.v1.AdminService"
+DELIVERY = "mailgate.v1.DeliveryService"
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
@@ -28,13 +29,18 @@ async def test_list_answers_every_service_with_its_status(
     health = health_pb2_grpc.HealthStub(server.channel)
     with caplog.at_level(logging.ERROR):
         answer = await health.List(health_pb2.HealthListRequest(), timeout=10)
-    assert listed(answer) == {"": SERVING, ADMIN: SERVING}
+    assert listed(answer) == {"": SERVING, ADMIN: SERVING, DELIVERY: SERVING}
     assert not caplog.records  # no traceback for a method the server advertises
 
     await server.app.grpc.health.set(ADMIN, NOT_SERVING)
     await server.app.grpc.health.set("extra.v1.Service", SERVING)
     answer = await health.List(health_pb2.HealthListRequest(), timeout=10)
-    assert listed(answer) == {"": SERVING, ADMIN: NOT_SERVING, "extra.v1.Service": SERVING}
+    assert listed(answer) == {
+        "": SERVING,
+        ADMIN: NOT_SERVING,
+        DELIVERY: SERVING,
+        "extra.v1.Service": SERVING,
+    }
 
 
 async def test_list_refuses_more_services_than_the_protocol_allows(server: RunningServer) -> None:

@@ -12,7 +12,7 @@ from google.protobuf import any_pb2, duration_pb2
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 
-from mailgate.delivery.report import TestReport
+from mailgate.delivery.report import Stage, TestReport, TestStep
 from mailgate.errors import ApiError, FieldViolation, Internal, InvalidArgument, RateLimited, TestFailed
 from mailgate.gen.mailgate.v1 import smtp_test_report_pb2 as pb
 from mailgate.gen.zitadel import message_pb2
@@ -54,7 +54,7 @@ def bad_request(violations: tuple[FieldViolation, ...]) -> error_details_pb2.Bad
 def smtp_test_report(report: TestReport) -> pb.SmtpTestReport:
     """A test email's report as mailgate.v1.SmtpTestReport."""
     return pb.SmtpTestReport(
-        stage=f"SMTP_TEST_STAGE_{report.stage.name}",
+        stage=smtp_test_stage(report.stage),
         reply_code=report.reply_code,
         enhanced_status_code=report.enhanced_status_code,
         reply_text=report.reply_text,
@@ -65,15 +65,22 @@ def smtp_test_report(report: TestReport) -> pb.SmtpTestReport:
         address=report.address,
         tls_mode=f"SMTP_TLS_MODE_{report.tls_mode.name}" if report.tls_mode is not None else None,
         auth_mechanism=report.auth_mechanism,
-        steps=[
-            pb.SmtpTestStep(
-                stage=f"SMTP_TEST_STAGE_{step.stage.name}",
-                started_ms=step.started_ms,
-                duration_ms=step.duration_ms,
-                reply_code=step.reply_code,
-                enhanced_status_code=step.enhanced_status_code,
-                reply_text=step.reply_text,
-            )
-            for step in report.steps
-        ],
+        steps=[smtp_test_step(step) for step in report.steps],
+    )
+
+
+def smtp_test_stage(stage: Stage) -> str:
+    """A stage as its mailgate.v1.SmtpTestStage value name."""
+    return f"SMTP_TEST_STAGE_{stage.name}"
+
+
+def smtp_test_step(step: TestStep) -> pb.SmtpTestStep:
+    """One stage of a timeline as mailgate.v1.SmtpTestStep (test reports and delivery attempts)."""
+    return pb.SmtpTestStep(
+        stage=smtp_test_stage(step.stage),
+        started_ms=step.started_ms,
+        duration_ms=step.duration_ms,
+        reply_code=step.reply_code,
+        enhanced_status_code=step.enhanced_status_code,
+        reply_text=step.reply_text,
     )

@@ -12,15 +12,23 @@ from mailgate.store.tokens import TokenRepository
 
 READ = "iam.read"
 WRITE = "iam.write"
-PERMISSIONS = (READ, WRITE)
+SEND = "email.send"  # the platform's service token: send, and read what it sent
+PERMISSIONS = (READ, WRITE, SEND)  # what a token can be created with
+# Granted, never created: reading messages' status. With READ every message of the instance, with
+# only SEND the token's own (the delivery API narrows the query).
+STATUS = "email.status"
 # The usual cause besides a typo: the token was created in another database than the server's.
 # The hint names no path or URL; the server logs its database at startup.
 INVALID_TOKEN_TEXT = (
     "token unknown or revoked; a token works only with the database it was created in, "
     "and the server logs its database at startup"
 )
-# A permission grants itself and what it includes.
-_GRANTS = {READ: frozenset({READ}), WRITE: frozenset({READ, WRITE})}
+# A permission grants itself and what it includes. Admin tokens do not send.
+_GRANTS = {
+    READ: frozenset({READ, STATUS}),
+    WRITE: frozenset({READ, WRITE, STATUS}),
+    SEND: frozenset({SEND, STATUS}),
+}
 # Schemes whose token may follow without a space (see `_token`).
 _SPACE_OPTIONAL = frozenset({"ssws"})
 _WHITESPACE = re.compile(r"\s")

@@ -26,6 +26,7 @@ log = logging.getLogger("mailgate.store")
 CHANNEL = "mailgate_changes"
 PROVIDERS = "providers"
 TOKENS = "tokens"
+OUTBOX = "outbox"  # a message became due: other replicas' workers may claim it
 CONNECT_TIMEOUT = 10.0
 APPLICATION_NAME = "mailgate-change-listener"  # how pg_stat_activity shows the listener's connection
 

@@ -22,7 +22,7 @@ from mailgate.providers.auth import (
 )
 from mailgate.providers.model import Change, HttpSettings, Page, Provider, SmtpSettings, State
 from mailgate.providers.sealing import Sealed
-from mailgate.store import changes
+from mailgate.store import changes, fallbacks
 from mailgate.store.cache import TtlCache
 from mailgate.store.clock import now_us, to_datetime
 from mailgate.store.database import Database
@@ -276,12 +276,18 @@ class ProviderWrite:
         )
 
     async def delete(self, provider_id: str) -> None:
+        """Remove the provider, and with it its place in the instance's fallback list."""
         self.changed = True
         await self._conn.execute(
             delete(providers).where(
                 providers.c.instance_id == self.instance_id, providers.c.id == provider_id
             )
         )
+        await fallbacks.drop_fallback(self._conn, self.instance_id, provider_id)
+
+    async def set_fallbacks(self, provider_ids: tuple[str, ...]) -> None:
+        """Replace the instance's ordered fallback providers (after `lock`, so no removal races it)."""
+        await fallbacks.replace_fallbacks(self._conn, self.instance_id, provider_ids)
 
 
 class ProviderRepository:

@@ -95,7 +95,10 @@ def document(
         "info": {
             "title": "mailgate",
             "version": _version,
-            "description": "ZITADEL's Admin API for email providers, and Okta's Email Servers API.",
+            "description": (
+                "ZITADEL's Admin API for email providers, mailgate's delivery API (mailgate.v1), "
+                "and Okta's Email Servers API."
+            ),
         },
         "paths": paths,
         "components": {
@@ -133,19 +136,37 @@ def _operation(route: Route, operation_id: str, schemas: dict[str, Schema]) -> d
 
 
 def _link_created_ids(routes: RouteTable, operations: dict[Route, dict[str, Any]]) -> None:
-    """Links from each operation that creates something with an `id` to every operation taking `{id}`.
+    """Links from each operation that creates something with an `id` to every operation of the same
+    service taking `{id}`.
 
-    They tell clients (and schemathesis' stateful phase) that a new provider's id works on the
-    by-id routes.
+    They tell clients (and schemathesis' stateful phase) that a new provider's (or message's) id
+    works on the by-id routes.
     """
-    takes_id = [operations[r]["operationId"] for r in routes.routes if any(p == "id" for _, p in r.variables)]
     for route in routes.routes:
-        output = route.descriptor.output_type
-        if route.http_method == "POST" and not route.variables and "id" in output.fields_by_name:
-            operations[route]["responses"]["200"]["links"] = {
-                target: {"operationId": target, "parameters": {"id": "$response.body#/id"}}
-                for target in takes_id
-            }
+        service = route.descriptor.containing_service
+        pointer = _created_id(route.descriptor.output_type)
+        if route.http_method != "POST" or route.variables or pointer is None:
+            continue
+        takes_id = [
+            operations[r]["operationId"]
+            for r in routes.routes
+            if r.descriptor.containing_service is service and any(p == "id" for _, p in r.variables)
+        ]
+        operations[route]["responses"]["200"]["links"] = {
+            target: {"operationId": target, "parameters": {"id": f"$response.body#{pointer}"}}
+            for target in takes_id
+        }
+
+
+def _created_id(output: Descriptor) -> str | None:
+    """Where a response holds the id of what it created: `/id`, or `/<field>/id` of its one resource."""
+    if "id" in output.fields_by_name:
+        return "/id"
+    for field in output.fields:
+        resource = field.message_type
+        if resource is not None and not field.is_repeated and "id" in resource.fields_by_name:
+            return f"/{field.json_name}/id"
+    return None
 
 
 def _healthz() -> dict[str, Any]:

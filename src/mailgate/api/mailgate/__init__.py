@@ -1,0 +1,1 @@
+"""mailgate.v1.DeliveryService: request messages in, outbox calls, response messages out."""

@@ -1,0 +1,178 @@
+"""Outbox rows <-> read models: what a new message stores (subject and bodies sealed), and the
+attempts as workers record them and the status API reads them.
+
+A message is read with its latest attempt beside it (`SELECT_WITH_LATEST`, a LEFT JOIN on the
+attempt's number), so a page of messages is one query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import RowMapping, and_, select
+
+from mailgate.delivery.report import Stage, TestStep
+from mailgate.outbox.model import Attempt, Message, MessageState, ReplyClass
+from mailgate.outbox.request import EmailRequest
+from mailgate.outbox.sealing import HTML, SUBJECT, TEXT, MessageSecrets
+from mailgate.secrets import SecretBox
+from mailgate.store.clock import to_datetime, to_us
+from mailgate.store.tables import attempts, messages
+
+_ATTEMPT_PREFIX = "attempt_"
+_MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A checked request as it is stored."""
+
+    id: str
+    request: EmailRequest
+    internet_message_id: str
+    request_digest: str | None
+    sender_token_id: str
+    created_us: int
+
+
+def attempt_row(instance_id: str, message_id: str, attempt: Attempt) -> dict[str, Any]:
+    """An attempt as its message_attempts row (the steps as JSON); what workers record."""
+    return {
+        "instance_id": instance_id,
+        "message_id": message_id,
+        "number": attempt.number,
+        "at_us": to_us(attempt.at),
+        "provider_id": attempt.provider_id,
+        "reply_class": attempt.reply_class.value,
+        "stage": attempt.stage.value,
+        "reply_code": attempt.reply_code,
+        "enhanced_status_code": attempt.enhanced_status_code,
+        "reply_text": attempt.reply_text,
+        "detail": attempt.detail,
+        "duration_ms": attempt.duration_ms,
+        "steps": [
+            {
+                "stage": step.stage.value,
+                "started_ms": step.started_ms,
+                "duration_ms": step.duration_ms,
+                "reply_code": step.reply_code,
+                "enhanced_status_code": step.enhanced_status_code,
+                "reply_text": step.reply_text,
+            }
+            for step in attempt.steps
+        ],
+    }
+
+
+def row_to_attempt(row: RowMapping, prefix: str = "") -> Attempt:
+    """A message_attempts row (its columns named `prefix` + column) as an Attempt."""
+
+    def get(name: str) -> Any:
+        return row[prefix + name]
+
+    return Attempt(
+        number=get("number"),
+        at=to_datetime(get("at_us")),
+        provider_id=get("provider_id"),
+        reply_class=ReplyClass(get("reply_class")),
+        stage=Stage(get("stage")),
+        reply_code=get("reply_code"),
+        enhanced_status_code=get("enhanced_status_code"),
+        reply_text=get("reply_text"),
+        detail=get("detail"),
+        duration_ms=get("duration_ms"),
+        steps=tuple(
+            TestStep(
+                stage=Stage(step["stage"]),
+                started_ms=step["started_ms"],
+                duration_ms=step["duration_ms"],
+                reply_code=step.get("reply_code", 0),
+                enhanced_status_code=step.get("enhanced_status_code", ""),
+                reply_text=step.get("reply_text", ""),
+            )
+            for step in get("steps") or ()
+        ),
+    )
+
+
+def _optional_time(us: int | None) -> datetime | None:
+    return None if us is None else to_datetime(us)
+
+
+def row_to_message(box: SecretBox, row: RowMapping, last: Attempt | None) -> Message:
+    sealed = MessageSecrets(box, row["instance_id"], row["id"])
+    return Message(
+        instance_id=row["instance_id"],
+        id=row["id"],
+        state=MessageState(row["state"]),
+        to=tuple(row["recipients"]),
+        subject=sealed.open(SUBJECT, row["subject_sealed"]),
+        category=row["category"],
+        reply_to=row["reply_to"],
+        headers=tuple((name, value) for name, value in row["headers"]),
+        message_id=row["message_id"],
+        idempotency_key=row["idempotency_key"],
+        sender_token_id=row["sender_token_id"],
+        created_at=to_datetime(row["created_us"]),
+        updated_at=to_datetime(row["updated_us"]),
+        expires_at=to_datetime(row["expires_us"]),
+        next_attempt_at=_optional_time(row["next_attempt_us"]),
+        attempts_made=row["attempts_made"],
+        max_attempts=row["max_attempts"],
+        provider_id=row["provider_id"],
+        last_attempt=last,
+        sent_at=_optional_time(row["sent_us"]),
+    )
+
+
+def new_row(instance_id: str, new: NewMessage, box: SecretBox) -> dict[str, Any]:
+    request = new.request
+    sealed = MessageSecrets(box, instance_id, new.id)
+    return {
+        "instance_id": instance_id,
+        "id": new.id,
+        "state": MessageState.QUEUED.value,
+        "recipients": list(request.to),
+        "subject_sealed": sealed.seal(SUBJECT, request.subject),
+        "text_sealed": sealed.seal_optional(TEXT, request.bodies.text),
+        "html_sealed": sealed.seal_optional(HTML, request.bodies.html),
+        "reply_to": request.reply_to,
+        "headers": [list(header) for header in request.headers],
+        "category": request.category,
+        "message_id": new.internet_message_id,
+        "idempotency_key": request.idempotency_key,
+        "request_hash": new.request_digest,
+        "sender_token_id": new.sender_token_id,
+        "created_us": new.created_us,
+        "updated_us": new.created_us,
+        "expires_us": new.created_us + request.expires_after // _MICROSECOND,
+        "next_attempt_us": new.created_us,
+        "attempts_made": 0,
+        "max_attempts": request.max_attempts,
+    }
+
+
+# The latest attempt beside each message: LEFT JOIN on its number, its columns prefixed.
+_LATEST = attempts.alias("latest")
+_LATEST_COLUMNS = [
+    column.label(_ATTEMPT_PREFIX + column.name)
+    for column in _LATEST.c
+    if column.name not in ("instance_id", "message_id")
+]
+_WITH_LATEST = messages.outerjoin(
+    _LATEST,
+    and_(
+        _LATEST.c.instance_id == messages.c.instance_id,
+        _LATEST.c.message_id == messages.c.id,
+        _LATEST.c.number == messages.c.attempts_made,
+    ),
+)
+SELECT_WITH_LATEST = select(messages, *_LATEST_COLUMNS).select_from(_WITH_LATEST)
+
+
+def latest(row: RowMapping) -> Attempt | None:
+    if row[_ATTEMPT_PREFIX + "number"] is None:
+        return None
+    return row_to_attempt(row, _ATTEMPT_PREFIX)

@@ -1,0 +1,238 @@
+"""Claims on outbox messages as leases, and what a worker records under them.
+
+A claim takes due messages (queued or deferred ones whose time has come, and sending ones whose
+lease ended: their worker died) and marks them sending with the worker's name and a lease end, in
+one transaction. On PostgreSQL the rows are read `FOR UPDATE SKIP LOCKED`, so concurrent claimers
+take disjoint sets without waiting for each other; on SQLite the write lock taken at BEGIN
+serializes claimers. Every later write about a message is guarded by `claimed_by = worker`: a
+worker whose lease was taken over records nothing. Time is the caller's clock (microseconds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import RowMapping, Select, case, insert, select, tuple_, update
+
+from mailgate.outbox.breaker import Health
+from mailgate.outbox.model import MessageState
+from mailgate.outbox.schedule import Next
+from mailgate.store import changes, health
+from mailgate.store.database import Database
+from mailgate.store.tables import attempts, messages
+
+Key = tuple[str, str]  # (instance_id, messages.id)
+
+_SENDING = MessageState.SENDING.value
+# Taken over first (their attempt may have been cut short), then retries, then new messages:
+# each in the order it fell due, along the (state, next_attempt_us) index.
+_CLAIM_ORDER = (MessageState.DEFERRED.value, MessageState.QUEUED.value)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message as a worker holds it: what it needs to send it, its bodies still sealed."""
+
+    instance_id: str
+    id: str
+    message_id: str  # the RFC 5322 Message-ID
+    recipients: tuple[str, ...]
+    subject_sealed: str
+    text_sealed: str | None
+    html_sealed: str | None
+    reply_to: str
+    headers: tuple[tuple[str, str], ...]
+    category: str
+    idempotency_key: str | None
+    created_us: int
+    expires_us: int
+    attempts_made: int
+    max_attempts: int
+
+    @property
+    def key(self) -> Key:
+        return (self.instance_id, self.id)
+
+    def __repr__(self) -> str:  # no recipient addresses in a log line
+        return f"Claimed({self.instance_id!r}, {self.id!r})"
+
+
+def _claimed(row: RowMapping) -> Claimed:
+    return Claimed(
+        instance_id=row["instance_id"],
+        id=row["id"],
+        message_id=row["message_id"],
+        recipients=tuple(row["recipients"]),
+        subject_sealed=row["subject_sealed"],
+        text_sealed=row["text_sealed"],
+        html_sealed=row["html_sealed"],
+        reply_to=row["reply_to"],
+        headers=tuple((str(name), str(value)) for name, value in row["headers"] or ()),
+        category=row["category"],
+        idempotency_key=row["idempotency_key"],
+        created_us=row["created_us"],
+        expires_us=row["expires_us"],
+        attempts_made=row["attempts_made"],
+        max_attempts=row["max_attempts"],
+    )
+
+
+@dataclass(frozen=True)
+class BreakerChange:
+    """What recording an attempt did to its provider's breaker."""
+
+    provider_id: str
+    before: Health
+    after: Health
+
+
+def _held(worker: str, message: Claimed) -> list[Any]:
+    """The message, still sending under `worker`'s lease, as the claim left it."""
+    return [
+        messages.c.instance_id == message.instance_id,
+        messages.c.id == message.id,
+        messages.c.claimed_by == worker,
+        messages.c.state == _SENDING,
+        messages.c.attempts_made == message.attempts_made,
+    ]
+
+
+def _next_values(next_: Next, now_us: int) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "state": next_.state.value,
+        "next_attempt_us": next_.due_us,
+        "claimed_by": None,
+        "claimed_until_us": None,
+        "updated_us": now_us,
+    }
+    if next_.state.final:
+        values["final_us"] = now_us
+    if next_.state is MessageState.SENT:
+        values["sent_us"] = now_us
+    return values
+
+
+class LeaseStore:
+    """Claim, extend, release and record, each one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def claim(self, worker: str, limit: int, now_us: int, lease_us: int) -> list[Claimed]:
+        """Up to `limit` due messages, now sending under `worker`'s lease until `now_us + lease_us`."""
+        if limit <= 0:
+            return []
+        async with self._db.write() as conn:
+            found: list[RowMapping] = []
+            for query in self._due(now_us):
+                if len(found) >= limit:
+                    break
+                rows = await conn.execute(query.limit(limit - len(found)).with_for_update(skip_locked=True))
+                found.extend(rows.mappings())
+            if found:
+                keys = [(row["instance_id"], row["id"]) for row in found]
+                await conn.execute(
+                    update(messages)
+                    .where(tuple_(messages.c.instance_id, messages.c.id).in_(keys))
+                    .values(
+                        state=_SENDING,
+                        claimed_by=worker,
+                        claimed_until_us=now_us + lease_us,
+                        updated_us=now_us,
+                    )
+                )
+        return [_claimed(row) for row in found]
+
+    @staticmethod
+    def _due(now_us: int) -> list[Select[Any]]:
+        taken_over = (
+            select(messages)
+            .where(messages.c.state == _SENDING, messages.c.claimed_until_us <= now_us)
+            .order_by(messages.c.next_attempt_us)
+        )
+        waiting = [
+            select(messages)
+            .where(messages.c.state == state, messages.c.next_attempt_us <= now_us)
+            .order_by(messages.c.next_attempt_us)
+            for state in _CLAIM_ORDER
+        ]
+        return [taken_over, *waiting]
+
+    async def extend(self, worker: str, keys: list[Key], now_us: int, lease_us: int) -> set[Key]:
+        """Renew `worker`'s leases of `keys` to `now_us + lease_us`; the keys it still holds.
+
+        A lease that already ended is not renewed: another worker may have begun that message.
+        """
+        if not keys:
+            return set()
+        async with self._db.write() as conn:
+            rows = await conn.execute(
+                update(messages)
+                .where(
+                    tuple_(messages.c.instance_id, messages.c.id).in_(keys),
+                    messages.c.state == _SENDING,
+                    messages.c.claimed_by == worker,
+                    messages.c.claimed_until_us > now_us,
+                )
+                .values(claimed_until_us=now_us + lease_us)
+                .returning(messages.c.instance_id, messages.c.id)
+            )
+            return {(instance_id, message_key) for instance_id, message_key in rows}
+
+    async def release(self, worker: str, now_us: int) -> int:
+        """Hand back every message `worker` holds, due at once for any worker; how many."""
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                update(messages)
+                .where(messages.c.state == _SENDING, messages.c.claimed_by == worker)
+                .values(
+                    state=case(
+                        (messages.c.attempts_made == 0, MessageState.QUEUED.value),
+                        else_=MessageState.DEFERRED.value,
+                    ),
+                    claimed_by=None,
+                    claimed_until_us=None,
+                    updated_us=now_us,
+                )
+            )
+            if result.rowcount:
+                await changes.announce(conn, changes.OUTBOX)
+        return int(result.rowcount)
+
+    async def settle(self, worker: str, message: Claimed, next_: Next, now_us: int) -> bool:
+        """Move a held message on without an attempt (expired, or waiting for a provider).
+
+        False, writing nothing, when the lease was lost.
+        """
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                update(messages).where(*_held(worker, message)).values(_next_values(next_, now_us))
+            )
+        return result.rowcount == 1
+
+    async def record(
+        self,
+        worker: str,
+        message: Claimed,
+        attempt: dict[str, Any],
+        next_: Next,
+        now_us: int,
+        breaker: Callable[[Health], Health],
+    ) -> BreakerChange | None:
+        """Store an attempt (a `store.attempts.attempt_row`), the message's next state and what the
+        attempt did to its provider's breaker, in one transaction.
+
+        None, writing nothing, when the lease was lost.
+        """
+        number = message.attempts_made + 1
+        provider_id = attempt["provider_id"]
+        values = {**_next_values(next_, now_us), "attempts_made": number, "provider_id": provider_id}
+        async with self._db.write() as conn:
+            result = await conn.execute(update(messages).where(*_held(worker, message)).values(values))
+            if result.rowcount != 1:
+                return None
+            await conn.execute(insert(attempts).values({**attempt, "number": number}))
+            before, after = await health.apply(conn, message.instance_id, provider_id, breaker, now_us)
+        return BreakerChange(provider_id, before, after)

@@ -219,7 +219,7 @@ class DeliveryWorker:
                 if key not in kept and held.cancellable and self._held.get(key) is held:
                     log.warning(
                         "delivery lease lost: the attempt is stopped",
-                        extra={"instance": key[0], "message": key[1]},
+                        extra={"instance": key[0], "message_id": key[1]},
                     )
                     held.task.cancel()
 
@@ -233,7 +233,7 @@ class DeliveryWorker:
         except Exception:  # a database failure while recording: the lease ends, another worker retries
             log.exception(
                 "delivery attempt failed unexpectedly",
-                extra={"instance": message.instance_id, "message": message.id},
+                extra={"instance": message.instance_id, "message_id": message.id},
             )
 
     async def _attempt(self, message: Claimed) -> None:
@@ -246,7 +246,7 @@ class DeliveryWorker:
         except SecretError:
             log.error(
                 "a message's sealed subject or body cannot be opened (was the master key replaced?)",
-                extra={"instance": message.instance_id, "message": message.id},
+                extra={"instance": message.instance_id, "message_id": message.id},
             )
             await self._settle(message, Next(MessageState.FAILED, reason="sealed"), started)
             return
@@ -298,7 +298,11 @@ class DeliveryWorker:
         except Exception:  # the engine promises an AttemptResult; if it breaks that, retry later
             log.exception(
                 "the delivery engine raised instead of reporting",
-                extra={"instance": message.instance_id, "message": message.id, "provider": route.provider_id},
+                extra={
+                    "instance": message.instance_id,
+                    "message_id": message.id,
+                    "provider": route.provider_id,
+                },
             )
             return _failure(ReplyClass.TRANSIENT, Stage.DEADLINE, "the delivery engine failed unexpectedly")
 
@@ -311,7 +315,7 @@ class DeliveryWorker:
         if not await self._leases.settle(self.name, message, next_, now):
             log.warning(
                 "delivery lease lost; nothing recorded",
-                extra={"instance": message.instance_id, "message": message.id},
+                extra={"instance": message.instance_id, "message_id": message.id},
             )
             return
         if next_.state.final:
@@ -319,7 +323,7 @@ class DeliveryWorker:
                 "message ended without an attempt",
                 extra={
                     "instance": message.instance_id,
-                    "message": message.id,
+                    "message_id": message.id,
                     "state": next_.state.value,
                     "reason": next_.reason,
                 },
@@ -362,7 +366,7 @@ class DeliveryWorker:
         )
         context = {
             "instance": message.instance_id,
-            "message": message.id,
+            "message_id": message.id,
             "provider": route.provider_id,
             "attempt": number,
             "reply_class": result.reply_class.value,

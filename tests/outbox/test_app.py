@@ -81,8 +81,9 @@ async def test_the_server_delivers_and_serves_metrics(store: Store, outbox_env: 
             assert scraped.status_code == 200
             assert scraped.headers["content-type"].startswith("text/plain; version=")
             values = samples(scraped.text)
-            assert values[("mailgate_outbox_messages", (("state", "queued"),))] == 2
-            assert values[("mailgate_outbox_messages", (("state", "sending"),))] == 1
+            # One attempt in flight, one more claimed ahead for the next free slot.
+            assert values[("mailgate_outbox_messages", (("state", "queued"),))] == 1
+            assert values[("mailgate_outbox_messages", (("state", "sending"),))] == 2
             assert values[("mailgate_outbox_messages", (("state", "deferred"),))] == 0
             assert values[("mailgate_outbox_oldest_age_seconds", (("state", "queued"),))] >= 0
             assert values[("mailgate_provider_breaker", (("provider", "p-open"), ("state", "open")))] == 1

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from mailgate.delivery.sending import HttpTarget, SmtpTarget
 from mailgate.outbox.model import MessageState, ReplyClass
-from mailgate.outbox.worker import NO_PROVIDER_WAIT
+from mailgate.outbox.worker import NO_PROVIDER_WAIT, DeliveryWorker
 from mailgate.providers.commands import ProviderCommands
 from mailgate.secrets import SecretBox
 from mailgate.store.leases import LeaseStore
@@ -297,7 +297,9 @@ async def test_no_more_attempts_at_once_than_the_workers(store: Store, clock: Cl
         assert len(sender.calls) == 3 and worker.in_flight == 3
         assert sample(registry, "mailgate_delivery_in_flight") == 3
         states = [await state_of(store, key) for key in keys]
-        assert states.count("sending") == 3 and states.count("queued") == 7
+        # As many again are claimed ahead, waiting for a slot; the rest stays for other replicas.
+        assert states.count("sending") == 6 and states.count("queued") == 4
+        assert worker.held == 6
         gate.set()
         for key in keys:
             await reaches(store, key, SENT)
@@ -451,3 +453,45 @@ async def test_a_message_whose_body_cannot_be_opened_fails_without_an_attempt(
     assert sender.calls == []
     assert await attempt_rows(store.db, INSTANCE, key) == []
     assert "98765" not in caplog.text
+
+
+async def test_messages_claimed_ahead_are_released_unstarted_on_stop(store: Store, clock: Clock) -> None:
+    await add_smtp(store.db, store.box, INSTANCE, active=True)
+    sender = ScriptedSender(gate=asyncio.Event())
+    keys = [await insert_message(store.db, store.box, INSTANCE, clock()) for _ in range(3)]
+    worker, _ = new_worker(store, clock, sender, concurrency=1)
+    worker.start()
+    await until(lambda: _calls(sender, 1))
+    await until(lambda: _held(worker, 2))  # one in flight, one waiting for the slot
+    await worker.stop(grace=0.01)
+    assert len(sender.calls) == 1
+    rows = [await message(store.db, INSTANCE, key) for key in keys]
+    assert [(row["state"], row["claimed_by"]) for row in rows] == [("queued", None)] * 3
+
+
+async def _held(worker: DeliveryWorker, count: int) -> bool:
+    return worker.held == count
+
+
+async def test_a_message_claimed_ahead_whose_lease_was_lost_is_never_started(
+    store: Store, clock: Clock
+) -> None:
+    await add_smtp(store.db, store.box, INSTANCE, active=True)
+    gate = asyncio.Event()
+    sender = ScriptedSender(gate=gate)
+    first = await insert_message(store.db, store.box, INSTANCE, clock() - S)
+    ahead = await insert_message(store.db, store.box, INSTANCE, clock())
+    worker, _ = new_worker(store, clock, sender, concurrency=1, lease=0.3)
+    async with running(worker):
+        await until(lambda: _calls(sender, 1))
+        await until(lambda: _held(worker, 2))
+        clock.advance(1)  # both leases ended; another replica takes both over
+        taken = await LeaseStore(store.db).claim("other", 5, clock(), 30 * S)
+        assert {message.id for message in taken} == {first, ahead}
+        await until(lambda: _held(worker, 0))
+        gate.set()
+        await asyncio.sleep(0.05)  # a chance to start the lost one (it must not)
+    assert [sent.email.message_id for sent in sender.calls] == [f"<{first}@mailgate.test>"]
+    for key in (first, ahead):
+        row = await message(store.db, INSTANCE, key)
+        assert (row["state"], row["claimed_by"]) == ("sending", "other")

@@ -18,6 +18,7 @@ import logging
 import os
 import secrets
 import socket
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -25,17 +26,18 @@ from mailgate.config import Settings
 from mailgate.delivery.report import Stage, TestReport
 from mailgate.delivery.sending import AttemptResult, OutgoingEmail, Sender
 from mailgate.outbox import breaker
-from mailgate.outbox.breaker import BreakerPolicy, BreakerState
+from mailgate.outbox.breaker import BreakerPolicy, BreakerState, Health
 from mailgate.outbox.failover import Route, Router, Wait
 from mailgate.outbox.metrics import DeliveryMetrics
 from mailgate.outbox.model import MessageState, ReplyClass
+from mailgate.outbox.recorder import Recorder
 from mailgate.outbox.schedule import Next, Schedule
 from mailgate.outbox.sealing import SUBJECT, MessageSecrets
 from mailgate.outbox.targets import Targets
 from mailgate.secrets import SecretBox, SecretError
 from mailgate.store.attempts import attempt_row
 from mailgate.store.clock import now_us
-from mailgate.store.leases import BreakerChange, Claimed, Key, LeaseStore
+from mailgate.store.leases import BreakerChange, Claimed, Key, LeaseStore, Outcome
 
 log = logging.getLogger("mailgate.delivery")
 
@@ -67,14 +69,19 @@ class WorkerConfig:
 
 @dataclass
 class _Held:
-    """A message this worker holds, and the task delivering it."""
+    """A message this worker holds: waiting for a free slot (no task yet), or being delivered."""
 
-    task: asyncio.Task[None]
+    message: Claimed
+    task: asyncio.Task[None] | None = None
     cancellable: bool = True  # until its outcome is being recorded
 
 
 class DeliveryWorker:
-    """Delivers the outbox's due messages, `config.concurrency` at a time."""
+    """Delivers the outbox's due messages, `config.concurrency` at a time.
+
+    Up to as many again are claimed ahead (their leases renewed like the others), so a freed slot
+    starts the next message without a claim in between, and claims come in batches.
+    """
 
     def __init__(
         self,
@@ -93,6 +100,7 @@ class DeliveryWorker:
     ) -> None:
         self.name = name or worker_name()
         self._leases = leases
+        self._recorder = Recorder(leases, self.name)
         self._router = router
         self._targets = targets
         self._sender = sender
@@ -103,6 +111,8 @@ class DeliveryWorker:
         self._metrics = metrics
         self._clock = clock
         self._held: dict[Key, _Held] = {}
+        self._ready: deque[_Held] = deque()  # claimed, not started
+        self._running = 0
         self._nudge = asyncio.Event()
         self._stopping = False
         self._loop: asyncio.Task[None] | None = None
@@ -110,6 +120,12 @@ class DeliveryWorker:
 
     @property
     def in_flight(self) -> int:
+        """Attempts being made now."""
+        return self._running
+
+    @property
+    def held(self) -> int:
+        """Messages claimed: in flight and waiting for a slot."""
         return len(self._held)
 
     def wake(self) -> None:
@@ -129,12 +145,14 @@ class DeliveryWorker:
         )
 
     async def stop(self, grace: float) -> None:
-        """Claim nothing more; let attempts in flight finish within `grace` seconds; release the rest."""
+        """Claim and start nothing more; let attempts in flight finish within `grace` seconds;
+        release the rest, including what was claimed but not started."""
         self._stopping = True
         self._nudge.set()
         if self._loop is not None:
             await self._loop
-        tasks = [held.task for held in self._held.values()]
+        self._ready.clear()
+        tasks = [held.task for held in self._held.values() if held.task is not None]
         if tasks:
             _, late = await asyncio.wait(tasks, timeout=grace)
             for task in late:
@@ -144,6 +162,7 @@ class DeliveryWorker:
             self._keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._keeper
+        self._held.clear()
         try:
             released = await self._leases.release(self.name, self._clock())
         except Exception as exc:  # their leases end on their own; another replica takes them then
@@ -155,12 +174,15 @@ class DeliveryWorker:
 
     async def _run(self) -> None:
         failures = 0
+        concurrency = self._config.concurrency
         while not self._stopping:
             self._nudge.clear()
-            free = self._config.concurrency - len(self._held)
-            if free > 0:
+            self._start_ready()
+            room = 2 * concurrency - len(self._held)
+            # Claim once the messages waiting for a slot run low, as many as fit.
+            if room > 0 and len(self._ready) <= concurrency // 2:
                 try:
-                    claimed = await self._leases.claim(self.name, free, self._clock(), self._config.lease_us)
+                    claimed = await self._leases.claim(self.name, room, self._clock(), self._config.lease_us)
                 except Exception as exc:  # the database is away: keep trying, ever more slowly
                     failures += 1
                     pause = min(self._config.poll_interval * 2**failures, CLAIM_BACKOFF_MAX)
@@ -173,9 +195,10 @@ class DeliveryWorker:
                 failures = 0
                 if self._stopping:
                     break  # what was just claimed is released by stop()
-                self._start(claimed)
-                if len(claimed) == free:
-                    continue  # more may be due: claim again as soon as a slot frees
+                self._hold(claimed)
+                self._start_ready()
+                if len(claimed) == room:
+                    continue  # more may be due: claim again as soon as there is room
             await self._pause(self._config.poll_interval)
 
     async def _pause(self, seconds: float) -> None:
@@ -183,20 +206,30 @@ class DeliveryWorker:
             async with asyncio.timeout(seconds):
                 await self._nudge.wait()
 
-    def _start(self, claimed: Iterable[Claimed]) -> None:
+    def _hold(self, claimed: Iterable[Claimed]) -> None:
         for message in claimed:
             if message.key in self._held:
-                continue  # its lease had ended while we still worked on it; the claim renewed it
-            task = asyncio.create_task(self._deliver(message), name=f"deliver {message.id}")
-            held = _Held(task)
+                continue  # its lease had ended while we still held it; the claim renewed it
+            held = _Held(message)
             self._held[message.key] = held
+            self._ready.append(held)
+
+    def _start_ready(self) -> None:
+        while self._ready and self._running < self._config.concurrency and not self._stopping:
+            held = self._ready.popleft()
+            if self._held.get(held.message.key) is not held:
+                continue  # its lease was lost while it waited
+            held.task = asyncio.create_task(self._deliver(held.message), name=f"deliver {held.message.id}")
+            self._running += 1
             if self._metrics is not None:
                 self._metrics.in_flight.inc()
-            task.add_done_callback(functools.partial(self._finished, message.key, held))
+            held.task.add_done_callback(functools.partial(self._finished, held))
 
-    def _finished(self, key: Key, held: _Held, _task: asyncio.Task[None]) -> None:
+    def _finished(self, held: _Held, _task: asyncio.Task[None]) -> None:
+        key = held.message.key
         if self._held.get(key) is held:
             del self._held[key]
+        self._running -= 1
         if self._metrics is not None:
             self._metrics.in_flight.dec()
         self._nudge.set()
@@ -217,11 +250,18 @@ class DeliveryWorker:
                 continue
             for key, held in snapshot:
                 if key not in kept and held.cancellable and self._held.get(key) is held:
-                    log.warning(
-                        "delivery lease lost: the attempt is stopped",
-                        extra={"instance": key[0], "message_id": key[1]},
-                    )
-                    held.task.cancel()
+                    self._lost(held)
+
+    def _lost(self, held: _Held) -> None:
+        """Another worker may have the message now: stop the attempt (or never start it)."""
+        key = held.message.key
+        log.warning(
+            "delivery lease lost: the attempt is stopped", extra={"instance": key[0], "message_id": key[1]}
+        )
+        if held.task is None:
+            del self._held[key]  # still waiting for a slot; _start_ready skips it
+        else:
+            held.task.cancel()
 
     # --- one message ---
 
@@ -312,7 +352,7 @@ class DeliveryWorker:
             held.cancellable = False
 
     async def _settle(self, message: Claimed, next_: Next, now: int) -> None:
-        if not await self._leases.settle(self.name, message, next_, now):
+        if await self._recorder.record(Outcome(message, next_, now)) is None:
             log.warning(
                 "delivery lease lost; nothing recorded",
                 extra={"instance": message.instance_id, "message_id": message.id},
@@ -356,14 +396,11 @@ class DeliveryWorker:
             duration_ms=report.elapsed_ms,
             steps=report.steps,
         )
-        change = await self._leases.record(
-            self.name,
-            message,
-            row,
-            next_,
-            finished,
-            lambda health: breaker.after(health, result.reply_class, self._policy, finished),
-        )
+
+        def evolve(health: Health) -> Health:
+            return breaker.after(health, result.reply_class, self._policy, finished)
+
+        recorded = await self._recorder.record(Outcome(message, next_, finished, row, evolve))
         context = {
             "instance": message.instance_id,
             "message_id": message.id,
@@ -374,13 +411,14 @@ class DeliveryWorker:
             "reply_code": report.reply_code,
             "enhanced_status_code": report.enhanced_status_code,
         }
-        if change is None:
+        if recorded is None:
             log.warning("delivery lease lost; the attempt was not recorded", extra=context)
             return
         if self._metrics is not None:
             self._metrics.attempted(result.reply_class, route.provider_id, message.created_us, finished)
         _log_outcome(next_, context)
-        self._breaker_changed(message.instance_id, change)
+        if recorded.breaker is not None:
+            self._breaker_changed(message.instance_id, recorded.breaker)
 
     def _breaker_changed(self, instance_id: str, change: BreakerChange) -> None:
         before, after = change.before.state, change.after.state

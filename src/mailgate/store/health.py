@@ -113,34 +113,45 @@ class HealthStore:
             return [(provider_id, BreakerState(state)) for provider_id, state in rows]
 
 
-async def apply(
-    conn: AsyncConnection,
-    instance_id: str,
-    provider_id: str,
-    evolve: Callable[[Health], Health],
-    now_us: int,
-) -> tuple[Health, Health]:
-    """(before, after) of the provider's breaker once `evolve` is applied, in `conn`'s transaction.
+class Breakers:
+    """Breaker updates within one transaction (`conn`), each provider's row read once."""
 
-    The usual outcome changes nothing (a delivery through a closed breaker) and writes nothing;
-    otherwise the row is created if missing, locked, and evolved from what it holds then.
-    """
-    before = _health(
-        (await conn.execute(select(provider_health).where(_key(instance_id, provider_id)))).mappings().first()
-    )
-    if evolve(before) == before:
-        return before, before
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    await conn.execute(
-        insert(provider_health)
-        .values(instance_id=instance_id, provider_id=provider_id, **_values(CLOSED, now_us))
-        .on_conflict_do_nothing()
-    )
-    locked = select(provider_health).where(_key(instance_id, provider_id)).with_for_update()
-    before = _health((await conn.execute(locked)).mappings().first())
-    after = evolve(before)
-    if after != before:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._known: dict[tuple[str, str], Health] = {}
+
+    async def apply(
+        self, instance_id: str, provider_id: str, evolve: Callable[[Health], Health], now_us: int
+    ) -> tuple[Health, Health]:
+        """(before, after) of the provider's breaker once `evolve` is applied.
+
+        The usual outcome changes nothing (a delivery through a closed breaker) and writes nothing;
+        otherwise the row is created if missing, locked, and evolved from what it holds then.
+        """
+        key = (instance_id, provider_id)
+        before = self._known.get(key)
+        if before is None:
+            before = await self._read(instance_id, provider_id, lock=False)
+        if evolve(before) == before:
+            self._known[key] = before
+            return before, before
+        conn = self._conn
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
         await conn.execute(
-            update(provider_health).where(_key(instance_id, provider_id)).values(_values(after, now_us))
+            insert(provider_health)
+            .values(instance_id=instance_id, provider_id=provider_id, **_values(CLOSED, now_us))
+            .on_conflict_do_nothing()
         )
-    return before, after
+        before = await self._read(instance_id, provider_id, lock=True)
+        after = evolve(before)
+        if after != before:
+            await conn.execute(
+                update(provider_health).where(_key(instance_id, provider_id)).values(_values(after, now_us))
+            )
+        self._known[key] = after
+        return before, after
+
+    async def _read(self, instance_id: str, provider_id: str, *, lock: bool) -> Health:
+        query = select(provider_health).where(_key(instance_id, provider_id))
+        rows = await self._conn.execute(query.with_for_update() if lock else query)
+        return _health(rows.mappings().first())

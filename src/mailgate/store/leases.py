@@ -10,11 +10,12 @@ worker whose lease was taken over records nothing. Time is the caller's clock (m
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, case, insert, select, tuple_, update
+from sqlalchemy import RowMapping, Select, bindparam, case, insert, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mailgate.outbox.breaker import Health
 from mailgate.outbox.model import MessageState
@@ -86,32 +87,6 @@ class BreakerChange:
     provider_id: str
     before: Health
     after: Health
-
-
-def _held(worker: str, message: Claimed) -> list[Any]:
-    """The message, still sending under `worker`'s lease, as the claim left it."""
-    return [
-        messages.c.instance_id == message.instance_id,
-        messages.c.id == message.id,
-        messages.c.claimed_by == worker,
-        messages.c.state == _SENDING,
-        messages.c.attempts_made == message.attempts_made,
-    ]
-
-
-def _next_values(next_: Next, now_us: int) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "state": next_.state.value,
-        "next_attempt_us": next_.due_us,
-        "claimed_by": None,
-        "claimed_until_us": None,
-        "updated_us": now_us,
-    }
-    if next_.state.final:
-        values["final_us"] = now_us
-    if next_.state is MessageState.SENT:
-        values["sent_us"] = now_us
-    return values
 
 
 class LeaseStore:
@@ -206,11 +181,8 @@ class LeaseStore:
 
         False, writing nothing, when the lease was lost.
         """
-        async with self._db.write() as conn:
-            result = await conn.execute(
-                update(messages).where(*_held(worker, message)).values(_next_values(next_, now_us))
-            )
-        return result.rowcount == 1
+        (recorded,) = await self.record_all(worker, [Outcome(message, next_, now_us)])
+        return recorded is not None
 
     async def record(
         self,
@@ -226,13 +198,97 @@ class LeaseStore:
 
         None, writing nothing, when the lease was lost.
         """
-        number = message.attempts_made + 1
-        provider_id = attempt["provider_id"]
-        values = {**_next_values(next_, now_us), "attempts_made": number, "provider_id": provider_id}
+        (recorded,) = await self.record_all(worker, [Outcome(message, next_, now_us, attempt, breaker)])
+        return None if recorded is None else recorded.breaker
+
+    async def record_all(self, worker: str, outcomes: Sequence[Outcome]) -> list[Recorded | None]:
+        """Record several outcomes in one transaction (one commit for a burst of attempts); each is
+        guarded by its own lease: None for those whose lease was lost, which write nothing."""
         async with self._db.write() as conn:
-            result = await conn.execute(update(messages).where(*_held(worker, message)).values(values))
-            if result.rowcount != 1:
-                return None
-            await conn.execute(insert(attempts).values({**attempt, "number": number}))
-            before, after = await health.apply(conn, message.instance_id, provider_id, breaker, now_us)
-        return BreakerChange(provider_id, before, after)
+            held = [await _advance(conn, worker, outcome) for outcome in outcomes]
+            made = [outcome for outcome, ok in zip(outcomes, held, strict=True) if ok and outcome.attempt]
+            if made:
+                rows = [{**o.attempt, "number": o.message.attempts_made + 1} for o in made if o.attempt]
+                await conn.execute(_INSERT_ATTEMPT, rows)
+            breakers = health.Breakers(conn)
+            return [
+                await _recorded(breakers, outcome) if ok else None
+                for outcome, ok in zip(outcomes, held, strict=True)
+            ]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a held message came to: its next state and, when one was made, the attempt (an
+    `store.attempts.attempt_row`) with what it does to its provider's breaker."""
+
+    message: Claimed
+    next: Next
+    now_us: int
+    attempt: dict[str, Any] | None = None
+    breaker: Callable[[Health], Health] | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An outcome written under its lease; `breaker` says what the attempt did to the provider's."""
+
+    breaker: BreakerChange | None = None
+
+
+# The statements of the hot path, built once: a burst of outcomes differs only in its parameters.
+_INSERT_ATTEMPT = insert(attempts)
+_HELD = (
+    messages.c.instance_id == bindparam("held_instance"),
+    messages.c.id == bindparam("held_id"),
+    messages.c.claimed_by == bindparam("held_by"),
+    messages.c.state == _SENDING,
+    messages.c.attempts_made == bindparam("held_made"),
+)
+_NEXT: dict[str, Any] = {
+    "state": bindparam("next_state"),
+    "next_attempt_us": bindparam("next_due"),
+    "claimed_by": None,
+    "claimed_until_us": None,
+    "updated_us": bindparam("next_now"),
+    "final_us": bindparam("next_final"),  # pending messages have none
+    "sent_us": bindparam("next_sent"),
+}
+_SETTLE = update(messages).where(*_HELD).values(_NEXT)
+_ATTEMPTED = (
+    update(messages)
+    .where(*_HELD)
+    .values({**_NEXT, "attempts_made": bindparam("next_made"), "provider_id": bindparam("next_provider")})
+)
+
+
+async def _advance(conn: AsyncConnection, worker: str, outcome: Outcome) -> bool:
+    """Move the message to its next state if `worker` still holds it."""
+    message, next_, now = outcome.message, outcome.next, outcome.now_us
+    params: dict[str, Any] = {
+        "held_instance": message.instance_id,
+        "held_id": message.id,
+        "held_by": worker,
+        "held_made": message.attempts_made,
+        "next_state": next_.state.value,
+        "next_due": next_.due_us,
+        "next_now": now,
+        "next_final": now if next_.state.final else None,
+        "next_sent": now if next_.state is MessageState.SENT else None,
+    }
+    if outcome.attempt is None:
+        result = await conn.execute(_SETTLE, params)
+    else:
+        params.update(next_made=message.attempts_made + 1, next_provider=outcome.attempt["provider_id"])
+        result = await conn.execute(_ATTEMPTED, params)
+    return bool(result.rowcount == 1)
+
+
+async def _recorded(breakers: health.Breakers, outcome: Outcome) -> Recorded:
+    if outcome.attempt is None or outcome.breaker is None:
+        return Recorded()
+    provider_id = outcome.attempt["provider_id"]
+    before, after = await breakers.apply(
+        outcome.message.instance_id, provider_id, outcome.breaker, outcome.now_us
+    )
+    return Recorded(BreakerChange(provider_id, before, after))

@@ -8,7 +8,7 @@ import logging
 import signal
 from dataclasses import dataclass
 
-from mailgate.api.mailgate import methods as delivery
+from mailgate.api.mailgate import methods as mailgate_api
 from mailgate.api.mailgate.servicer import DeliveryServicer
 from mailgate.api.okta import openapi as okta_openapi
 from mailgate.api.okta.operations import EmailServers
@@ -17,7 +17,9 @@ from mailgate.api.okta.wire import PREFIX as OKTA_PREFIX
 from mailgate.api.zitadel import methods as zitadel
 from mailgate.api.zitadel.servicer import AdminServicer
 from mailgate.config import Settings
+from mailgate.delivery.sending import Sender
 from mailgate.delivery.smtp import SmtpTester
+from mailgate.outbox.runtime import Delivery
 from mailgate.outbox.service import Outbox
 from mailgate.pipeline.auth import Authenticator
 from mailgate.pipeline.limits import TokenBucket
@@ -40,6 +42,7 @@ from mailgate.transports.gateway.routes import build_routes
 from mailgate.transports.grpc import GrpcServer, server_options
 from mailgate.transports.http import HttpServer, MountedApp, build_app
 from mailgate.transports.http_connections import ConnectionLimits
+from mailgate.transports.metrics import metrics_mount
 
 log = logging.getLogger("mailgate.app")
 
@@ -60,19 +63,24 @@ class Services:
     sending: Limit  # the per-instance test-email limit, shared by every API that sends mail
     tests: TestMailService
     outbox: Outbox  # its on_enqueued wakes this process's delivery workers
+    delivery: Delivery
     listener: ChangeListener | None = None
     new_database: bool = False  # migrate found no schema: this start created the database
 
     async def close(self) -> None:
         if self.listener is not None:
             await self.listener.stop()
+        await self.delivery.close()
         await self.db.close()
 
 
-async def build_services(settings: Settings, *, token_cache_seconds: float = DEFAULT_TTL) -> Services:
+async def build_services(
+    settings: Settings, *, token_cache_seconds: float = DEFAULT_TTL, sender: Sender | None = None
+) -> Services:
     """Open the store (migrating it) and wire the domain and the pipeline.
 
-    `token_cache_seconds`: how long a token revoked elsewhere may keep working here (tests set 0).
+    `token_cache_seconds`: how long a token revoked elsewhere may keep working here (tests set 0);
+    `sender`: the delivery engine the workers send through (none: this process sends no messages).
     """
     box = SecretBox(load_master_key(settings))
     db = Database(settings)
@@ -84,15 +92,28 @@ async def build_services(settings: Settings, *, token_cache_seconds: float = DEF
     tokens = TokenRepository(db)
     sending = sending_limit(TokenBucket(settings.test_rate, settings.test_burst))
     tests = TestMailService(repo, box, SmtpTester(settings), settings.allow_secret_reuse_any_host)
-    outbox = Outbox(OutboxRepository(db, box), repo, box)
+    delivery = Delivery(settings, db, box, repo, sender)
+    outbox = Outbox(OutboxRepository(db, box), repo, box, on_enqueued=delivery.wake)
     table = MethodTable(
         [
             *zitadel.admin_methods(AdminServicer(commands, queries, tests), authenticator, sending),
-            *delivery.delivery_methods(DeliveryServicer(outbox), authenticator),
+            *mailgate_api.delivery_methods(DeliveryServicer(outbox), authenticator),
         ]
     )
     services = Services(
-        settings, db, box, commands, queries, tokens, authenticator, Pipeline(), table, sending, tests, outbox
+        settings,
+        db,
+        box,
+        commands,
+        queries,
+        tokens,
+        authenticator,
+        Pipeline(),
+        table,
+        sending,
+        tests,
+        outbox,
+        delivery,
     )
     services.new_database = new_database
     if settings.uses_postgres:
@@ -102,6 +123,8 @@ async def build_services(settings: Settings, *, token_cache_seconds: float = DEF
                 repo.forget()
             if what in (None, changes.TOKENS):
                 authenticator.forget()
+            if what in (None, changes.OUTBOX):
+                delivery.wake()
 
         services.listener = ChangeListener(listener_dsn(settings), on_change)
         services.listener.start()
@@ -117,7 +140,8 @@ class App:
         pipeline, table = services.pipeline, services.table
         self.grpc = GrpcServer(pipeline, table, settings.grpc_addr, server_options(settings), settings.tls)
         self.routes = build_routes(
-            [(zitadel.ADMIN_SERVICE, zitadel.MOUNT), (delivery.DELIVERY_SERVICE, delivery.MOUNT)], table
+            [(zitadel.ADMIN_SERVICE, zitadel.MOUNT), (mailgate_api.DELIVERY_SERVICE, mailgate_api.MOUNT)],
+            table,
         )
         okta = OktaApp(
             pipeline,
@@ -126,7 +150,11 @@ class App:
             services.authenticator,
             services.sending,
         )
-        mounts = [MountedApp(OKTA_PREFIX, okta, okta_openapi.paths(), okta_openapi.schemas())]
+        delivery = services.delivery
+        mounts = [
+            MountedApp(OKTA_PREFIX, okta, okta_openapi.paths(), okta_openapi.schemas()),
+            metrics_mount(delivery.registry, delivery.gauges.refresh),
+        ]
         http_app = build_app(pipeline, table, self.routes, settings, self.grpc.health, mounts)
         limits = ConnectionLimits(
             settings.http_idle_timeout, settings.http_header_timeout, settings.http_max_connections
@@ -141,6 +169,7 @@ class App:
     async def start(self) -> None:
         await self.grpc.start()
         await self.http.start()
+        self.services.delivery.start()
         settings = self.services.settings
         database = describe_database(settings)
         log.info(
@@ -164,13 +193,14 @@ class App:
 
     async def stop(self) -> None:
         grace = self.services.settings.shutdown_grace
-        await asyncio.gather(self.grpc.stop(grace), self.http.stop())
+        await asyncio.gather(self.grpc.stop(grace), self.http.stop(), self.services.delivery.stop(grace))
         await self.services.close()
         log.info("stopped")
 
 
 async def serve(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT, then drain in-flight calls and return."""
+    # No engine yet: workers start once the delivery engine (DeliveryEngine) is passed as `sender`.
     services = await build_services(settings)
     app = App(services)
     try:

@@ -33,6 +33,8 @@ class ConfigError(Exception):
 
 
 _CERT, _KEY = "MAILGATE_TLS_CERT_FILE", "MAILGATE_TLS_KEY_FILE"
+MAX_DELIVERY_WORKERS = 1000
+MAX_ATTEMPTS = 1000
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,30 @@ def _positive_int(value: str) -> int:
     number = int(value)
     if number <= 0:
         raise ValueError("must be a whole number greater than 0")
+    return number
+
+
+def _count(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("must be a whole number, 0 or more")
+    return number
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(value: str) -> float:
+    """Seconds, written as a number of seconds or with a unit: 90, 90s, 15m, 12h, 7d."""
+    text = value.strip().lower()
+    unit = _UNITS.get(text[-1:], 0)
+    problem = "must be a duration greater than 0: seconds, or a number with s, m, h or d (7d)"
+    try:
+        number = float(text[:-1] if unit else text) * (unit or 1)
+    except ValueError:
+        raise ValueError(problem) from None
+    if not 0 < number < float("inf"):
+        raise ValueError(problem)
     return number
 
 
@@ -360,6 +386,67 @@ class Settings:
     okta_rate_limit: int = _setting(
         "MAILGATE_OKTA_RATE_LIMIT", _positive_int, 600, "Okta API requests per minute per token."
     )
+    delivery_workers: int = _setting(
+        "MAILGATE_DELIVERY_WORKERS",
+        _count,
+        4,
+        "Notification emails this process sends at once; 0 makes an API-only replica that sends none.",
+    )
+    delivery_poll_interval: float = _setting(
+        "MAILGATE_DELIVERY_POLL_INTERVAL",
+        _duration,
+        1.0,
+        "Seconds between looks for due messages when no enqueue or notification woke the workers.",
+    )
+    delivery_lease: float = _setting(
+        "MAILGATE_DELIVERY_LEASE",
+        _duration,
+        30.0,
+        "Seconds a claimed message stays with its worker without renewal; a dead replica's are taken over "
+        "after it.",
+    )
+    delivery_max_attempts: int = _setting(
+        "MAILGATE_DELIVERY_MAX_ATTEMPTS",
+        _positive_int,
+        25,
+        "Attempts a message gets before it fails (unless it expires first).",
+    )
+    retry_base: float = _setting(
+        "MAILGATE_RETRY_BASE",
+        _duration,
+        5.0,
+        "Seconds: the back-off of the first retry; each further one doubles it, up to MAILGATE_RETRY_MAX.",
+    )
+    retry_max: float = _setting(
+        "MAILGATE_RETRY_MAX",
+        _duration,
+        900.0,
+        "Seconds: the longest back-off between two attempts (a provider's Retry-After may ask for more).",
+    )
+    breaker_faults: int = _setting(
+        "MAILGATE_BREAKER_FAULTS",
+        _positive_int,
+        5,
+        "Consecutive provider faults that open a provider's circuit breaker (its messages fail over).",
+    )
+    breaker_cooldown: float = _setting(
+        "MAILGATE_BREAKER_COOLDOWN",
+        _duration,
+        30.0,
+        "Seconds an open breaker waits before one probe message may try the provider again.",
+    )
+    message_retention: float = _setting(
+        "MAILGATE_MESSAGE_RETENTION",
+        _duration,
+        7 * 86400.0,
+        "How long a finished message keeps its subject and bodies (then they are deleted); 7d, 12h, ...",
+    )
+    message_metadata_retention: float = _setting(
+        "MAILGATE_MESSAGE_METADATA_RETENTION",
+        _duration,
+        30 * 86400.0,
+        "How long a finished message's row and attempts stay (at least a day and the body retention).",
+    )
     tls_cert_file: Path | None = _setting(
         "MAILGATE_TLS_CERT_FILE",
         Path,
@@ -415,6 +502,30 @@ class Settings:
             raise ConfigError(missing, f"must be set too when {given} is (TLS needs both, or neither)")
         if self.tls is not None:
             self.tls.load()
+        self._check_delivery()
+
+    def _check_delivery(self) -> None:
+        """Bounds that keep the retry schedule, leases and retention meaningful."""
+        if self.delivery_workers > MAX_DELIVERY_WORKERS:
+            raise ConfigError("MAILGATE_DELIVERY_WORKERS", f"must be at most {MAX_DELIVERY_WORKERS}")
+        if self.delivery_max_attempts > MAX_ATTEMPTS:
+            raise ConfigError("MAILGATE_DELIVERY_MAX_ATTEMPTS", f"must be at most {MAX_ATTEMPTS}")
+        if not 1 <= self.delivery_lease <= 3600:
+            raise ConfigError("MAILGATE_DELIVERY_LEASE", "must be from 1 second to 1 hour")
+        if self.delivery_poll_interval > 60:
+            raise ConfigError("MAILGATE_DELIVERY_POLL_INTERVAL", "must be at most 60 seconds")
+        if not 0.01 <= self.retry_base <= 3600:
+            raise ConfigError("MAILGATE_RETRY_BASE", "must be from 0.01 seconds to 1 hour")
+        if not self.retry_base <= self.retry_max <= 86400:
+            raise ConfigError("MAILGATE_RETRY_MAX", "must be from MAILGATE_RETRY_BASE to 1 day")
+        if self.breaker_cooldown > 86400:
+            raise ConfigError("MAILGATE_BREAKER_COOLDOWN", "must be at most 1 day")
+        if self.message_metadata_retention < max(86400.0, self.message_retention):
+            # Idempotency keys live as long as their message's row, and must for at least a day.
+            raise ConfigError(
+                "MAILGATE_MESSAGE_METADATA_RETENTION",
+                "must be at least 1 day and at least MAILGATE_MESSAGE_RETENTION",
+            )
 
 
 def settings_table() -> list[tuple[str, str, str]]:

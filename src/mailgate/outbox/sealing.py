@@ -11,9 +11,10 @@ from mailgate.outbox.model import Bodies
 from mailgate.providers.sealing import Sealed
 from mailgate.secrets import SecretBox
 
-SUBJECT = "subject"
-TEXT = "text"
-HTML = "html"
+SUBJECT = "subject"  # messages.subject_sealed
+TEXT = "text"  # messages.text_sealed
+HTML = "html"  # messages.html_sealed
+FIELDS = (SUBJECT, TEXT, HTML)
 
 
 def message_context(instance_id: str, message_id: str, field: str) -> str:

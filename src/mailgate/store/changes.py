@@ -1,4 +1,5 @@
-"""Cross-replica cache invalidation on PostgreSQL: writers NOTIFY, every process LISTENs.
+"""Cross-replica cache invalidation and outbox wake-ups on PostgreSQL: writers NOTIFY, every
+process LISTENs.
 
 The caches' short lifetime already bounds staleness; this makes other replicas see a change at
 once in the usual case. The listener outlives its connection: a lost one is logged and replaced,
@@ -26,7 +27,7 @@ log = logging.getLogger("mailgate.store")
 CHANNEL = "mailgate_changes"
 PROVIDERS = "providers"
 TOKENS = "tokens"
-OUTBOX = "outbox"  # a message became due: other replicas' workers may claim it
+OUTBOX = "outbox"  # messages became due (enqueued, requeued, released): workers look at once
 CONNECT_TIMEOUT = 10.0
 APPLICATION_NAME = "mailgate-change-listener"  # how pg_stat_activity shows the listener's connection
 

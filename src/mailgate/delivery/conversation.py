@@ -72,6 +72,7 @@ class Cause(enum.StrEnum):
     POLICY = "policy"  # the outbound-address policy refused an address
     RESOLVE = "resolve"  # host:port unreadable, or the name does not resolve
     MESSAGE = "message"  # the email cannot be written as it is (its text or addresses)
+    SENDER = "sender"  # the provider's sender (or reply-to) cannot be written into an email
     DEADLINE = "deadline"  # the whole test or attempt ran out of time
     LOCAL = "local"  # aiosmtplib refused an argument or a state
 
@@ -478,7 +479,9 @@ class Conversation:
         smtp = self.smtp
         response = await self.call(stage, shown, lambda: smtp.execute_command(*args))
         if expect and response.code not in expect:
-            raise self.fail(stage, f"the server answered {response.code}", Cause.REPLY)
+            # aiosmtplib reads "-1 no" as code -1: a reply without a valid code is no SMTP reply.
+            cause = Cause.REPLY if 0 <= response.code <= 999 else Cause.UNREADABLE
+            raise self.fail(stage, f"the server answered {response.code}", cause)
         return response
 
     async def ehlo(self) -> None:

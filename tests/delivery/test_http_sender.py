@@ -11,6 +11,8 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -238,3 +240,24 @@ def test_the_verifier_refuses_what_zitadel_go_refuses() -> None:
     # ComputeSignatureHeader's layout: "t=<unix seconds>", then "v1=<hex HMAC-SHA256(key, "<t>.<body>")>".
     mac = hmac.new(b"k", b"1700000000.{}", hashlib.sha256).hexdigest()
     assert signature_header("k", b"{}", 1_700_000_000.9) == f"t=1700000000,v1={mac}"
+
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
+async def test_the_readmes_verifier_accepts_mailgates_requests(
+    engine: DeliveryEngine, receiver: HttpReceiver
+) -> None:
+    [snippet] = [
+        block for block in re.findall(r"```python\n(.*?)```", README, re.S) if "def verified" in block
+    ]
+    namespace: dict[str, Any] = {}
+    exec(snippet, namespace)
+    await engine.send(notification(), target(receiver.url()))
+    [request] = receiver.requests
+    verified = namespace["verified"]
+    header = request.headers["ZITADEL-Signature"]
+    assert verified(header, request.body, SIGNING_KEY)
+    assert not verified(header, request.body + b" ", SIGNING_KEY)
+    assert not verified(header, request.body, "another key")
+    assert not verified("v1=" + header.split("v1=")[1], request.body, SIGNING_KEY)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -28,6 +28,26 @@ _X_HEADER = re.compile(r"X-[!-9;-~]+", re.IGNORECASE)
 _LIST = {name.lower(): name for name in LIST_HEADERS}
 # A Message-ID as mailgate makes them: "<left@right>", printable ASCII without brackets or spaces.
 _MESSAGE_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")
+
+
+class _Headers(HeaderRegistry):
+    """The email package's header registry, but building each header class once: the stock one
+    makes a new class for every header it parses, a third of the cost of composing a message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        made = self._classes.get(key)
+        if made is None:
+            made = self._classes[key] = super().__getitem__(name)
+        return made
+
+
+_ASCII = policy.SMTP.clone(header_factory=_Headers())
+_UTF8 = policy.SMTPUTF8.clone(header_factory=_Headers())
 # Text that comes from the provider's settings rather than from the message: a problem with it is the
 # provider's (its sender), not the message's.
 PROVIDER_FIELDS = frozenset({"sender", "sender_name", "reply_to_address"})
@@ -127,7 +147,7 @@ def compose(
     text = check_text(email, default_reply_to)
     utf8 = text.utf8 or sender.utf8
     # policy.SMTP encodes non-ASCII display names as RFC 2047 words; SMTPUTF8 writes them as UTF-8.
-    message = EmailMessage(policy=policy.SMTPUTF8 if utf8 else policy.SMTP)
+    message = EmailMessage(policy=_UTF8 if utf8 else _ASCII)
     message["From"] = Address(
         display_name=header_text(sender_name, "sender_name"), username=sender.local, domain=sender.domain
     )

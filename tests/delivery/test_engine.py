@@ -302,5 +302,7 @@ async def test_an_unexpected_fault_is_a_logged_transient_result(
     assert result.reply_class is ReplyClass.TRANSIENT
     assert "unexpected error in mailgate (correlation id" in result.report.detail
     [record] = [record for record in caplog.records if record.levelno == logging.ERROR]
-    assert "Traceback" in record.getMessage() and result.report.detail[47:63] in record.getMessage()
+    correlation = result.report.detail.split("correlation id ")[1][:16]
+    assert correlation in record.getMessage() and getattr(record, "correlation_id", "") == correlation
+    assert getattr(record, "error", "").startswith("Traceback") and "builtins.int" in record.error
     assert_no_secrets(caplog, result.report)

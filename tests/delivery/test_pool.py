@@ -153,6 +153,20 @@ async def test_a_connection_that_failed_is_discarded(engines: Engines, sink: Run
     assert (sink.sink.connections, sink.sink.rsets) == (2, 0)  # a new connection: nothing to reset
 
 
+async def test_a_provider_fault_in_the_transaction_leaves_no_connection_behind(
+    engines: Engines, raw_server: Callable[..., Awaitable[RawServer]]
+) -> None:
+    engine = await engines()
+    # An XOAUTH2 session whose token expired answers so: a new connection (a new AUTH) may help.
+    server = await raw_server("script", {"MAIL": "530 5.7.0 Authentication required"})
+    target = smtp_target(f"{MAIL_NAME}:{server.port}", auth=plain())
+    for _ in range(2):
+        result = await engine.send(notification(), target)
+        assert (result.reply_class, result.report.stage) == (ReplyClass.PROVIDER_FAULT, Stage.MAIL_FROM)
+    assert server.accepted == 2 and "RSET" not in server.commands
+    assert engine.pool.counts("p-1") == (0, 0, 0)
+
+
 async def test_a_connection_the_server_closed_while_idle_is_replaced_within_the_attempt(
     engines: Engines, sink: RunningSink
 ) -> None:

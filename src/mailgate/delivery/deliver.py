@@ -16,13 +16,13 @@ from .policy import Resolver
 from .pool import SmtpPool
 from .redaction import Redactor
 from .report import Recorder
-from .sending import AttemptResult, DeliveryTarget, HttpTarget, OutgoingEmail, SmtpTarget
+from .sending import AttemptResult, DeliveryTarget, HttpTarget, OutgoingEmail, Sender, SmtpTarget
 from .smtp_delivery import SmtpDelivery
 
 log = logging.getLogger(__name__)
 
 
-class DeliveryEngine:
+class DeliveryEngine(Sender):
     """Sends notifications. One per process: it owns the SMTP pool and the HTTP clients; pass the
     test emails' SmtpTester as `client` to share the outbound policy, TLS trust and token cache."""
 
@@ -53,7 +53,14 @@ class DeliveryEngine:
             result.reply_class,
             report.stage,
             report.elapsed_ms,
-            extra={"detail": report.detail or report.reply_text},
+            extra={
+                "message_id": email.message_id,
+                "provider_id": target.provider_id,
+                "reply_class": str(result.reply_class),
+                "stage": str(report.stage),
+                "reply_code": report.reply_code,
+                "detail": report.detail or report.reply_text,
+            },
         )
         log.debug("delivery attempt transcript:\n%s", "\n".join(report.transcript))
         return result
@@ -79,10 +86,10 @@ def _unexpected(exc: Exception, rec: Recorder, target: DeliveryTarget) -> Attemp
     # Formatted and scrubbed here: a traceback may quote values, and no secret reaches a log line.
     trace = rec.redactor.scrub("".join(traceback.format_exception(exc)))
     log.error(
-        "unexpected failure in a delivery attempt via provider %s (correlation id %s)\n%s",
+        "unexpected failure in a delivery attempt via provider %s (correlation id %s)",
         target.provider_id,
         correlation,
-        trace,
+        extra={"provider_id": target.provider_id, "correlation_id": correlation, "error": trace},
     )
     detail = f"an unexpected error in mailgate (correlation id {correlation}); the log has the details"
     rec.note(detail)

@@ -94,9 +94,9 @@ class HttpSender:
 
     async def client(self, name: str) -> httpx.AsyncClient:
         """The client for endpoints named `name`."""
+        tls = await self.policy.tls_context("http")  # first: no await between the lookup and the insert
         client = self._clients.get(name)
         if client is None:
-            tls = await self.policy.tls_context("http")
             timeout = httpx.Timeout(
                 self.settings.delivery_timeout, connect=self.settings.smtp_connect_timeout
             )

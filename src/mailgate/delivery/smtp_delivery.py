@@ -22,7 +22,7 @@ from .pool import Lease, SmtpPool, fingerprint
 from .report import Recorder, Stage, enhanced_status
 from .sending import AttemptResult, OutgoingEmail, SmtpTarget
 
-# A refusal at these stages is a clean server reply: the connection stays usable (after RSET).
+# A refusal at these stages can be a clean end of the transaction: the connection may stay (after RSET).
 _TRANSACTION = frozenset({Stage.MAIL_FROM, Stage.RCPT_TO, Stage.DATA})
 # Which refusal decides an aborted transaction: the one whose class gives the message most hope.
 _HOPE = {ReplyClass.PROVIDER_FAULT: 0, ReplyClass.TRANSIENT: 1, ReplyClass.PERMANENT: 2}
@@ -62,6 +62,19 @@ def result_of(failed: StageFailed) -> AttemptResult:
     return AttemptResult(reply_class, report, hint)
 
 
+def _still_usable(failed: StageFailed, result: AttemptResult) -> bool:
+    """True if the connection may carry the next message after this failure: the server refused
+    this message's transaction in an orderly reply, for the message's sake, not the connection's
+    (a 421 closes it; a provider fault, an expired XOAUTH2 session say, may need a new one)."""
+    report = failed.report
+    return (
+        failed.cause is Cause.REPLY
+        and report.stage in _TRANSACTION
+        and report.reply_code != 421
+        and result.reply_class is not ReplyClass.PROVIDER_FAULT
+    )
+
+
 class _Attempt:
     def __init__(
         self, delivery: SmtpDelivery, email: OutgoingEmail, target: SmtpTarget, rec: Recorder
@@ -88,11 +101,9 @@ class _Attempt:
             limit = self.settings.delivery_timeout
             return await self.conv.within(limit, "attempt", lambda: self.deliver(composed))
         except StageFailed as failed:
-            report = failed.report
-            self.healthy = (
-                failed.cause is Cause.REPLY and report.stage in _TRANSACTION and report.reply_code != 421
-            )
-            return result_of(failed)
+            result = result_of(failed)
+            self.healthy = _still_usable(failed, result)
+            return result
         finally:
             self.release()
 

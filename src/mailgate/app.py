@@ -17,6 +17,7 @@ from mailgate.api.okta.wire import PREFIX as OKTA_PREFIX
 from mailgate.api.zitadel import methods as zitadel
 from mailgate.api.zitadel.servicer import AdminServicer
 from mailgate.config import Settings
+from mailgate.delivery.deliver import DeliveryEngine
 from mailgate.delivery.sending import Sender
 from mailgate.delivery.smtp import SmtpTester
 from mailgate.outbox.runtime import Delivery
@@ -80,7 +81,8 @@ async def build_services(
     """Open the store (migrating it) and wire the domain and the pipeline.
 
     `token_cache_seconds`: how long a token revoked elsewhere may keep working here (tests set 0);
-    `sender`: the delivery engine the workers send through (none: this process sends no messages).
+    `sender`: what the delivery workers send through (default: the delivery engine, sharing the test
+    emails' outbound policy, TLS trust and token cache).
     """
     box = SecretBox(load_master_key(settings))
     db = Database(settings)
@@ -91,8 +93,9 @@ async def build_services(
     queries = ProviderQueries(repo)
     tokens = TokenRepository(db)
     sending = sending_limit(TokenBucket(settings.test_rate, settings.test_burst))
-    tests = TestMailService(repo, box, SmtpTester(settings), settings.allow_secret_reuse_any_host)
-    delivery = Delivery(settings, db, box, repo, sender)
+    tester = SmtpTester(settings)
+    tests = TestMailService(repo, box, tester, settings.allow_secret_reuse_any_host)
+    delivery = Delivery(settings, db, box, repo, sender or DeliveryEngine(settings, client=tester))
     outbox = Outbox(OutboxRepository(db, box), repo, box, on_enqueued=delivery.wake)
     table = MethodTable(
         [
@@ -200,7 +203,6 @@ class App:
 
 async def serve(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT, then drain in-flight calls and return."""
-    # No engine yet: workers start once the delivery engine (DeliveryEngine) is passed as `sender`.
     services = await build_services(settings)
     app = App(services)
     try:

@@ -297,6 +297,30 @@ class Settings:
     smtp_helo_name: str = _setting(
         "MAILGATE_SMTP_HELO_NAME", _text, "", "Name sent in EHLO (default: this host's fully qualified name)."
     )
+    delivery_timeout: float = _setting(
+        "MAILGATE_DELIVERY_TIMEOUT",
+        _positive_float,
+        60.0,
+        "Seconds one delivery attempt of a notification may take, waiting for a pooled connection included.",
+    )
+    smtp_pool_size: int = _setting(
+        "MAILGATE_SMTP_POOL_SIZE",
+        _positive_int,
+        5,
+        "SMTP connections a process opens to one provider at most; further sends wait for a free one.",
+    )
+    smtp_pool_messages: int = _setting(
+        "MAILGATE_SMTP_POOL_MESSAGES",
+        _positive_int,
+        100,
+        "Messages one pooled SMTP connection carries before it is closed and another one opened.",
+    )
+    smtp_pool_idle_timeout: float = _setting(
+        "MAILGATE_SMTP_POOL_IDLE_TIMEOUT",
+        _positive_float,
+        30.0,
+        "Seconds an unused pooled SMTP connection stays open; keep it below the provider's idle limit.",
+    )
     outbound_deny: tuple[IPNetwork, ...] = _setting(
         "MAILGATE_OUTBOUND_DENY",
         _networks,

@@ -29,7 +29,8 @@ from mailgate.config import Settings
 from mailgate.providers.auth import ClientCredentials, JwtBearer, OAuthGrant, TokenEndpointAuth
 from mailgate.providers.sealing import Secret
 
-from .policy import OutboundPolicy, ResolveError, parse_ip
+from .outbound_http import outbound_client, read_body, request_to
+from .policy import OutboundPolicy, ResolveError
 from .redaction import Redactor
 
 log = logging.getLogger(__name__)
@@ -182,11 +183,8 @@ class TokenCache:
         timeout = httpx.Timeout(self._read_timeout, connect=self._connect_timeout)
         tls = await self._policy.tls_context("http")
         # One client per fetch: the pool is keyed by address, and a kept connection verified for
-        # one name must not serve another name on the same address. trust_env=False: a proxy from
-        # the environment would connect to the name itself, bypassing the checked address.
-        async with httpx.AsyncClient(
-            verify=tls, trust_env=False, follow_redirects=False, timeout=timeout
-        ) as client:
+        # one name must not serve another name on the same address.
+        async with outbound_client(tls, timeout) as client:
             last_error = "the token endpoint has no address"
             for address in addresses:
                 try:
@@ -281,22 +279,13 @@ async def _post(
     extra_headers: dict[str, str],
 ) -> tuple[int, bytes]:
     """POST the form to the checked `address`; (status, body) with the body size-limited."""
-    headers = {"Host": url.netloc.decode("ascii"), "Accept": "application/json", **extra_headers}
-    # Connect to the checked address; TLS still verifies the certificate against the name (SNI).
-    extensions: dict[str, Any] = {} if parse_ip(host) else {"sni_hostname": host}
-    request = client.build_request(
-        "POST", url.copy_with(host=address), data=form, headers=headers, extensions=extensions
-    )
+    headers = {"Accept": "application/json", **extra_headers}
+    request = request_to(client, url, host, address, headers=headers, form=form)
     response = await client.send(request, stream=True)
-    try:
-        body = bytearray()
-        async for chunk in response.aiter_raw():
-            body += chunk
-            if len(body) > MAX_BODY:
-                raise TokenError(f"the token endpoint's answer is larger than {MAX_BODY} bytes")
-    finally:
-        await response.aclose()
-    return response.status_code, bytes(body)
+    body = await read_body(response, MAX_BODY)
+    if body is None:
+        raise TokenError(f"the token endpoint's answer is larger than {MAX_BODY} bytes")
+    return response.status_code, body
 
 
 def _parse_response(status: int, body: bytes, redactor: Redactor) -> tuple[str, float]:

@@ -1,4 +1,5 @@
-"""What a test email reports: stages, timeline, the redacted transcript, and the stage -> ZITADEL error."""
+"""What a test email or a delivery attempt reports: stages, timeline, the redacted transcript; and the
+stage -> ZITADEL error of a failed test email."""
 
 from __future__ import annotations
 
@@ -187,7 +188,8 @@ class _Step:
 
 
 class Recorder:
-    """Collects one test's transcript, current stage, last server reply and timing; builds the report."""
+    """Collects one test's (or delivery attempt's) transcript, current stage, last server reply and
+    timing; builds the report."""
 
     def __init__(self, host: str, redactor: Redactor, clock: Callable[[], float] = time.monotonic) -> None:
         self.host = host
@@ -225,12 +227,25 @@ class Recorder:
         """Record a line the client sent (already free of AUTH payloads; scrubbed again anyway)."""
         self._lines.append(("C: ", line))
 
-    def server(self, code: int, message: str) -> None:
-        """Record a server reply (all its lines) and remember it as the stage's reply."""
+    def skip_to(self, stage: Stage) -> None:
+        """Begin at `stage` rather than RESOLVE (an attempt on an open, pooled connection); the time
+        so far counts to it. Once anything was recorded this is an ordinary change of stage."""
+        first = self._steps[0]
+        if len(self._steps) == 1 and not self._lines and not first.reply_code:
+            first.stage = stage
+        else:
+            self.stage = stage
+
+    def remember(self, code: int, message: str) -> None:
+        """Make a reply the stage's reply (the one the report shows) without recording it again."""
         # A reply code is three digits; aiosmtplib parses "-12" as -12, which the report cannot hold.
         self.reply_code = code if 0 <= code <= 999 else 0
         self.reply_text = _utf8(message)
         self._steps[-1].reply_code, self._steps[-1].reply_text = self.reply_code, self.reply_text
+
+    def server(self, code: int, message: str) -> None:
+        """Record a server reply (all its lines) and remember it as the stage's reply."""
+        self.remember(code, message)
         lines = self.reply_text.split("\n")
         for index, line in enumerate(lines):
             sep = "-" if index < len(lines) - 1 else " "
@@ -313,19 +328,27 @@ class Recorder:
         xoauth2: bool = False,
         error: tuple[Code, str | None, str] | None = None,
     ) -> TestFailed:
-        """The error for failing at `stage`: ZITADEL's code/id/text (or `error`), with the report attached.
+        """The error for failing a test email at `stage`, with the report attached (see `as_test_failure`)."""
+        return as_test_failure(self.report(stage, detail), xoauth2=xoauth2, error=error)
 
-        DATA and QUIT failures carry no id and the server's reply as text, as ZITADEL's do.
-        """
-        report = self.report(stage, detail)
-        if error is not None:
-            code, error_id, text = error
-        elif stage is Stage.AUTH and xoauth2:
-            code, error_id, text = _XOAUTH2
-        elif stage in _ERRORS:
-            code, error_id, text = _ERRORS[stage]
-        else:
-            code, error_id = Code.UNKNOWN, None
-            reply = f"{report.reply_code} {report.reply_text}" if report.reply_code else ""
-            text = reply or report.detail or "the SMTP server did not accept the test email"
-        return TestFailed(code, error_id, text, report)
+
+def as_test_failure(
+    report: TestReport, *, xoauth2: bool = False, error: tuple[Code, str | None, str] | None = None
+) -> TestFailed:
+    """A test email's failure: ZITADEL's code, id and text for the report's stage (or `error`), with
+    the report attached.
+
+    DATA and QUIT failures carry no id and the server's reply as text, as ZITADEL's do.
+    """
+    stage = report.stage
+    if error is not None:
+        code, error_id, text = error
+    elif stage is Stage.AUTH and xoauth2:
+        code, error_id, text = _XOAUTH2
+    elif stage in _ERRORS:
+        code, error_id, text = _ERRORS[stage]
+    else:
+        code, error_id = Code.UNKNOWN, None
+        reply = f"{report.reply_code} {report.reply_text}" if report.reply_code else ""
+        text = reply or report.detail or "the SMTP server did not accept the test email"
+    return TestFailed(code, error_id, text, report)

@@ -211,10 +211,14 @@ class LeaseStore:
                 rows = [{**o.attempt, "number": o.message.attempts_made + 1} for o in made if o.attempt]
                 await conn.execute(_INSERT_ATTEMPT, rows)
             breakers = health.Breakers(conn)
-            return [
-                await _recorded(breakers, outcome) if ok else None
-                for outcome, ok in zip(outcomes, held, strict=True)
-            ]
+            recorded: dict[int, Recorded] = {}
+            # Breaker rows in one order (instance, provider) in every transaction: two replicas'
+            # batches touching the same providers then wait for each other, never deadlock.
+            for index in sorted(
+                (i for i, ok in enumerate(held) if ok), key=lambda i: _breaker_key(outcomes[i])
+            ):
+                recorded[index] = await _recorded(breakers, outcomes[index])
+            return [recorded.get(index) for index in range(len(outcomes))]
 
 
 @dataclass(frozen=True)
@@ -282,6 +286,11 @@ async def _advance(conn: AsyncConnection, worker: str, outcome: Outcome) -> bool
         params.update(next_made=message.attempts_made + 1, next_provider=outcome.attempt["provider_id"])
         result = await conn.execute(_ATTEMPTED, params)
     return bool(result.rowcount == 1)
+
+
+def _breaker_key(outcome: Outcome) -> tuple[str, str]:
+    provider_id = outcome.attempt["provider_id"] if outcome.attempt is not None else ""
+    return outcome.message.instance_id, str(provider_id)
 
 
 async def _recorded(breakers: health.Breakers, outcome: Outcome) -> Recorded:

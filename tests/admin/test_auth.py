@@ -10,7 +10,7 @@ import pytest
 from google.protobuf.message import Message
 
 from mailgate.gen.zitadel import admin_pb2 as pb
-from tests.admin.helpers import (
+from tests.fixtures.rpc import (
     UNKNOWN_ID,
     Admin,
     Failure,
@@ -20,7 +20,7 @@ from tests.admin.helpers import (
     smtp_add,
     smtp_update,
 )
-from tests.conftest import RunningServer, start_server
+from tests.fixtures.servers import RunningServer, start_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -11,8 +11,8 @@ import pytest_asyncio
 
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.providers.secret_rule import SECRET_REENTRY_ID
-from tests.admin.helpers import HOST, Admin, legacy_update, plain, smtp_update, xoauth2
-from tests.conftest import RunningServer, start_server
+from tests.fixtures.rpc import HOST, Admin, legacy_update, plain, smtp_update, xoauth2
+from tests.fixtures.servers import RunningServer, start_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

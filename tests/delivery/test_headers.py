@@ -16,9 +16,11 @@ from mailgate.delivery.message import BODY
 from mailgate.delivery.report import Stage
 from mailgate.delivery.smtp import SmtpTester, TestEmail
 from mailgate.errors import Code, TestFailed
+from tests.fixtures.headers import HEADERS, INJECTIONS
+from tests.fixtures.network import LOCAL_ALLOW
+from tests.fixtures.smtp import SmtpServer
 
-from .conftest import LOCAL_ALLOW, SmtpServer, fake_resolver
-from .headers import HEADERS, INJECTIONS
+from .conftest import fake_resolver
 
 Servers = dict[str, SmtpServer]
 

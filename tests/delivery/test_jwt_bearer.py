@@ -14,8 +14,7 @@ from mailgate.delivery.oauth import TokenCache, TokenError
 from mailgate.delivery.policy import OutboundPolicy
 from mailgate.providers.auth import JwtBearer
 from mailgate.providers.sealing import Secret
-
-from .conftest import (
+from tests.fixtures.credentials import (
     JWT_AUDIENCE,
     JWT_BEARER,
     JWT_CLIENT_ID,
@@ -23,10 +22,10 @@ from .conftest import (
     JWT_KEY_ID,
     JWT_SCOPE,
     USER,
-    RsaKey,
-    TokenEndpoint,
-    fake_resolver,
 )
+from tests.fixtures.oauth import RsaKey, TokenEndpoint
+
+from .conftest import fake_resolver
 
 
 def cache(settings: Settings) -> TokenCache:

@@ -18,29 +18,25 @@ from mailgate.delivery.smtp import SmtpTester, TestEmail
 from mailgate.errors import TestFailed
 from mailgate.providers.auth import ClientCredentials, JwtBearer, OpenedAuth, PlainAuth, TokenEndpointAuth
 from mailgate.providers.sealing import Secret
-
-from .conftest import (
+from tests.fixtures.credentials import (
     CLIENT_ID,
     JWT_AUDIENCE,
     JWT_CLIENT_ID,
     JWT_ISSUER,
     JWT_KEY_ID,
     JWT_SCOPE,
-    LOCAL_ALLOW,
-    MAIL_NAME,
     ODD_SECRET,
     PASSWORD,
     SCOPE,
     USER,
-    RawServer,
-    RsaKey,
-    SmtpServer,
-    TokenEndpoint,
-    assert_no_secrets,
-    client_secret_forms,
-    echo_everything,
-    fake_resolver,
 )
+from tests.fixtures.network import LOCAL_ALLOW
+from tests.fixtures.oauth import RsaKey, TokenEndpoint, echo_everything
+from tests.fixtures.pki import MAIL_NAME
+from tests.fixtures.secrets import assert_no_secrets, client_secret_forms
+from tests.fixtures.smtp import RawServer, SmtpServer
+
+from .conftest import fake_resolver
 
 
 @pytest.fixture

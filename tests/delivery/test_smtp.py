@@ -18,8 +18,7 @@ from mailgate.errors import Code, TestFailed
 from mailgate.hostport import split_host_port
 from mailgate.providers.auth import ClientCredentials, JwtBearer, NoAuth, PlainAuth, TokenEndpointAuth
 from mailgate.providers.sealing import Secret
-
-from .conftest import (
+from tests.fixtures.credentials import (
     CLIENT_ID,
     CLIENT_SECRET,
     JWT_AUDIENCE,
@@ -27,17 +26,16 @@ from .conftest import (
     JWT_ISSUER,
     JWT_KEY_ID,
     JWT_SCOPE,
-    MAIL_NAME,
     PASSWORD,
     SCOPE,
     USER,
-    RawServer,
-    RsaKey,
-    SmtpServer,
-    TokenEndpoint,
-    assert_no_secrets,
-    fake_resolver,
 )
+from tests.fixtures.oauth import RsaKey, TokenEndpoint
+from tests.fixtures.pki import MAIL_NAME
+from tests.fixtures.secrets import assert_no_secrets
+from tests.fixtures.smtp import RawServer, SmtpServer
+
+from .conftest import fake_resolver
 
 Servers = dict[str, SmtpServer]
 

@@ -11,8 +11,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.admin.helpers import Admin
-from tests.conftest import RunningServer, start_server
+from tests.fixtures.rpc import Admin
+from tests.fixtures.servers import RunningServer, start_server
 
 from .conftest import (
     SERVERS,

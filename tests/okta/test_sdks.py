@@ -21,10 +21,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ListenerPki, RunningServer
-from tests.delivery.conftest import PASSWORD, USER
-from tests.testmail.conftest import LOCAL, LocalSmtpServer
-from tests.testmail.helpers import unique
+from tests.fixtures.credentials import PASSWORD, USER
+from tests.fixtures.network import LOCAL
+from tests.fixtures.pki import Pki
+from tests.fixtures.servers import RunningServer
+from tests.fixtures.smtp import SmtpServer, unique
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -54,7 +55,7 @@ def node_project() -> Path:
 
 
 async def _lifecycle(
-    command: list[str], cwd: Path, env: dict[str, str], server: RunningServer, smtp: LocalSmtpServer
+    command: list[str], cwd: Path, env: dict[str, str], server: RunningServer, smtp: SmtpServer
 ) -> tuple[dict[str, Any], str]:
     """Run one SDK's lifecycle script on a fresh instance; (what it printed, the test's receiver)."""
     receiver = unique()
@@ -81,7 +82,7 @@ async def _lifecycle(
     return dict(json.loads(out)), receiver
 
 
-def _expected(created: dict[str, Any], alias: str, smtp: LocalSmtpServer) -> dict[str, Any]:
+def _expected(created: dict[str, Any], alias: str, smtp: SmtpServer) -> dict[str, Any]:
     return {
         "id": created["id"],
         "alias": alias,
@@ -93,11 +94,11 @@ def _expected(created: dict[str, Any], alias: str, smtp: LocalSmtpServer) -> dic
 
 
 async def test_okta_python_sdk_lifecycle(
-    tls_server: RunningServer, listener_pki: ListenerPki, mailboxes: dict[str, LocalSmtpServer]
+    tls_server: RunningServer, pki: Pki, mailboxes: dict[str, SmtpServer]
 ) -> None:
     smtp = mailboxes["starttls"]
     command = [sys.executable, "python_sdk_lifecycle.py"]
-    env = {"SSL_CERT_FILE": str(listener_pki.ca_file)}
+    env = {"SSL_CERT_FILE": str(pki.ca_file)}
     result, receiver = await _lifecycle(command, HERE, env, tls_server, smtp)
 
     expected = _expected(result["created"], "Python SDK", smtp)
@@ -114,12 +115,12 @@ async def test_okta_python_sdk_lifecycle(
 
 async def test_okta_node_sdk_lifecycle(
     tls_server: RunningServer,
-    listener_pki: ListenerPki,
-    mailboxes: dict[str, LocalSmtpServer],
+    pki: Pki,
+    mailboxes: dict[str, SmtpServer],
     node_project: Path,
 ) -> None:
     smtp = mailboxes["starttls"]
-    env = {"NODE_EXTRA_CA_CERTS": str(listener_pki.ca_file)}
+    env = {"NODE_EXTRA_CA_CERTS": str(pki.ca_file)}
     result, receiver = await _lifecycle(
         ["node", "okta_sdk_lifecycle.mjs"], node_project, env, tls_server, smtp
     )

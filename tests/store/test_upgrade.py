@@ -31,8 +31,8 @@ from mailgate.secrets import SecretBox, load_master_key
 from mailgate.store.database import Database
 from mailgate.store.migrate import alembic_config, migrate
 from mailgate.store.tables import instances, providers, tokens
-from tests.admin.processes import free_port
-from tests.conftest import start_server
+from tests.fixtures.network import free_port
+from tests.fixtures.servers import start_server
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 

@@ -23,7 +23,7 @@ from mailgate.gen.mailgate.v1 import smtp_test_report_pb2 as report_pb
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.gen.zitadel import message_pb2
 from mailgate.transports import connect
-from tests.conftest import RunningServer, server_env, start_server
+from tests.fixtures.servers import RunningServer, server_env, start_server
 from tests.transports.conftest import HTTP_STATUS_FROM_CODE, SMTP, bearer
 
 PATH = "/zitadel.admin.v1.AdminService/"

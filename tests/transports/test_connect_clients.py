@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from mailgate.gen.zitadel import message_pb2
-from tests.conftest import RunningServer
-from tests.transports.conftest import run_node
+from tests.fixtures.node import run_node
+from tests.fixtures.servers import RunningServer
 
 PATH = "/zitadel.admin.v1.AdminService/"
 

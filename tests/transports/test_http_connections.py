@@ -18,7 +18,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mailgate.transports.http_connections import MAX_HEAD_BYTES, LimitedHttpProtocol
-from tests.conftest import RunningServer, start_server
+from tests.fixtures.servers import RunningServer, start_server
 
 
 @pytest.fixture

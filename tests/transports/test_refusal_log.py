@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from mailgate.gen.zitadel import admin_pb2 as pb
-from tests.conftest import RunningServer, start_server
+from tests.fixtures.servers import RunningServer, start_server
 from tests.transports.conftest import SMTP, bearer, frame, grpc_web, parse_frames
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RunningServer
+from tests.fixtures.servers import RunningServer
 
 CHECKS = ",".join(
     [

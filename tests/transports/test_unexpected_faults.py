@@ -23,7 +23,7 @@ from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.pipeline.methods import Method
 from mailgate.pipeline.runner import CallContext
 from mailgate.pipeline.stages import Operation
-from tests.conftest import RunningServer, start_server
+from tests.fixtures.servers import RunningServer, start_server
 from tests.transports.conftest import GRPC_PATH, WebReply, bearer, grpc_web
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])

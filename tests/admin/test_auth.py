@@ -14,6 +14,7 @@ from tests.fixtures.rpc import (
     UNKNOWN_ID,
     Admin,
     Failure,
+    caller,
     legacy_add,
     legacy_update,
     plain,
@@ -183,7 +184,7 @@ async def test_unknown_and_revoked_tokens_are_unauthenticated(settings_env: dict
     # A server of its own that checks every token anew: the revocation must bite on the next call.
     server = await start_server(settings_env, token_cache_seconds=0)
     try:
-        admin = Admin(server.stub, await server.metadata("iam.write"))
+        admin = await caller(server, "iam.write")
         smtp_id, http_id = await _fixture(admin)
         before = await _snapshot(admin)
         record, revoked_token = await server.services.tokens.create(server.instance, "iam.write")

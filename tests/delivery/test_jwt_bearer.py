@@ -23,7 +23,7 @@ from tests.fixtures.credentials import (
     JWT_SCOPE,
     USER,
 )
-from tests.fixtures.oauth import RsaKey, TokenEndpoint
+from tests.fixtures.oauth import RsaKey, TokenEndpoint, jwt_bearer_auth
 
 from .conftest import fake_resolver
 
@@ -33,18 +33,7 @@ def cache(settings: Settings) -> TokenCache:
 
 
 def jwt_grant(endpoint: TokenEndpoint, key: str, **changes: str) -> JwtBearer[Secret]:
-    grant = JwtBearer(
-        client_id=JWT_CLIENT_ID,
-        token_endpoint=endpoint.url(),
-        signing_algorithm="RS256",
-        key_id=JWT_KEY_ID,
-        issuer=JWT_ISSUER,
-        subject=USER,
-        audience=JWT_AUDIENCE,
-        scopes=(JWT_SCOPE,),
-        private_key=Secret(key),
-    )
-    return replace(grant, **changes)
+    return replace(jwt_bearer_auth(endpoint.url(), Secret(key)), **changes)
 
 
 def pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, password: bytes | None = None) -> str:

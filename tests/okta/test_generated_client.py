@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import ssl
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -33,13 +32,9 @@ PACKAGE = "mailgate_generated_client"
 OPTIONS = ("--meta", "none", "--output-path", PACKAGE)  # just the package, into ./PACKAGE
 
 
-def _trusting(pki: Pki) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=str(pki.ca_file))
-
-
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def served_document(tls_server: RunningServer, pki: Pki) -> dict[str, Any]:
-    async with httpx.AsyncClient(verify=_trusting(pki)) as http:
+    async with httpx.AsyncClient(verify=pki.client_context()) as http:
         response = await http.get(f"{tls_server.http_base}/openapi.json")
     assert response.status_code == 200
     document: dict[str, Any] = response.json()
@@ -91,7 +86,7 @@ async def client(tls_server: RunningServer, pki: Pki, generated: Generated) -> A
     """The generated AuthenticatedClient as `SSWS <token>` on a fresh instance, trusting the CA."""
     token = await tls_server.token("iam.write", f"generated-{unique('x').split('@')[0]}")
     authenticated = generated.module("client").AuthenticatedClient(
-        base_url=tls_server.http_base, token=token, prefix="SSWS", verify_ssl=_trusting(pki)
+        base_url=tls_server.http_base, token=token, prefix="SSWS", verify_ssl=pki.client_context()
     )
     async with authenticated:
         yield authenticated

@@ -9,12 +9,9 @@ to a local aiosmtpd server over STARTTLS with AUTH, as every server made through
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import secrets
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,7 +20,9 @@ import pytest
 
 from tests.fixtures.credentials import PASSWORD, USER
 from tests.fixtures.network import LOCAL
+from tests.fixtures.node import npm_project
 from tests.fixtures.pki import Pki
+from tests.fixtures.processes import json_output
 from tests.fixtures.servers import RunningServer
 from tests.fixtures.smtp import SmtpServer, unique
 
@@ -36,22 +35,8 @@ SENDER = "okta-sdk@example.com"
 
 @pytest.fixture(scope="session")
 def node_project() -> Path:
-    """The npm project with its locked dependencies installed (`npm ci` once per session)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node and npm are needed for Okta's Node SDK")
-    lock = NODE_PROJECT / "package-lock.json"
-    marker = NODE_PROJECT / "node_modules" / ".package-lock.json"
-    if not marker.exists() or marker.stat().st_mtime < lock.stat().st_mtime:
-        result = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=NODE_PROJECT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if result.returncode != 0:
-            pytest.skip(f"npm ci could not install Okta's Node SDK: {result.stderr.strip()[-500:]}")
-    return NODE_PROJECT
+    """The npm project in node/, installed once per session."""
+    return npm_project(NODE_PROJECT, "Okta's Node SDK")
 
 
 async def _lifecycle(
@@ -69,17 +54,8 @@ async def _lifecycle(
         "fromAddress": SENDER,
         "toAddress": receiver,
     }
-    process = await asyncio.create_subprocess_exec(
-        *command,
-        json.dumps(given),
-        cwd=cwd,
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode == 0, err.decode()
-    return dict(json.loads(out)), receiver
+    printed = await json_output([*command, json.dumps(given)], cwd=cwd, env={**os.environ, **env})
+    return printed, receiver
 
 
 def _expected(created: dict[str, Any], alias: str, smtp: SmtpServer) -> dict[str, Any]:

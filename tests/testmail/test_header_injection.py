@@ -12,20 +12,20 @@ import pytest
 
 from mailgate.gen.zitadel import admin_pb2 as pb
 from tests.fixtures.headers import HEADERS, INJECTIONS
+from tests.fixtures.network import LOCAL_ALLOW_ENV
 from tests.fixtures.rpc import Admin, caller
 from tests.fixtures.servers import RunningServer, StartServer
 from tests.fixtures.smtp import Listener, SmtpServer, unique
 
 from .helpers import add_smtp, inline, legacy
 
-LOCAL_ALLOW = "127.0.0.0/8,::1/128"  # the outbound policy refuses loopback unless told otherwise
 ENCODED_ADDRESS = "=?utf-8?q?x=0D=0A=42cc=3A_evil=40evil.test?=.jörg@example.com"
 RPCS = ["TestEmailProviderSMTP", "TestSMTPConfig"]
 
 
 @pytest.fixture
 async def server(start_mail_server: StartServer) -> RunningServer:
-    return await start_mail_server(MAILGATE_OUTBOUND_ALLOW=LOCAL_ALLOW)
+    return await start_mail_server(MAILGATE_OUTBOUND_ALLOW=LOCAL_ALLOW_ENV)
 
 
 @pytest.fixture

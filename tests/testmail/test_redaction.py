@@ -11,7 +11,7 @@ import pytest
 
 from mailgate.gen.mailgate.v1 import smtp_test_report_pb2 as report_pb
 from tests.fixtures.credentials import ODD_SECRET, PASSWORD, USER
-from tests.fixtures.network import LOCAL
+from tests.fixtures.network import LOCAL, LOCAL_ALLOW_ENV
 from tests.fixtures.oauth import TokenEndpoint, echo_everything
 from tests.fixtures.rpc import Admin, caller, plain
 from tests.fixtures.secrets import client_secret_forms
@@ -20,12 +20,10 @@ from tests.fixtures.smtp import SmtpServer, unique
 
 from .helpers import assert_no_leak, inline, xoauth2
 
-LOCAL_ALLOW = "127.0.0.0/8,::1/128"  # the outbound policy refuses loopback unless told otherwise
-
 
 @pytest.fixture
 async def admin(start_mail_server: StartServer) -> Admin:
-    server: RunningServer = await start_mail_server(MAILGATE_OUTBOUND_ALLOW=LOCAL_ALLOW)
+    server: RunningServer = await start_mail_server(MAILGATE_OUTBOUND_ALLOW=LOCAL_ALLOW_ENV)
     return await caller(server)
 
 

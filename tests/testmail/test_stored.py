@@ -15,15 +15,12 @@ from mailgate.providers.sealing import Sealed, secret_context
 from mailgate.store.providers import ProviderRepository
 from tests.fixtures.credentials import (
     CLIENT_SECRET,
-    JWT_AUDIENCE,
-    JWT_CLIENT_ID,
-    JWT_ISSUER,
     JWT_KEY_ID,
     JWT_SCOPE,
     USER,
 )
 from tests.fixtures.network import LOCAL
-from tests.fixtures.oauth import RsaKey, TokenEndpoint
+from tests.fixtures.oauth import RsaKey, TokenEndpoint, jwt_bearer_auth
 from tests.fixtures.rpc import Admin, caller, plain
 from tests.fixtures.servers import RunningServer
 from tests.fixtures.smtp import Listener, SmtpServer, unique
@@ -137,17 +134,7 @@ async def test_stored_jwt_bearer_provider(
     sealed = mail_server.services.box.seal(
         rsa_key.pem, secret_context(mail_server.instance, provider_id, JwtBearer.SECRET)
     )
-    auth = JwtBearer(
-        client_id=JWT_CLIENT_ID,
-        token_endpoint=token_endpoint.url(LOCAL),
-        signing_algorithm="RS256",
-        key_id=JWT_KEY_ID,
-        issuer=JWT_ISSUER,
-        subject=USER,
-        audience=JWT_AUDIENCE,
-        scopes=(JWT_SCOPE,),
-        private_key=Sealed(sealed),
-    )
+    auth = jwt_bearer_auth(token_endpoint.url(LOCAL), Sealed(sealed))
     await _store_auth(mail_server, provider_id, lambda _: auth)
     receiver = unique()
     await admin("TestSMTPConfigById", by_id("TestSMTPConfigById", provider_id, receiver))

@@ -6,7 +6,6 @@ succeeds shows the listener served that certificate for 127.0.0.1.
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,22 +20,15 @@ from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.gen.zitadel import admin_pb2_grpc
 from tests.fixtures.pki import Pki, new_pki
 from tests.fixtures.processes import clean_env, run_cli
-from tests.fixtures.servers import RunningServer, start_server
+from tests.fixtures.servers import RunningServer, running_server
 
 from .conftest import SMTP
 
 
 @pytest.fixture
 async def tls_server(settings_env: dict[str, str], pki: Pki) -> AsyncIterator[RunningServer]:
-    running = await start_server({**settings_env, **pki.env()}, ca_pem=pki.ca_pem)
-    try:
+    async with running_server({**settings_env, **pki.env()}, ca_pem=pki.ca_pem) as running:
         yield running
-    finally:
-        await running.close()
-
-
-def _trusting(pki: Pki) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=str(pki.ca_file))
 
 
 async def test_native_grpc_answers_over_tls(tls_server: RunningServer) -> None:
@@ -70,7 +62,7 @@ async def test_native_grpc_refuses_plaintext_and_untrusted_clients(tls_server: R
 async def test_the_http_port_serves_https(tls_server: RunningServer, pki: Pki) -> None:
     assert tls_server.http_base.startswith("https://127.0.0.1:")
     headers = {"Authorization": f"Bearer {await tls_server.token()}"}
-    async with httpx.AsyncClient(base_url=tls_server.http_base, verify=_trusting(pki)) as http:
+    async with httpx.AsyncClient(base_url=tls_server.http_base, verify=pki.client_context()) as http:
         assert (await http.get("/healthz")).json() == {"status": "SERVING"}
         added = await http.post("/admin/v1/email/smtp", json=SMTP, headers=headers)
         assert added.status_code == 200, added.text

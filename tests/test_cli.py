@@ -27,9 +27,11 @@ from sqlalchemy.engine import make_url
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.gen.zitadel import admin_pb2_grpc
 from mailgate.pipeline.auth import INVALID_TOKEN_TEXT
-from tests.admin.helpers import smtp_add
-from tests.admin.processes import Served, clean_env, create_token, free_port, mailgate_command, run_cli
-from tests.conftest import TEST_KEY, start_server
+from tests.fixtures.database import TEST_KEY
+from tests.fixtures.network import free_port
+from tests.fixtures.processes import Served, clean_env, create_token, mailgate_command, run_cli
+from tests.fixtures.rpc import smtp_add
+from tests.fixtures.servers import start_server
 
 ADMIN_SERVICE = "zitadel.admin.v1.AdminService"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mailgate.config import ConfigError, Settings
-from tests.admin.processes import clean_env, run_cli
+from tests.fixtures.processes import clean_env, run_cli
 
 CORS = "MAILGATE_CORS_ORIGINS"
 

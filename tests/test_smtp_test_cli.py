@@ -6,76 +6,24 @@ import os
 import pty
 import re
 import select
-import ssl
-import subprocess
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-import trustme
-from aiosmtpd.controller import Controller
 
-from tests.admin.processes import clean_env, free_port, mailgate_command
-from tests.delivery.conftest import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    PASSWORD,
-    SCOPE,
-    USER,
-    FreePortController,
-    Handler,
-    TokenEndpoint,
-    check_password,
-    secret_forms,
-)
+from tests.fixtures.credentials import CLIENT_ID, CLIENT_SECRET, PASSWORD, SCOPE, USER
+from tests.fixtures.network import LOCAL, LOCAL_ALLOW_ENV, free_port
+from tests.fixtures.oauth import TokenEndpoint
+from tests.fixtures.pki import Pki
+from tests.fixtures.processes import clean_env, mailgate_command, run_cli
+from tests.fixtures.secrets import secret_forms
+from tests.fixtures.smtp import SmtpServer
 
-LOCAL = "127.0.0.1"
-# The outbound policy refuses loopback by default: every test here opens it explicitly.
-ALLOW_LOCAL = "127.0.0.0/8,::1/128"
+Mailboxes = dict[str, SmtpServer]  # the session's SMTP servers, by IP: the command resolves for real
 PASSWORD_VARIABLE = "SMTP_TEST_SECRET"
 PLAIN_STAGES = ["resolve", "connect", "greeting", "ehlo", "auth", "mail_from", "rcpt_to", "data", "quit"]
 ROW = re.compile(r"  (ok|FAIL) +(\S+) +\d+ ms(?: +(.*))?")
-
-
-@dataclass
-class Servers:
-    ca_file: Path
-    ports: dict[str, int]
-    handlers: dict[str, Handler]
-    server_context: ssl.SSLContext
-
-
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    """aiosmtpd servers with a trustme certificate for 127.0.0.1 (the CLI resolves names for real)."""
-    ca = trustme.CA()
-    ca_file = tmp_path_factory.mktemp("pki") / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(LOCAL).configure_cert(context)
-    issued: set[str] = set()
-    specs: dict[str, dict[str, Any]] = {
-        "plain": {"authenticator": check_password, "auth_require_tls": False},
-        "starttls": {"authenticator": check_password, "tls_context": context, "require_starttls": True},
-        "implicit": {"authenticator": check_password, "ssl_context": context, "auth_require_tls": False},
-    }
-    controllers: list[Controller] = []
-    handlers: dict[str, Handler] = {}
-    try:
-        for name, kwargs in specs.items():
-            handlers[name] = Handler(issued)
-            controller = FreePortController(handlers[name], hostname=LOCAL, port=0, **kwargs)
-            controller.start()
-            controllers.append(controller)
-        yield Servers(
-            ca_file, {n: c.port for n, c in zip(specs, controllers, strict=True)}, handlers, context
-        )
-    finally:
-        for controller in controllers:
-            controller.stop()
 
 
 @dataclass
@@ -102,19 +50,11 @@ class Run:
 
 
 def smtp_test(args: list[str], tmp_path: Path, stdin: str = "", **settings: str) -> Run:
-    """Run `mailgate smtp-test` in an empty directory with only the given MAILGATE_* settings."""
-    env = clean_env(MAILGATE_OUTBOUND_ALLOW=ALLOW_LOCAL, MAILGATE_SMTP_HELO_NAME="client.test")
+    """Run `mailgate smtp-test` in an empty directory with only the given MAILGATE_* settings (and
+    loopback allowed, which the outbound policy refuses by default)."""
+    env = clean_env(MAILGATE_OUTBOUND_ALLOW=LOCAL_ALLOW_ENV, MAILGATE_SMTP_HELO_NAME="client.test")
     env.update(settings)
-    done = subprocess.run(
-        [*mailgate_command(), "smtp-test", *args],
-        env=env,
-        cwd=tmp_path,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_cli(["smtp-test", *args], env, tmp_path, stdin)
     assert "Traceback" not in done.stderr, done.stderr
     assert not (tmp_path / "mailgate-data").exists()  # no database is made or needed
     return Run(done.returncode, done.stdout, done.stderr)
@@ -124,13 +64,13 @@ def addresses(receiver: str) -> list[str]:
     return ["--from", "noreply@example.com", "--to", receiver]
 
 
-def received(servers: Servers, name: str, receiver: str) -> int:
-    return sum(receiver in envelope.rcpt_tos for envelope in servers.handlers[name].messages)
+def received(mailboxes: Mailboxes, name: str, receiver: str) -> int:
+    return len(mailboxes[name].received(receiver))
 
 
-def test_plaintext_with_a_password_from_an_environment_variable(servers: Servers, tmp_path: Path) -> None:
+def test_plaintext_with_a_password_from_an_environment_variable(mailboxes: Mailboxes, tmp_path: Path) -> None:
     receiver = "plain-env@example.com"
-    host = f"{LOCAL}:{servers.ports['plain']}"
+    host = f"{LOCAL}:{mailboxes['plain'].port}"
     args = ["--host", host, "--no-tls", "--user", USER, "--secret-env", PASSWORD_VARIABLE]
 
     run = smtp_test([*args, *addresses(receiver)], tmp_path, **{PASSWORD_VARIABLE: PASSWORD})
@@ -144,16 +84,18 @@ def test_plaintext_with_a_password_from_an_environment_variable(servers: Servers
     assert f"SMTP test of {host} (address {LOCAL}, tls none, auth PLAIN)" in run.stdout
     assert "C: AUTH PLAIN [redacted]" in run.stdout  # the transcript follows the timeline
     assert run.stdout.rstrip().splitlines()[-1].startswith("OK: the test email was accepted")
-    assert received(servers, "plain", receiver) == 1
+    assert received(mailboxes, "plain", receiver) == 1
     run.assert_no_secret()
 
 
-def test_starttls_trusting_the_ca_file_with_the_password_on_stdin(servers: Servers, tmp_path: Path) -> None:
+def test_starttls_trusting_the_ca_file_with_the_password_on_stdin(
+    mailboxes: Mailboxes, pki: Pki, tmp_path: Path
+) -> None:
     receiver = "starttls@example.com"
-    host = f"{LOCAL}:{servers.ports['starttls']}"
+    host = f"{LOCAL}:{mailboxes['starttls'].port}"
     args = ["--host", host, "--user", USER, "--secret-stdin", *addresses(receiver)]
 
-    run = smtp_test(args, tmp_path, stdin=PASSWORD + "\n", MAILGATE_SMTP_CA_FILE=str(servers.ca_file))
+    run = smtp_test(args, tmp_path, stdin=PASSWORD + "\n", MAILGATE_SMTP_CA_FILE=str(pki.ca_file))
 
     assert run.code == 0, run.stdout + run.stderr
     # The implicit-TLS attempt meets a plaintext greeting, so the test reconnects and requires STARTTLS.
@@ -169,24 +111,24 @@ def test_starttls_trusting_the_ca_file_with_the_password_on_stdin(servers: Serve
     ]
     assert run.reply("starttls").startswith("220 ")
     assert "tls starttls, auth PLAIN" in run.stdout
-    assert received(servers, "starttls", receiver) == 1
+    assert received(mailboxes, "starttls", receiver) == 1
     run.assert_no_secret()
 
 
-def test_implicit_tls_needs_the_ca_file(servers: Servers, tmp_path: Path) -> None:
+def test_implicit_tls_needs_the_ca_file(mailboxes: Mailboxes, pki: Pki, tmp_path: Path) -> None:
     receiver = "implicit@example.com"
-    host = f"{LOCAL}:{servers.ports['implicit']}"
+    host = f"{LOCAL}:{mailboxes['implicit'].port}"
     args = ["--host", host, "--user", USER, "--secret-env", PASSWORD_VARIABLE, *addresses(receiver)]
     secret = {PASSWORD_VARIABLE: PASSWORD}
 
-    trusted = smtp_test(args, tmp_path, MAILGATE_SMTP_CA_FILE=str(servers.ca_file), **secret)
+    trusted = smtp_test(args, tmp_path, MAILGATE_SMTP_CA_FILE=str(pki.ca_file), **secret)
     untrusted = smtp_test(args, tmp_path, **secret)
 
     assert trusted.code == 0, trusted.stdout + trusted.stderr
     assert trusted.stages == ["resolve", "connect", "tls", *PLAIN_STAGES[2:]]
     assert "tls implicit, auth PLAIN" in trusted.stdout
     assert "TLS established" in trusted.stdout
-    assert received(servers, "implicit", receiver) == 1
+    assert received(mailboxes, "implicit", receiver) == 1
     assert untrusted.code == 1
     assert untrusted.rows == [
         ("ok", "resolve", ""),
@@ -224,17 +166,17 @@ def on_a_terminal(args: list[str], env: dict[str, str], answer: str) -> tuple[in
     return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
 
 
-def test_the_password_is_asked_on_the_terminal_without_echo(servers: Servers, tmp_path: Path) -> None:
+def test_the_password_is_asked_on_the_terminal_without_echo(mailboxes: Mailboxes, tmp_path: Path) -> None:
     receiver = "prompt@example.com"
-    args = ["smtp-test", "--host", f"{LOCAL}:{servers.ports['plain']}", "--no-tls", "--user", USER]
-    env = clean_env(MAILGATE_OUTBOUND_ALLOW=ALLOW_LOCAL, MAILGATE_SMTP_HELO_NAME="client.test")
+    args = ["smtp-test", "--host", f"{LOCAL}:{mailboxes['plain'].port}", "--no-tls", "--user", USER]
+    env = clean_env(MAILGATE_OUTBOUND_ALLOW=LOCAL_ALLOW_ENV, MAILGATE_SMTP_HELO_NAME="client.test")
 
     code, shown = on_a_terminal([*args, *addresses(receiver)], env, PASSWORD + "\n")
 
     assert code == 0, shown
     assert f"password for {USER}: " in shown
     assert "OK: the test email was accepted" in shown
-    assert received(servers, "plain", receiver) == 1
+    assert received(mailboxes, "plain", receiver) == 1
     Run(code, shown, "").assert_no_secret()  # typed without echo
 
 
@@ -247,9 +189,9 @@ def test_end_of_input_at_the_prompt_is_bad_usage(tmp_path: Path) -> None:
     assert "no password in the prompt" in shown and "Traceback" not in shown
 
 
-def test_a_bad_password_fails_at_auth_without_showing_it(servers: Servers, tmp_path: Path) -> None:
+def test_a_bad_password_fails_at_auth_without_showing_it(mailboxes: Mailboxes, tmp_path: Path) -> None:
     wrong = "wr0ng-Passw0rd-41c7"
-    args = ["--host", f"{LOCAL}:{servers.ports['plain']}", "--no-tls", "--user", USER, "--secret-stdin"]
+    args = ["--host", f"{LOCAL}:{mailboxes['plain'].port}", "--no-tls", "--user", USER, "--secret-stdin"]
 
     run = smtp_test([*args, *addresses("bad-password@example.com")], tmp_path, stdin=wrong + "\n")
 
@@ -258,30 +200,28 @@ def test_a_bad_password_fails_at_auth_without_showing_it(servers: Servers, tmp_p
     assert run.rows[-1][0] == "FAIL" and run.reply("auth").startswith("535 ")
     assert "FAILED at stage auth" in run.stdout
     assert "(EMAIL-s9kfs)" in run.stdout  # the API's error id for the same failure
-    assert received(servers, "plain", "bad-password@example.com") == 0
+    assert received(mailboxes, "plain", "bad-password@example.com") == 0
     run.assert_no_secret(wrong)
 
 
-def test_xoauth2_client_credentials(servers: Servers, tmp_path: Path) -> None:
-    endpoint = TokenEndpoint(servers.server_context, servers.handlers["plain"].tokens)
+def test_xoauth2_client_credentials(
+    mailboxes: Mailboxes, pki: Pki, token_endpoint: TokenEndpoint, tmp_path: Path
+) -> None:
     receiver = "xoauth2@example.com"
-    try:
-        args = [
-            *["--host", f"{LOCAL}:{servers.ports['plain']}", "--no-tls", "--user", USER],
-            *["--token-endpoint", endpoint.url(LOCAL), "--client-id", CLIENT_ID, "--scope", SCOPE],
-            *["--secret-env", PASSWORD_VARIABLE, *addresses(receiver)],
-        ]
-        run = smtp_test(
-            args, tmp_path, MAILGATE_SMTP_CA_FILE=str(servers.ca_file), **{PASSWORD_VARIABLE: CLIENT_SECRET}
-        )
-    finally:
-        endpoint.close()
+    args = [
+        *["--host", f"{LOCAL}:{mailboxes['plain'].port}", "--no-tls", "--user", USER],
+        *["--token-endpoint", token_endpoint.url(LOCAL), "--client-id", CLIENT_ID, "--scope", SCOPE],
+        *["--secret-env", PASSWORD_VARIABLE, *addresses(receiver)],
+    ]
+    run = smtp_test(
+        args, tmp_path, MAILGATE_SMTP_CA_FILE=str(pki.ca_file), **{PASSWORD_VARIABLE: CLIENT_SECRET}
+    )
 
     assert run.code == 0, run.stdout + run.stderr
     assert run.stages == PLAIN_STAGES
     assert "auth XOAUTH2" in run.stdout
-    assert received(servers, "plain", receiver) == 1
-    run.assert_no_secret(*servers.handlers["plain"].tokens)  # nor the access token
+    assert received(mailboxes, "plain", receiver) == 1
+    run.assert_no_secret(*mailboxes["plain"].handler.tokens)  # nor the access token
 
 
 def test_a_refused_port_fails_at_connect(tmp_path: Path) -> None:
@@ -297,8 +237,8 @@ def test_a_refused_port_fails_at_connect(tmp_path: Path) -> None:
     assert "(EMAIL-skwos)" in run.stdout
 
 
-def test_the_outbound_policy_applies(servers: Servers, tmp_path: Path) -> None:
-    plain = f"{LOCAL}:{servers.ports['plain']}"
+def test_the_outbound_policy_applies(mailboxes: Mailboxes, tmp_path: Path) -> None:
+    plain = f"{LOCAL}:{mailboxes['plain'].port}"
     receiver = "policy@example.com"
 
     metadata_service = smtp_test(["--host", "169.254.169.254:25", *addresses(receiver)], tmp_path)
@@ -314,7 +254,7 @@ def test_the_outbound_policy_applies(servers: Servers, tmp_path: Path) -> None:
         assert [(mark, stage) for mark, stage, _ in run.rows] == [("ok", "resolve"), ("FAIL", "policy")]
         assert "MAILGATE_OUTBOUND_ALLOW" in run.reply("policy")
         assert "(MG-OUTBOUND-REFUSED)" in run.stdout
-    assert received(servers, "plain", receiver) == 0
+    assert received(mailboxes, "plain", receiver) == 0
 
 
 @pytest.mark.parametrize(

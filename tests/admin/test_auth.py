@@ -10,17 +10,18 @@ import pytest
 from google.protobuf.message import Message
 
 from mailgate.gen.zitadel import admin_pb2 as pb
-from tests.admin.helpers import (
+from tests.fixtures.rpc import (
     UNKNOWN_ID,
     Admin,
     Failure,
+    caller,
     legacy_add,
     legacy_update,
     plain,
     smtp_add,
     smtp_update,
 )
-from tests.conftest import RunningServer, start_server
+from tests.fixtures.servers import RunningServer, start_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -183,7 +184,7 @@ async def test_unknown_and_revoked_tokens_are_unauthenticated(settings_env: dict
     # A server of its own that checks every token anew: the revocation must bite on the next call.
     server = await start_server(settings_env, token_cache_seconds=0)
     try:
-        admin = Admin(server.stub, await server.metadata("iam.write"))
+        admin = await caller(server, "iam.write")
         smtp_id, http_id = await _fixture(admin)
         before = await _snapshot(admin)
         record, revoked_token = await server.services.tokens.create(server.instance, "iam.write")

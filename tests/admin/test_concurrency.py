@@ -14,9 +14,9 @@ import pytest
 
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.gen.zitadel import admin_pb2_grpc
-from tests.admin.helpers import ACTIVE, smtp_add
-from tests.admin.processes import Served, clean_env, create_token
-from tests.conftest import TEST_KEY
+from tests.fixtures.database import TEST_KEY
+from tests.fixtures.processes import Served, clean_env, create_token
+from tests.fixtures.rpc import ACTIVE, smtp_add
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

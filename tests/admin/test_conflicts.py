@@ -18,8 +18,8 @@ from sqlalchemy import Integer, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mailgate.gen.zitadel import admin_pb2 as pb
-from tests.admin.helpers import ACTIVE, Admin, smtp_add
-from tests.conftest import RunningServer
+from tests.fixtures.rpc import ACTIVE, Admin, smtp_add
+from tests.fixtures.servers import RunningServer
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from mailgate.gen.zitadel import admin_pb2 as pb
-from tests.admin.helpers import smtp_add
-from tests.conftest import TEST_KEY, RunningServer, start_server
+from tests.fixtures.database import TEST_KEY
 from tests.fixtures.relay import Relay
+from tests.fixtures.rpc import smtp_add
+from tests.fixtures.servers import RunningServer, start_server
 
 
 @pytest.fixture

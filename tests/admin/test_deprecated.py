@@ -8,8 +8,8 @@ from google.protobuf.message import Message
 
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.gen.zitadel import object_pb2, settings_pb2
-from tests.admin.helpers import ACTIVE, HOST, UNKNOWN_ID, Admin, legacy_add, legacy_update, plain
-from tests.conftest import RunningServer
+from tests.fixtures.rpc import ACTIVE, HOST, UNKNOWN_ID, Admin, legacy_add, legacy_update, plain
+from tests.fixtures.servers import RunningServer
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

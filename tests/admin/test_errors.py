@@ -14,8 +14,8 @@ from sqlalchemy import text
 
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.gen.zitadel import object_pb2
-from tests.admin.helpers import UNKNOWN_ID, Admin, plain, smtp_add, smtp_update, xoauth2
-from tests.conftest import RunningServer
+from tests.fixtures.rpc import UNKNOWN_ID, Admin, plain, smtp_add, smtp_update, xoauth2
+from tests.fixtures.servers import RunningServer
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -11,7 +11,7 @@ import grpc
 import pytest
 from google.protobuf.message import Message
 
-from tests.admin.helpers import Admin, legacy_add, legacy_update, smtp_add, smtp_update
+from tests.fixtures.rpc import Admin, legacy_add, legacy_update, smtp_add, smtp_update
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -7,8 +7,8 @@ import pytest
 
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.gen.zitadel import object_pb2
-from tests.admin.helpers import ACTIVE, INACTIVE, Admin
-from tests.conftest import RunningServer
+from tests.fixtures.rpc import ACTIVE, INACTIVE, Admin
+from tests.fixtures.servers import RunningServer
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -7,8 +7,8 @@ import pytest
 from google.protobuf import duration_pb2
 
 from mailgate.gen.zitadel import admin_pb2 as pb
-from tests.admin.helpers import INACTIVE, UNKNOWN_ID, Admin, rotate_now
-from tests.conftest import RunningServer
+from tests.fixtures.rpc import INACTIVE, UNKNOWN_ID, Admin, rotate_now
+from tests.fixtures.servers import RunningServer
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

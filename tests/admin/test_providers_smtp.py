@@ -8,7 +8,7 @@ import grpc
 import pytest
 
 from mailgate.gen.zitadel import admin_pb2 as pb
-from tests.admin.helpers import (
+from tests.fixtures.rpc import (
     ACTIVE,
     HOST,
     INACTIVE,
@@ -19,7 +19,7 @@ from tests.admin.helpers import (
     smtp_update,
     xoauth2,
 )
-from tests.conftest import RunningServer
+from tests.fixtures.servers import RunningServer
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -11,8 +11,8 @@ import pytest_asyncio
 
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.providers.secret_rule import SECRET_REENTRY_ID
-from tests.admin.helpers import HOST, Admin, legacy_update, plain, smtp_update, xoauth2
-from tests.conftest import RunningServer, start_server
+from tests.fixtures.rpc import HOST, Admin, caller, legacy_update, plain, smtp_update, xoauth2
+from tests.fixtures.servers import RunningServer, running_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -215,15 +215,12 @@ async def test_a_provider_without_secret_moves_freely(admin: Admin) -> None:
 @pytest_asyncio.fixture(loop_scope="session")
 async def loose_server(settings_env: dict[str, str]) -> AsyncIterator[RunningServer]:
     """A server with MAILGATE_ALLOW_SECRET_REUSE_ANY_HOST=true (ZITADEL's looser rule)."""
-    running = await start_server({**settings_env, "MAILGATE_ALLOW_SECRET_REUSE_ANY_HOST": "true"})
-    try:
+    async with running_server({**settings_env, "MAILGATE_ALLOW_SECRET_REUSE_ANY_HOST": "true"}) as running:
         yield running
-    finally:
-        await running.close()
 
 
 async def test_the_operator_setting_restores_zitadel_s_behaviour(loose_server: RunningServer) -> None:
-    admin = Admin(loose_server.stub, await loose_server.metadata())
+    admin = await caller(loose_server)
     provider_id, _ = await _plain_provider(admin)
 
     await admin("UpdateEmailProviderSMTP", _same(provider_id, host=OTHER_HOST, tls=False, user="x"))

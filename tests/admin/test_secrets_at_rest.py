@@ -12,8 +12,8 @@ from sqlalchemy import text
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.providers.sealing import secret_context
 from mailgate.secrets import SecretBox, SecretError, key_id
-from tests.admin.helpers import Admin, plain, rotate_now, smtp_update, xoauth2
-from tests.conftest import RunningServer
+from tests.fixtures.rpc import Admin, plain, rotate_now, smtp_update, xoauth2
+from tests.fixtures.servers import RunningServer
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

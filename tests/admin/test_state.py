@@ -6,8 +6,8 @@ import grpc
 import pytest
 
 from mailgate.gen.zitadel import admin_pb2 as pb
-from tests.admin.helpers import ACTIVE, INACTIVE, UNKNOWN_ID, Admin
-from tests.conftest import RunningServer
+from tests.fixtures.rpc import ACTIVE, INACTIVE, UNKNOWN_ID, Admin
+from tests.fixtures.servers import RunningServer
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -3,11 +3,7 @@ sender name or address, and nothing at all when they would add a header line or 
 
 from __future__ import annotations
 
-import email.policy
-import time
 from collections.abc import Callable
-from email.message import EmailMessage
-from email.parser import BytesParser
 
 import pytest
 
@@ -16,9 +12,11 @@ from mailgate.delivery.message import BODY
 from mailgate.delivery.report import Stage
 from mailgate.delivery.smtp import SmtpTester, TestEmail
 from mailgate.errors import Code, TestFailed
+from tests.fixtures.headers import HEADERS, INJECTIONS
+from tests.fixtures.network import LOCAL_ALLOW
+from tests.fixtures.smtp import SmtpServer, unique
 
-from .conftest import LOCAL_ALLOW, SmtpServer, fake_resolver
-from .headers import HEADERS, INJECTIONS
+from .conftest import fake_resolver
 
 Servers = dict[str, SmtpServer]
 
@@ -28,20 +26,8 @@ def tester(make_settings: Callable[..., Settings]) -> SmtpTester:
     return SmtpTester(make_settings(outbound_allow=LOCAL_ALLOW), resolver=fake_resolver)
 
 
-def unique() -> str:
-    return f"bob+{time.monotonic_ns()}@example.com"
-
-
 def email_to(server: SmtpServer, receiver: str, name: str, sender: str = "noreply@example.com") -> TestEmail:
     return TestEmail(server.host, False, sender, name, receiver)
-
-
-def received(server: SmtpServer, receiver: str) -> EmailMessage:
-    """The one message `receiver` got, parsed from the bytes the server received."""
-    [envelope] = server.received(receiver)
-    message = BytesParser(policy=email.policy.default).parsebytes(envelope.original_content)
-    assert isinstance(message, EmailMessage)
-    return message
 
 
 @pytest.mark.parametrize(
@@ -58,7 +44,7 @@ async def test_the_server_receives_exactly_the_test_headers(
 ) -> None:
     server, receiver = smtp_servers["plain"], unique()
     await tester.send_test(email_to(server, receiver, name))
-    message = received(server, receiver)
+    message = server.message(receiver)
     assert list(message.keys()) == HEADERS
     [sender] = message["From"].addresses
     assert (sender.display_name, sender.addr_spec) == (shown, "noreply@example.com")

@@ -14,8 +14,7 @@ from mailgate.delivery.oauth import TokenCache, TokenError
 from mailgate.delivery.policy import OutboundPolicy
 from mailgate.providers.auth import JwtBearer
 from mailgate.providers.sealing import Secret
-
-from .conftest import (
+from tests.fixtures.credentials import (
     JWT_AUDIENCE,
     JWT_BEARER,
     JWT_CLIENT_ID,
@@ -23,10 +22,10 @@ from .conftest import (
     JWT_KEY_ID,
     JWT_SCOPE,
     USER,
-    RsaKey,
-    TokenEndpoint,
-    fake_resolver,
 )
+from tests.fixtures.oauth import RsaKey, TokenEndpoint, jwt_bearer_auth
+
+from .conftest import fake_resolver
 
 
 def cache(settings: Settings) -> TokenCache:
@@ -34,18 +33,7 @@ def cache(settings: Settings) -> TokenCache:
 
 
 def jwt_grant(endpoint: TokenEndpoint, key: str, **changes: str) -> JwtBearer[Secret]:
-    grant = JwtBearer(
-        client_id=JWT_CLIENT_ID,
-        token_endpoint=endpoint.url(),
-        signing_algorithm="RS256",
-        key_id=JWT_KEY_ID,
-        issuer=JWT_ISSUER,
-        subject=USER,
-        audience=JWT_AUDIENCE,
-        scopes=(JWT_SCOPE,),
-        private_key=Secret(key),
-    )
-    return replace(grant, **changes)
+    return replace(jwt_bearer_auth(endpoint.url(), Secret(key)), **changes)
 
 
 def pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, password: bytes | None = None) -> str:

@@ -19,8 +19,7 @@ from mailgate.delivery.message import (
     message_bytes,
     parse_mailbox,
 )
-
-from .headers import HEADERS, INJECTIONS
+from tests.fixtures.headers import HEADERS, INJECTIONS
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 

@@ -4,8 +4,7 @@ by default before any packet is sent, reached when MAILGATE_OUTBOUND_ALLOW lists
 from __future__ import annotations
 
 import ipaddress
-import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -18,45 +17,20 @@ from mailgate.delivery.smtp import SmtpTester
 from mailgate.errors import Code
 from mailgate.providers.auth import ClientCredentials, TokenEndpointAuth
 from mailgate.providers.sealing import Secret
+from tests.fixtures.credentials import CLIENT_ID, CLIENT_SECRET, SCOPE
+from tests.fixtures.network import LOCAL_ALLOW, SPELLINGS
+from tests.fixtures.oauth import TokenEndpoint
+from tests.fixtures.smtp import Banner
 
-from .conftest import CLIENT_ID, CLIENT_SECRET, LOCAL_ALLOW, SCOPE, RawServer, TokenEndpoint
 from .test_smtp import check, expect_failure, make_email
-
-Scripted = Callable[..., Awaitable[RawServer]]
-
-# Host spellings (as "host:port" takes them) that reach the listener, and where it listens.
-SPELLINGS = [
-    ("127.0.0.1", "127.0.0.1"),
-    ("127.1", "127.0.0.1"),
-    ("127.0.1", "127.0.0.1"),
-    ("0x7f000001", "127.0.0.1"),
-    ("0x7f.1", "127.0.0.1"),
-    ("2130706433", "127.0.0.1"),
-    ("017700000001", "127.0.0.1"),
-    ("0177.0.0.1", "127.0.0.1"),
-    ("127.0.0.01", "127.0.0.1"),
-    ("[::ffff:127.0.0.1]", "127.0.0.1"),
-    ("[::ffff:7f00:1]", "127.0.0.1"),
-    ("\uff11\uff12\uff17.\uff10.\uff10.\uff11", "127.0.0.1"),  # full-width digits
-    ("localhost", "127.0.0.1"),  # the system resolver: /etc/hosts
-    ("LOCALHOST", "127.0.0.1"),
-    ("[::1]", "::1"),
-    ("[0:0:0:0:0:0:0:1]", "::1"),
-]
-
-
-async def banner_server(raw_server: Scripted, listen: str) -> tuple[RawServer, str]:
-    """A scripted SMTP server whose greeting carries a token no other test uses."""
-    token = f"banner-{secrets.token_hex(8)}"
-    server = await raw_server("script", {"GREETING": f"220 {token} ESMTP"}, host=listen)
-    return server, token
 
 
 @pytest.mark.parametrize(("spelling", "listen"), SPELLINGS)
 async def test_loopback_is_refused_by_default_in_every_spelling(
-    make_settings: Callable[..., Settings], raw_server: Scripted, spelling: str, listen: str
+    make_settings: Callable[..., Settings], banner: Banner, spelling: str, listen: str
 ) -> None:
-    server, token = await banner_server(raw_server, listen)
+    server = await banner(listen)
+    token = server.token
     tester = SmtpTester(make_settings(outbound_allow=()))  # the system resolver and the shipped policy
     failed = await expect_failure(tester, make_email(f"{spelling}:{server.port}"))
     check(failed, Code.FAILED_PRECONDITION, "MG-OUTBOUND-REFUSED", Stage.POLICY)
@@ -72,9 +46,10 @@ async def test_loopback_is_refused_by_default_in_every_spelling(
 
 @pytest.mark.parametrize(("spelling", "listen"), SPELLINGS)
 async def test_loopback_is_reached_when_allowed(
-    make_settings: Callable[..., Settings], raw_server: Scripted, spelling: str, listen: str
+    make_settings: Callable[..., Settings], banner: Banner, spelling: str, listen: str
 ) -> None:
-    server, token = await banner_server(raw_server, listen)
+    server = await banner(listen)
+    token = server.token
     tester = SmtpTester(make_settings(outbound_allow=LOCAL_ALLOW))
     report = await tester.send_test(make_email(f"{spelling}:{server.port}"))
     assert report.stage == Stage.DONE
@@ -83,9 +58,9 @@ async def test_loopback_is_reached_when_allowed(
 
 
 async def test_a_deny_range_wins_over_a_wider_allow(
-    make_settings: Callable[..., Settings], raw_server: Scripted
+    make_settings: Callable[..., Settings], banner: Banner
 ) -> None:
-    server, _ = await banner_server(raw_server, "127.0.0.1")
+    server = await banner("127.0.0.1")
     deny = (ipaddress.ip_network("127.0.0.1/32"),)
     tester = SmtpTester(make_settings(outbound_allow=LOCAL_ALLOW, outbound_deny=deny))
     failed = await expect_failure(tester, make_email(f"127.0.0.1:{server.port}"))
@@ -96,9 +71,9 @@ async def test_a_deny_range_wins_over_a_wider_allow(
 
 @pytest.mark.parametrize("spelling", ["127.0.0.1.", "127.0.0.08", "1.2.3.4.5", "0x"])
 async def test_ambiguous_spellings_are_refused_even_when_loopback_is_allowed(
-    make_settings: Callable[..., Settings], raw_server: Scripted, spelling: str
+    make_settings: Callable[..., Settings], banner: Banner, spelling: str
 ) -> None:
-    server, _ = await banner_server(raw_server, "127.0.0.1")
+    server = await banner("127.0.0.1")
     tester = SmtpTester(make_settings(outbound_allow=LOCAL_ALLOW))
     failed = await expect_failure(tester, make_email(f"{spelling}:{server.port}"))
     check(failed, Code.FAILED_PRECONDITION, "MG-OUTBOUND-REFUSED", Stage.POLICY)

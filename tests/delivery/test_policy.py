@@ -15,6 +15,7 @@ from mailgate.config import Settings
 from mailgate.delivery.addresses import UnreadableHost, inet_aton, nat64_ipv4, read_host
 from mailgate.delivery.policy import OutboundPolicy, PolicyRefused, ResolveError, check_address
 from mailgate.errors import Code
+from tests.fixtures.network import LOCAL_ALLOW
 
 from .conftest import fake_resolver
 
@@ -56,7 +57,6 @@ LOOPBACK_NAMES = {
     "loopback.test": ["127.0.0.2"],
     "mapped-loopback.test": ["::ffff:127.0.0.1"],
 }
-LOCAL_ALLOW = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
 # One address from every block of IANA's IPv4 and IPv6 special-purpose registries (except the
 # translation prefixes, tested below), multicast, the IPv6 space outside global unicast, and

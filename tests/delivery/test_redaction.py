@@ -16,31 +16,22 @@ from mailgate.config import Settings
 from mailgate.delivery.report import Stage
 from mailgate.delivery.smtp import SmtpTester, TestEmail
 from mailgate.errors import TestFailed
-from mailgate.providers.auth import ClientCredentials, JwtBearer, OpenedAuth, PlainAuth, TokenEndpointAuth
+from mailgate.providers.auth import ClientCredentials, OpenedAuth, PlainAuth, TokenEndpointAuth
 from mailgate.providers.sealing import Secret
-
-from .conftest import (
+from tests.fixtures.credentials import (
     CLIENT_ID,
-    JWT_AUDIENCE,
-    JWT_CLIENT_ID,
-    JWT_ISSUER,
-    JWT_KEY_ID,
-    JWT_SCOPE,
-    LOCAL_ALLOW,
-    MAIL_NAME,
     ODD_SECRET,
     PASSWORD,
     SCOPE,
     USER,
-    RawServer,
-    RsaKey,
-    SmtpServer,
-    TokenEndpoint,
-    assert_no_secrets,
-    client_secret_forms,
-    echo_everything,
-    fake_resolver,
 )
+from tests.fixtures.network import LOCAL_ALLOW
+from tests.fixtures.oauth import RsaKey, TokenEndpoint, echo_everything, jwt_bearer_auth
+from tests.fixtures.pki import MAIL_NAME
+from tests.fixtures.secrets import assert_no_secrets, client_secret_forms
+from tests.fixtures.smtp import RawServer, SmtpServer
+
+from .conftest import fake_resolver
 
 
 @pytest.fixture
@@ -87,17 +78,7 @@ async def test_token_endpoint_echoing_the_assertion_signature(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     token_endpoint.echo_back = lambda headers, body, form: f"bad signature {form['assertion'].split('.')[2]}"
-    auth = JwtBearer(
-        JWT_CLIENT_ID,
-        token_endpoint.url(),
-        "RS256",
-        JWT_KEY_ID,
-        JWT_ISSUER,
-        USER,
-        JWT_AUDIENCE,
-        (JWT_SCOPE,),
-        Secret(rsa_key.pem),
-    )
+    auth = jwt_bearer_auth(token_endpoint.url(), Secret(rsa_key.pem))
     failed = await fail(tester, smtp_servers["plain"].host, auth)
     assert failed.stage is Stage.AUTH and "bad signature [redacted]" in failed.report.detail
     [sent] = token_endpoint.requests

@@ -18,26 +18,19 @@ from mailgate.errors import Code, TestFailed
 from mailgate.hostport import split_host_port
 from mailgate.providers.auth import ClientCredentials, JwtBearer, NoAuth, PlainAuth, TokenEndpointAuth
 from mailgate.providers.sealing import Secret
-
-from .conftest import (
+from tests.fixtures.credentials import (
     CLIENT_ID,
     CLIENT_SECRET,
-    JWT_AUDIENCE,
-    JWT_CLIENT_ID,
-    JWT_ISSUER,
-    JWT_KEY_ID,
-    JWT_SCOPE,
-    MAIL_NAME,
     PASSWORD,
     SCOPE,
     USER,
-    RawServer,
-    RsaKey,
-    SmtpServer,
-    TokenEndpoint,
-    assert_no_secrets,
-    fake_resolver,
 )
+from tests.fixtures.oauth import RsaKey, TokenEndpoint, jwt_bearer_auth
+from tests.fixtures.pki import MAIL_NAME
+from tests.fixtures.secrets import assert_no_secrets
+from tests.fixtures.smtp import RawServer, SmtpServer, unique
+
+from .conftest import fake_resolver
 
 Servers = dict[str, SmtpServer]
 
@@ -55,11 +48,6 @@ def make_email(
         auth=NoAuth() if auth is None else auth,
         **kw,
     )
-
-
-def unique(local: str = "bob") -> str:
-    """A receiver no other test uses, so each test finds exactly its own message."""
-    return f"{local}+{time.monotonic_ns()}@example.com"
 
 
 def plain(password: str = PASSWORD) -> PlainAuth[Secret]:
@@ -82,17 +70,7 @@ def xoauth2(
 
 
 def jwt_bearer(endpoint: TokenEndpoint, private_key: str) -> JwtBearer[Secret]:
-    return JwtBearer(
-        client_id=JWT_CLIENT_ID,
-        token_endpoint=endpoint.url(),
-        signing_algorithm="RS256",
-        key_id=JWT_KEY_ID,
-        issuer=JWT_ISSUER,
-        subject=USER,
-        audience=JWT_AUDIENCE,
-        scopes=(JWT_SCOPE,),
-        private_key=Secret(private_key),
-    )
+    return jwt_bearer_auth(endpoint.url(), Secret(private_key))
 
 
 def key_forms(private_key: str) -> list[str]:

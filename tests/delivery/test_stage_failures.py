@@ -17,8 +17,12 @@ from mailgate.delivery.smtp import SmtpTester, TestEmail
 from mailgate.errors import Code, TestFailed
 from mailgate.providers.auth import PlainAuth
 from mailgate.providers.sealing import Secret
+from tests.fixtures.credentials import PASSWORD, USER
+from tests.fixtures.network import LOCAL_ALLOW
+from tests.fixtures.pki import MAIL_NAME, Pki
+from tests.fixtures.smtp import RawServer
 
-from .conftest import LOCAL_ALLOW, MAIL_NAME, PASSWORD, USER, Pki, RawServer, fake_resolver
+from .conftest import fake_resolver
 
 Scripted = Callable[..., Awaitable[RawServer]]
 INTERNAL = Code.INTERNAL

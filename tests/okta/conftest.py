@@ -1,15 +1,13 @@
 """Okta's Email Servers API against a real mailgate on SQLite and PostgreSQL, over real HTTP (httpx).
 
 Most tests share one server per backend (in the session's event loop) and stay apart through
-their token's instance, as tests/admin does. The SMTP servers, the CA and the token endpoint are
-tests/testmail's.
+their token's instance, as tests/admin does. Its test emails go to the session's SMTP servers.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,35 +15,27 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.admin.helpers import Admin
-from tests.conftest import ListenerPki, RunningServer, server_env, start_server
-from tests.testmail.conftest import (  # noqa: F401  (fixtures)
-    _capture_everything,
-    jwt_key,
-    local_pki,
-    local_tokens,
-    mail_env,
-    mail_settings,
-    mailboxes,
-    start_mail_server,
-    token_endpoint,
-)
+from tests.fixtures.pki import Pki
+from tests.fixtures.rpc import Admin, caller
+from tests.fixtures.servers import BACKENDS, RunningServer, mail_settings, running_server, server_env
 
 SERVERS = "/api/v1/email-servers"
 RATE_HEADERS = ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset")
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+@pytest.fixture(autouse=True)
+def _all_logs(capture_everything: None) -> None:
+    """Leak checks here see every log line (tests.fixtures.secrets)."""
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
 def _env(backend: str, data_parent: Path, request: pytest.FixtureRequest) -> dict[str, str]:
-    """A server that sends test emails to the local mail servers (testmail's settings)."""
-    return {
-        **server_env(backend, data_parent, request),
-        **mail_settings(request.getfixturevalue("local_pki")),
-    }
+    """A server that sends test emails to the local mail servers."""
+    return {**server_env(backend, data_parent, request), **mail_settings(request.getfixturevalue("pki"))}
 
 
 @pytest.fixture(scope="session")
@@ -58,54 +48,29 @@ def shared_env(
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def shared_server(shared_env: dict[str, str]) -> AsyncIterator[RunningServer]:
-    running = await start_server(shared_env)
-    try:
+    async with running_server(shared_env) as running:
         yield running
-    finally:
-        await running.close()
 
 
 @pytest.fixture(scope="session")
 def tls_env(
-    backend: str,
-    tmp_path_factory: pytest.TempPathFactory,
-    request: pytest.FixtureRequest,
-    listener_pki: ListenerPki,
+    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest, pki: Pki
 ) -> dict[str, str]:
     """A server of its own that serves HTTPS (Okta's SDKs want https:// URLs) and may reach the
     local SMTP servers."""
-    return {
-        **_env(backend, tmp_path_factory.mktemp(f"okta-tls-{backend}"), request),
-        **listener_pki.env(),
-        "MAILGATE_OUTBOUND_ALLOW": "127.0.0.0/8,::1/128",
-    }
+    return {**_env(backend, tmp_path_factory.mktemp(f"okta-tls-{backend}"), request), **pki.env()}
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def tls_server(tls_env: dict[str, str], listener_pki: ListenerPki) -> AsyncIterator[RunningServer]:
-    running = await start_server(tls_env, ca_pem=listener_pki.ca_pem)
-    try:
+async def tls_server(tls_env: dict[str, str], pki: Pki) -> AsyncIterator[RunningServer]:
+    async with running_server(tls_env, ca_pem=pki.ca_pem) as running:
         yield running
-    finally:
-        await running.close()
-
-
-@dataclass
-class InstanceServer(RunningServer):
-    """The shared server, seen from one test: `instance` is that test's own."""
-
-    own_instance: str = ""
-
-    @property
-    def instance(self) -> str:
-        return self.own_instance
 
 
 @pytest.fixture
 def server(shared_server: RunningServer) -> RunningServer:
     """The shared server with a fresh instance for this test."""
-    shared = {item.name: getattr(shared_server, item.name) for item in fields(shared_server)}
-    return InstanceServer(**shared, own_instance=f"okta-{secrets.token_hex(6)}")
+    return shared_server.for_new_instance("okta")
 
 
 @dataclass
@@ -174,7 +139,7 @@ async def reader(server: RunningServer, http: httpx.AsyncClient) -> Okta:
 @pytest_asyncio.fixture(loop_scope="session")
 async def zitadel(server: RunningServer) -> Admin:
     """The same instance through ZITADEL's API over gRPC (iam.write)."""
-    return Admin(server.stub, await server.metadata("iam.write"))
+    return await caller(server, "iam.write")
 
 
 def basic(**fields: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.delivery.conftest import (
+from tests.fixtures.credentials import (
     CLIENT_ID,
     CLIENT_SECRET,
     JWT_AUDIENCE,
@@ -16,8 +16,8 @@ from tests.delivery.conftest import (
     JWT_SCOPE,
     SCOPE,
     USER,
-    RsaKey,
 )
+from tests.fixtures.oauth import RsaKey
 
 from .conftest import Okta, assert_error, basic, causes, served
 
@@ -81,14 +81,14 @@ async def test_client_credentials_round_trip_without_the_secret(okta: Okta) -> N
     assert served(got) == created and CLIENT_SECRET not in got.text
 
 
-async def test_jwt_bearer_round_trip_without_the_private_key(okta: Okta, jwt_key: RsaKey) -> None:
-    response = await okta.create(jwt_bearer(jwt_key))
+async def test_jwt_bearer_round_trip_without_the_private_key(okta: Okta, rsa_key: RsaKey) -> None:
+    response = await okta.create(jwt_bearer(rsa_key))
     assert response.status_code == 201, response.text
     created = response.json()
-    assert without(created, "id") == without(jwt_bearer(jwt_key), "privateKey")
+    assert without(created, "id") == without(jwt_bearer(rsa_key), "privateKey")
     listed = await okta.list()
     for text in (response.text, listed.text):
-        assert "PRIVATE KEY" not in text and jwt_key.pem.splitlines()[1] not in text
+        assert "PRIVATE KEY" not in text and rsa_key.pem.splitlines()[1] not in text
 
 
 async def test_basic_is_the_default_auth_type(okta: Okta) -> None:
@@ -163,9 +163,9 @@ async def test_every_invalid_field_is_one_cause(okta: Okta) -> None:
     assert error["errorSummary"] == "Api validation failed: username: is required"
 
 
-async def test_bad_values_of_the_jwt_variant(okta: Okta, jwt_key: RsaKey) -> None:
+async def test_bad_values_of_the_jwt_variant(okta: Okta, rsa_key: RsaKey) -> None:
     body = jwt_bearer(
-        jwt_key, signingAlgorithm="HS256", privateKey="-----BEGIN PRIVATE KEY-----\nnope\n", scopes=[""]
+        rsa_key, signingAlgorithm="HS256", privateKey="-----BEGIN PRIVATE KEY-----\nnope\n", scopes=[""]
     )
     error = assert_error(await okta.create(body), 400, "E0000001")
     assert causes(error) == [
@@ -188,7 +188,7 @@ async def test_ipv6_hosts(okta: Okta) -> None:
         assert (created["host"], created["port"]) == ("2001:db8::25", 25)
 
 
-async def test_switching_auth_type_needs_that_variants_fields(okta: Okta, jwt_key: RsaKey) -> None:
+async def test_switching_auth_type_needs_that_variants_fields(okta: Okta, rsa_key: RsaKey) -> None:
     created = await okta.add(basic())
     refused = await okta.patch(
         created["id"], {"authType": "OAUTH2_CLIENT_CREDENTIALS", "clientId": CLIENT_ID, "scopes": [SCOPE]}
@@ -215,7 +215,7 @@ async def test_switching_auth_type_needs_that_variants_fields(okta: Okta, jwt_ke
         "clientSecret",
     )
 
-    to_jwt = without(jwt_bearer(jwt_key), "alias", "host", "port", "username", "enabled")
+    to_jwt = without(jwt_bearer(rsa_key), "alias", "host", "port", "username", "enabled")
     assert (await okta.patch(created["id"], to_jwt)).json()["authType"] == "OAUTH2_JWT_BEARER_GRANT"
     back = await okta.patch(created["id"], {"authType": "BASIC_SMTP_AUTH"})
     assert causes(assert_error(back, 400, "E0000001")) == ["password: is required to switch authType"]

@@ -9,17 +9,10 @@ from google.protobuf import json_format
 from sqlalchemy import text
 
 from mailgate.gen.zitadel import admin_pb2 as pb
-from tests.admin.helpers import ACTIVE, Admin, plain, smtp_update, xoauth2
-from tests.conftest import RunningServer
-from tests.delivery.conftest import (
-    JWT_AUDIENCE,
-    JWT_CLIENT_ID,
-    JWT_ISSUER,
-    JWT_KEY_ID,
-    JWT_SCOPE,
-    USER,
-    RsaKey,
-)
+from tests.fixtures.credentials import JWT_AUDIENCE, JWT_CLIENT_ID, JWT_ISSUER, JWT_KEY_ID, JWT_SCOPE, USER
+from tests.fixtures.oauth import RsaKey
+from tests.fixtures.rpc import ACTIVE, Admin, plain, smtp_update, xoauth2
+from tests.fixtures.servers import RunningServer
 
 from .conftest import Okta, basic, served
 from .test_auth_types import GOOGLE_TOKEN_URL, client_credentials, jwt_bearer
@@ -45,9 +38,9 @@ async def test_okta_made_ipv6_server_through_zitadel(okta: Okta, zitadel: Admin)
 
 
 async def test_jwt_bearer_server_through_zitadel_grpc_and_json(
-    okta: Okta, zitadel: Admin, server: RunningServer, http: httpx.AsyncClient, jwt_key: RsaKey
+    okta: Okta, zitadel: Admin, server: RunningServer, http: httpx.AsyncClient, rsa_key: RsaKey
 ) -> None:
-    created = await okta.add(jwt_bearer(jwt_key))
+    created = await okta.add(jwt_bearer(rsa_key))
     config = await zitadel.get(created["id"])
     xo = config.smtp.xoauth2
     assert config.smtp.WhichOneof("Auth") == "xoauth2" and xo.WhichOneof("OAuth2Type") == "jwt_bearer"
@@ -169,9 +162,9 @@ async def test_okta_patch_of_a_zitadel_made_server_keeps_what_okta_cannot_see(
 
 
 async def test_zitadel_update_keeps_a_jwt_bearer_grant_and_its_key(
-    okta: Okta, zitadel: Admin, server: RunningServer, jwt_key: RsaKey
+    okta: Okta, zitadel: Admin, server: RunningServer, rsa_key: RsaKey
 ) -> None:
-    created = await okta.add(jwt_bearer(jwt_key))
+    created = await okta.add(jwt_bearer(rsa_key))
     sealed_before = await _private_key_sealed(server, created["id"])
     # What a ZITADEL client sends back after reading the provider: no secret, client credentials shape.
     update = smtp_update(

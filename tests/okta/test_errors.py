@@ -11,8 +11,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.admin.helpers import Admin
-from tests.conftest import RunningServer, start_server
+from tests.fixtures.rpc import Admin
+from tests.fixtures.servers import RunningServer, running_server
 
 from .conftest import (
     SERVERS,
@@ -141,11 +141,8 @@ async def test_too_large_body_is_400(okta: Okta, server: RunningServer) -> None:
 @pytest_asyncio.fixture(loop_scope="session")
 async def limited(shared_env: dict[str, str]) -> AsyncIterator[RunningServer]:
     """A server allowing 4 Okta requests per minute per token, and one test email per instance."""
-    running = await start_server(shared_env, okta_rate_limit=4, test_rate=1, test_burst=1)
-    try:
+    async with running_server(shared_env, okta_rate_limit=4, test_rate=1, test_burst=1) as running:
         yield running
-    finally:
-        await running.close()
 
 
 async def test_rate_limit_headers_count_down_then_429(limited: RunningServer) -> None:

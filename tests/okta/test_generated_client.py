@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import ssl
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -21,10 +20,11 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.conftest import ListenerPki, RunningServer
-from tests.delivery.conftest import CLIENT_ID, CLIENT_SECRET, PASSWORD, USER
-from tests.testmail.conftest import LOCAL, LocalSmtpServer
-from tests.testmail.helpers import unique
+from tests.fixtures.credentials import CLIENT_ID, CLIENT_SECRET, PASSWORD, USER
+from tests.fixtures.network import LOCAL
+from tests.fixtures.pki import Pki
+from tests.fixtures.servers import RunningServer
+from tests.fixtures.smtp import SmtpServer, unique
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -32,13 +32,9 @@ PACKAGE = "mailgate_generated_client"
 OPTIONS = ("--meta", "none", "--output-path", PACKAGE)  # just the package, into ./PACKAGE
 
 
-def _trusting(pki: ListenerPki) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=str(pki.ca_file))
-
-
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def served_document(tls_server: RunningServer, listener_pki: ListenerPki) -> dict[str, Any]:
-    async with httpx.AsyncClient(verify=_trusting(listener_pki)) as http:
+async def served_document(tls_server: RunningServer, pki: Pki) -> dict[str, Any]:
+    async with httpx.AsyncClient(verify=pki.client_context()) as http:
         response = await http.get(f"{tls_server.http_base}/openapi.json")
     assert response.status_code == 200
     document: dict[str, Any] = response.json()
@@ -86,20 +82,18 @@ class Generated:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def client(
-    tls_server: RunningServer, listener_pki: ListenerPki, generated: Generated
-) -> AsyncIterator[Any]:
+async def client(tls_server: RunningServer, pki: Pki, generated: Generated) -> AsyncIterator[Any]:
     """The generated AuthenticatedClient as `SSWS <token>` on a fresh instance, trusting the CA."""
     token = await tls_server.token("iam.write", f"generated-{unique('x').split('@')[0]}")
     authenticated = generated.module("client").AuthenticatedClient(
-        base_url=tls_server.http_base, token=token, prefix="SSWS", verify_ssl=_trusting(listener_pki)
+        base_url=tls_server.http_base, token=token, prefix="SSWS", verify_ssl=pki.client_context()
     )
     async with authenticated:
         yield authenticated
 
 
 async def test_generated_client_lifecycle(
-    client: Any, generated: Generated, mailboxes: dict[str, LocalSmtpServer]
+    client: Any, generated: Generated, mailboxes: dict[str, SmtpServer]
 ) -> None:
     smtp = mailboxes["starttls"]
     create = generated.operation("create_email_server")

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from mailgate.gen.zitadel import admin_pb2 as pb
-from tests.admin.helpers import ACTIVE, INACTIVE, UNKNOWN_ID, Admin
-from tests.conftest import RunningServer
+from tests.fixtures.rpc import ACTIVE, INACTIVE, UNKNOWN_ID, Admin
+from tests.fixtures.servers import RunningServer
 
 from .conftest import SERVERS, Okta, assert_error, assert_rate_headers, basic, okta_client, served
 

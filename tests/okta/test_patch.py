@@ -8,9 +8,9 @@ from sqlalchemy import text
 
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.providers.sealing import secret_context
-from tests.admin.helpers import Admin, plain
-from tests.conftest import RunningServer
-from tests.delivery.conftest import RsaKey
+from tests.fixtures.oauth import RsaKey
+from tests.fixtures.rpc import Admin, plain
+from tests.fixtures.servers import RunningServer
 
 from .conftest import Okta, assert_error, basic, causes, served
 from .test_auth_types import client_credentials, jwt_bearer
@@ -110,10 +110,10 @@ async def test_token_endpoint_or_client_id_change_needs_the_client_secret(okta: 
     assert changed.json()["tokenEndpoint"] == "https://login2.example.com/token"
 
 
-async def test_jwt_host_change_needs_the_private_key(okta: Okta, jwt_key: RsaKey) -> None:
-    created = await okta.add(jwt_bearer(jwt_key))
+async def test_jwt_host_change_needs_the_private_key(okta: Okta, rsa_key: RsaKey) -> None:
+    created = await okta.add(jwt_bearer(rsa_key))
     _reentry(await okta.patch(created["id"], {"host": "smtp.evil.example.com"}))
-    moved = await okta.patch(created["id"], {"host": "smtp-relay.gmail.com", "privateKey": jwt_key.pem})
+    moved = await okta.patch(created["id"], {"host": "smtp-relay.gmail.com", "privateKey": rsa_key.pem})
     assert moved.json() == {**created, "host": "smtp-relay.gmail.com"}
     # Claims and scopes are no destination: they change without the key.
     subject = await okta.patch(created["id"], {"subject": "bob@example.com", "scopes": ["a"]})

@@ -9,22 +9,22 @@ to a local aiosmtpd server over STARTTLS with AUTH, as every server made through
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import secrets
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ListenerPki, RunningServer
-from tests.delivery.conftest import PASSWORD, USER
-from tests.testmail.conftest import LOCAL, LocalSmtpServer
-from tests.testmail.helpers import unique
+from tests.fixtures.credentials import PASSWORD, USER
+from tests.fixtures.network import LOCAL
+from tests.fixtures.node import npm_project
+from tests.fixtures.pki import Pki
+from tests.fixtures.processes import json_output
+from tests.fixtures.servers import RunningServer
+from tests.fixtures.smtp import SmtpServer, unique
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -35,26 +35,12 @@ SENDER = "okta-sdk@example.com"
 
 @pytest.fixture(scope="session")
 def node_project() -> Path:
-    """The npm project with its locked dependencies installed (`npm ci` once per session)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node and npm are needed for Okta's Node SDK")
-    lock = NODE_PROJECT / "package-lock.json"
-    marker = NODE_PROJECT / "node_modules" / ".package-lock.json"
-    if not marker.exists() or marker.stat().st_mtime < lock.stat().st_mtime:
-        result = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=NODE_PROJECT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if result.returncode != 0:
-            pytest.skip(f"npm ci could not install Okta's Node SDK: {result.stderr.strip()[-500:]}")
-    return NODE_PROJECT
+    """The npm project in node/, installed once per session."""
+    return npm_project(NODE_PROJECT, "Okta's Node SDK")
 
 
 async def _lifecycle(
-    command: list[str], cwd: Path, env: dict[str, str], server: RunningServer, smtp: LocalSmtpServer
+    command: list[str], cwd: Path, env: dict[str, str], server: RunningServer, smtp: SmtpServer
 ) -> tuple[dict[str, Any], str]:
     """Run one SDK's lifecycle script on a fresh instance; (what it printed, the test's receiver)."""
     receiver = unique()
@@ -68,20 +54,11 @@ async def _lifecycle(
         "fromAddress": SENDER,
         "toAddress": receiver,
     }
-    process = await asyncio.create_subprocess_exec(
-        *command,
-        json.dumps(given),
-        cwd=cwd,
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode == 0, err.decode()
-    return dict(json.loads(out)), receiver
+    printed = await json_output([*command, json.dumps(given)], cwd=cwd, env={**os.environ, **env})
+    return printed, receiver
 
 
-def _expected(created: dict[str, Any], alias: str, smtp: LocalSmtpServer) -> dict[str, Any]:
+def _expected(created: dict[str, Any], alias: str, smtp: SmtpServer) -> dict[str, Any]:
     return {
         "id": created["id"],
         "alias": alias,
@@ -93,11 +70,11 @@ def _expected(created: dict[str, Any], alias: str, smtp: LocalSmtpServer) -> dic
 
 
 async def test_okta_python_sdk_lifecycle(
-    tls_server: RunningServer, listener_pki: ListenerPki, mailboxes: dict[str, LocalSmtpServer]
+    tls_server: RunningServer, pki: Pki, mailboxes: dict[str, SmtpServer]
 ) -> None:
     smtp = mailboxes["starttls"]
     command = [sys.executable, "python_sdk_lifecycle.py"]
-    env = {"SSL_CERT_FILE": str(listener_pki.ca_file)}
+    env = {"SSL_CERT_FILE": str(pki.ca_file)}
     result, receiver = await _lifecycle(command, HERE, env, tls_server, smtp)
 
     expected = _expected(result["created"], "Python SDK", smtp)
@@ -114,12 +91,12 @@ async def test_okta_python_sdk_lifecycle(
 
 async def test_okta_node_sdk_lifecycle(
     tls_server: RunningServer,
-    listener_pki: ListenerPki,
-    mailboxes: dict[str, LocalSmtpServer],
+    pki: Pki,
+    mailboxes: dict[str, SmtpServer],
     node_project: Path,
 ) -> None:
     smtp = mailboxes["starttls"]
-    env = {"NODE_EXTRA_CA_CERTS": str(listener_pki.ca_file)}
+    env = {"NODE_EXTRA_CA_CERTS": str(pki.ca_file)}
     result, receiver = await _lifecycle(
         ["node", "okta_sdk_lifecycle.mjs"], node_project, env, tls_server, smtp
     )

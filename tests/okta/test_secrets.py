@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import text
 
 from mailgate.providers.sealing import secret_context
-from tests.conftest import RunningServer
-from tests.delivery.conftest import CLIENT_SECRET, RsaKey
+from tests.fixtures.credentials import CLIENT_SECRET
+from tests.fixtures.oauth import RsaKey
+from tests.fixtures.servers import RunningServer
 
 from .conftest import Okta, basic
 from .test_auth_types import client_credentials, jwt_bearer
@@ -16,17 +17,17 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 async def test_every_secret_is_sealed_for_its_row_and_field(
-    okta: Okta, server: RunningServer, jwt_key: RsaKey
+    okta: Okta, server: RunningServer, rsa_key: RsaKey
 ) -> None:
     password = "pw-at-rest-Okta-7"
     made = {
         "password": await okta.add(basic(password=password)),
         "client_secret": await okta.add(client_credentials()),
-        "private_key": await okta.add(jwt_bearer(jwt_key)),
+        "private_key": await okta.add(jwt_bearer(rsa_key)),
     }
     columns = {"password": "password_sealed", "client_secret": "client_secret_sealed"}
     columns["private_key"] = "private_key_sealed"
-    expected = {"password": password, "client_secret": CLIENT_SECRET, "private_key": jwt_key.pem}
+    expected = {"password": password, "client_secret": CLIENT_SECRET, "private_key": rsa_key.pem}
     box = server.services.box
     async with server.services.db.engine.connect() as conn:
         for field, created in made.items():

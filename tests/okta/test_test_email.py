@@ -13,24 +13,17 @@ import httpx
 import jwt as pyjwt
 import pytest
 
-from tests.conftest import RunningServer
-from tests.delivery.conftest import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    JWT_KEY_ID,
-    PASSWORD,
-    USER,
-    RsaKey,
-    TokenEndpoint,
-    assert_no_secrets,
-)
-from tests.testmail.conftest import LOCAL, LocalSmtpServer, StartServer
-from tests.testmail.helpers import unique
+from tests.fixtures.credentials import CLIENT_ID, CLIENT_SECRET, JWT_KEY_ID, PASSWORD, USER
+from tests.fixtures.network import LOCAL
+from tests.fixtures.oauth import RsaKey, TokenEndpoint
+from tests.fixtures.secrets import assert_no_secrets
+from tests.fixtures.servers import RunningServer, StartServer
+from tests.fixtures.smtp import SmtpServer, unique
 
 from .conftest import Okta, assert_error, assert_rate_headers, basic, causes, okta_client
 from .test_auth_types import client_credentials, jwt_bearer
 
-Mailboxes = dict[str, LocalSmtpServer]
+Mailboxes = dict[str, SmtpServer]
 SENDER = "okta-test@example.com"
 
 
@@ -45,7 +38,7 @@ async def okta(mailgate: RunningServer) -> AsyncIterator[Okta]:
         yield await okta_client(mailgate, http)
 
 
-def _starttls(mailboxes: Mailboxes) -> LocalSmtpServer:
+def _starttls(mailboxes: Mailboxes) -> SmtpServer:
     return mailboxes["starttls"]
 
 
@@ -121,11 +114,11 @@ async def test_jwt_bearer_email(
     okta: Okta,
     mailboxes: Mailboxes,
     token_endpoint: TokenEndpoint,
-    jwt_key: RsaKey,
+    rsa_key: RsaKey,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     server = _starttls(mailboxes)
-    body = jwt_bearer(jwt_key, host=LOCAL, port=server.port, tokenEndpoint=token_endpoint.url(LOCAL))
+    body = jwt_bearer(rsa_key, host=LOCAL, port=server.port, tokenEndpoint=token_endpoint.url(LOCAL))
     created = await okta.add(body)
     receiver = unique()
     response = await okta.test(created["id"], SENDER, receiver)
@@ -138,8 +131,8 @@ async def test_jwt_bearer_email(
     assert claims["sub"] == USER and 0 < claims["exp"] - claims["iat"] <= 3600
     [request] = token_endpoint.requests
     assertion = request["form"]["assertion"]
-    pyjwt.decode(assertion, jwt_key.public, algorithms=["RS256"], audience=claims["aud"])
-    key_lines = jwt_key.pem.strip().splitlines()[1:-1]
+    pyjwt.decode(assertion, rsa_key.public, algorithms=["RS256"], audience=claims["aud"])
+    key_lines = rsa_key.pem.strip().splitlines()[1:-1]
     assert_no_secrets(caplog, response.text, extra=[assertion, *key_lines])
 
 

@@ -4,13 +4,11 @@ changes nothing takes no sequence, even when many identical writes race."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
 
-from mailgate.config import Settings
 from mailgate.providers.auth import (
     ClientCredentials,
     JwtBearer,
@@ -25,7 +23,6 @@ from mailgate.providers.model import Change
 from mailgate.providers.sealing import Sealed
 from mailgate.secrets import SecretBox
 from mailgate.store.database import Database
-from mailgate.store.migrate import migrate
 from mailgate.store.providers import ProviderRepository
 from mailgate.store.tables import providers
 
@@ -53,16 +50,6 @@ UNUSED = {
     "jwt_subject": "",
     "private_key_sealed": None,
 }
-
-
-@pytest.fixture
-async def db(settings_env: dict[str, str]) -> AsyncIterator[Database]:
-    database = Database(Settings.from_env(settings_env))
-    await migrate(database)
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 @pytest.fixture

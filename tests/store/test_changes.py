@@ -28,7 +28,7 @@ from mailgate.store.database import Database
 from mailgate.store.migrate import migrate
 from mailgate.store.providers import ProviderRepository
 from mailgate.store.tables import providers
-from tests.conftest import TEST_KEY
+from tests.fixtures.database import TEST_KEY
 from tests.fixtures.relay import Relay
 
 LOST = "change listener lost its connection; reconnecting"

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import insert, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Executable
 
-from mailgate.config import Settings
 from mailgate.store import integrity
 from mailgate.store.database import Database
-from mailgate.store.migrate import migrate
 from mailgate.store.tables import instances, providers, tokens
 
 
@@ -41,16 +38,6 @@ def _token(token_id: str, token_hash: str) -> dict[str, object]:
         "permission": "iam.read",
         "created_us": 0,
     }
-
-
-@pytest.fixture
-async def db(settings_env: dict[str, str]) -> AsyncIterator[Database]:
-    database = Database(Settings.from_env(settings_env))
-    await migrate(database)
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 async def _violation(db: Database, statement: Executable) -> IntegrityError:

@@ -16,7 +16,6 @@ from typing import Any
 import grpc
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 from alembic import command
 from google.protobuf import timestamp_pb2
@@ -31,8 +30,8 @@ from mailgate.secrets import SecretBox, load_master_key
 from mailgate.store.database import Database
 from mailgate.store.migrate import alembic_config, migrate
 from mailgate.store.tables import instances, providers, tokens
-from tests.admin.processes import free_port
-from tests.conftest import start_server
+from tests.fixtures.servers import start_server
+from tests.fixtures.smtp import running_smtp
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 
@@ -86,20 +85,10 @@ def _check_login(server: Any, session: Any, envelope: Any, mechanism: str, auth_
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
     handler = Mailbox()
-    port = free_port()
-    controller = Controller(
-        handler,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=_check_login,
-        auth_required=True,
-        auth_require_tls=False,
-    )
-    controller.start()
-    try:
+    with running_smtp(
+        handler, authenticator=_check_login, auth_required=True, auth_require_tls=False
+    ) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 def _rows(box: SecretBox, smtp_port: int) -> list[dict[str, Any]]:

@@ -2,72 +2,52 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+from google.protobuf.message import Message
 
 from mailgate.gen.zitadel import admin_pb2 as pb
-from tests.delivery.conftest import CLIENT_ID, CLIENT_SECRET, PASSWORD, SCOPE, USER, assert_no_secrets
+from tests.fixtures.credentials import CLIENT_ID, SCOPE
+from tests.fixtures.rpc import SENDER, Admin, Failure
+from tests.fixtures.rpc import xoauth2 as zitadel_xoauth2
+from tests.fixtures.secrets import assert_no_secrets
+from tests.fixtures.smtp import unique
 
-from .conftest import Caller, Failure
-
-SENDER = "noreply@example.com"
 SENDER_NAME = "Mailgate Tests"
 TEST_TEXT = "test email from mailgate"
+M = TypeVar("M", bound=Message)
 
-__all__ = ["CLIENT_ID", "CLIENT_SECRET", "PASSWORD", "SCOPE", "USER"]
 
-
-def unique(local: str = "bob") -> str:
-    """A receiver no other test uses, so each test finds exactly its own message."""
-    return f"{local}+{time.monotonic_ns()}@example.com"
+def _test_request(message_type: type[M], host: str, receiver: str | None, **fields: Any) -> M:
+    values: dict[str, Any] = {
+        "sender_address": SENDER,
+        "sender_name": SENDER_NAME,
+        "host": host,
+        "receiver_address": receiver or unique(),
+    }
+    values.update(fields)
+    return message_type(**values)
 
 
 def inline(host: str, receiver: str | None = None, **fields: Any) -> pb.TestEmailProviderSMTPRequest:
     """A TestEmailProviderSMTPRequest to `host`; `fields` override or add (auth oneof, id, tls...)."""
-    values: dict[str, Any] = {
-        "sender_address": SENDER,
-        "sender_name": SENDER_NAME,
-        "host": host,
-        "receiver_address": receiver or unique(),
-    }
-    values.update(fields)
-    return pb.TestEmailProviderSMTPRequest(**values)
+    return _test_request(pb.TestEmailProviderSMTPRequest, host, receiver, **fields)
 
 
 def legacy(host: str, receiver: str | None = None, **fields: Any) -> pb.TestSMTPConfigRequest:
     """A deprecated TestSMTPConfigRequest (no Auth oneof)."""
-    values: dict[str, Any] = {
-        "sender_address": SENDER,
-        "sender_name": SENDER_NAME,
-        "host": host,
-        "receiver_address": receiver or unique(),
-    }
-    values.update(fields)
-    return pb.TestSMTPConfigRequest(**values)
-
-
-def plain(password: str = PASSWORD) -> pb.SMTPPlainAuth:
-    return pb.SMTPPlainAuth(password=password)
+    return _test_request(pb.TestSMTPConfigRequest, host, receiver, **fields)
 
 
 def xoauth2(token_endpoint: str, client_id: str = CLIENT_ID, client_secret: str = "") -> pb.SMTPXOAuth2Auth:
-    return pb.SMTPXOAuth2Auth(
-        token_endpoint=token_endpoint,
-        scopes=[SCOPE],
-        client_credentials=pb.SMTPXOAuth2Auth.ClientCredentials(
-            client_id=client_id, client_secret=client_secret
-        ),
-    )
+    """XOAUTH2 with the client the local token endpoint knows."""
+    return zitadel_xoauth2(token_endpoint, client_id, client_secret, (SCOPE,))
 
 
-async def add_smtp(admin: Caller, host: str, **fields: Any) -> str:
+async def add_smtp(admin: Admin, host: str, **fields: Any) -> str:
     """Store an SMTP provider (inactive) and return its id."""
-    values: dict[str, Any] = {"sender_address": SENDER, "sender_name": SENDER_NAME, "host": host}
-    values.update(fields)
-    response = await admin("AddEmailProviderSMTP", pb.AddEmailProviderSMTPRequest(**values))
-    return str(response.id)
+    return await admin.add_smtp(**{"sender_name": SENDER_NAME, "host": host, **fields})
 
 
 def by_id(rpc: str, provider_id: str, receiver: str) -> Any:

@@ -12,30 +12,21 @@ import pytest
 from mailgate.gen.mailgate.v1 import smtp_test_report_pb2 as report_pb
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.pipeline.stages import TEST_EMAILS_LIMITED_ID as RATE_LIMITED_ID
-from tests.conftest import RunningServer
-from tests.delivery.conftest import TokenEndpoint
+from tests.fixtures.credentials import CLIENT_SECRET, PASSWORD, USER
+from tests.fixtures.network import LOCAL
+from tests.fixtures.oauth import TokenEndpoint
+from tests.fixtures.rpc import Admin, caller, plain
+from tests.fixtures.servers import RunningServer, StartServer
+from tests.fixtures.smtp import Listener, SmtpServer, unique
 
-from .conftest import LOCAL, Caller, Listener, LocalSmtpServer, StartServer, caller
-from .helpers import (
-    CLIENT_SECRET,
-    PASSWORD,
-    USER,
-    add_smtp,
-    assert_no_leak,
-    by_id,
-    inline,
-    legacy,
-    plain,
-    unique,
-    xoauth2,
-)
+from .helpers import add_smtp, assert_no_leak, by_id, inline, legacy, xoauth2
 
-Mailboxes = dict[str, LocalSmtpServer]
+Mailboxes = dict[str, SmtpServer]
 INTERNAL = grpc.StatusCode.INTERNAL
 
 
 async def test_bad_password_inline(
-    admin: Caller, mailboxes: Mailboxes, caplog: pytest.LogCaptureFixture
+    admin: Admin, mailboxes: Mailboxes, caplog: pytest.LogCaptureFixture
 ) -> None:
     wrong = "wrong-Passw0rd-5150"
     server = mailboxes["starttls"]
@@ -58,7 +49,7 @@ async def test_bad_password_inline(
 
 
 async def test_bad_stored_password(
-    mail_server: RunningServer, admin: Caller, mailboxes: Mailboxes, caplog: pytest.LogCaptureFixture
+    mail_server: RunningServer, admin: Admin, mailboxes: Mailboxes, caplog: pytest.LogCaptureFixture
 ) -> None:
     stored = "stored-Wr0ng-Passw0rd-77"
     provider_id = await add_smtp(admin, mailboxes["plain"].host, user=USER, plain=plain(stored))
@@ -69,7 +60,7 @@ async def test_bad_stored_password(
 
 
 async def test_bad_stored_client_secret(
-    admin: Caller, mailboxes: Mailboxes, token_endpoint: TokenEndpoint, caplog: pytest.LogCaptureFixture
+    admin: Admin, mailboxes: Mailboxes, token_endpoint: TokenEndpoint, caplog: pytest.LogCaptureFixture
 ) -> None:
     wrong = "cs-Wr0ng-S3cret-31337"
     url = token_endpoint.url(LOCAL)
@@ -85,7 +76,7 @@ async def test_bad_stored_client_secret(
     assert_no_leak(caplog, failure, extra=[wrong, CLIENT_SECRET])
 
 
-async def test_connection_refused(admin: Caller, caplog: pytest.LogCaptureFixture) -> None:
+async def test_connection_refused(admin: Admin, caplog: pytest.LogCaptureFixture) -> None:
     with socket.socket() as sock:  # a port where nothing listens
         sock.bind((LOCAL, 0))
         port = sock.getsockname()[1]
@@ -107,7 +98,7 @@ def _requests(provider_id: str, host: str) -> dict[str, Any]:
 
 
 async def test_readers_may_not_send_test_emails(
-    mail_server: RunningServer, admin: Caller, listener: Listener
+    mail_server: RunningServer, admin: Admin, listener: Listener
 ) -> None:
     target = await listener()
     host = f"{LOCAL}:{target.port}"

@@ -11,24 +11,25 @@ import httpx
 import pytest
 
 from mailgate.gen.zitadel import admin_pb2 as pb
-from tests.conftest import RunningServer
-from tests.delivery.headers import HEADERS, INJECTIONS
+from tests.fixtures.headers import HEADERS, INJECTIONS
+from tests.fixtures.network import LOCAL_ALLOW_ENV
+from tests.fixtures.rpc import Admin, caller
+from tests.fixtures.servers import RunningServer, StartServer
+from tests.fixtures.smtp import Listener, SmtpServer, unique
 
-from .conftest import Caller, Listener, LocalSmtpServer, StartServer, caller
-from .helpers import add_smtp, inline, legacy, unique
+from .helpers import add_smtp, inline, legacy
 
-LOCAL_ALLOW = "127.0.0.0/8,::1/128"  # the outbound policy refuses loopback unless told otherwise
 ENCODED_ADDRESS = "=?utf-8?q?x=0D=0A=42cc=3A_evil=40evil.test?=.jörg@example.com"
 RPCS = ["TestEmailProviderSMTP", "TestSMTPConfig"]
 
 
 @pytest.fixture
 async def server(start_mail_server: StartServer) -> RunningServer:
-    return await start_mail_server(MAILGATE_OUTBOUND_ALLOW=LOCAL_ALLOW)
+    return await start_mail_server(MAILGATE_OUTBOUND_ALLOW=LOCAL_ALLOW_ENV)
 
 
 @pytest.fixture
-async def admin(server: RunningServer) -> Caller:
+async def admin(server: RunningServer) -> Admin:
     return await caller(server)
 
 
@@ -53,7 +54,7 @@ def request(
     ],
 )
 async def test_inline_tests_refuse_injecting_sender_fields(
-    admin: Caller, listener: Listener, rpc: str, field: str, value: str
+    admin: Admin, listener: Listener, rpc: str, field: str, value: str
 ) -> None:
     relay = await listener()
     failure = await admin.fail(rpc, request(rpc, f"127.0.0.1:{relay.port}", unique(), **{field: value}))
@@ -65,7 +66,7 @@ async def test_inline_tests_refuse_injecting_sender_fields(
 
 @pytest.mark.parametrize("rpc", RPCS)
 async def test_the_server_receives_exactly_the_test_headers(
-    admin: Caller, mailboxes: dict[str, LocalSmtpServer], rpc: str
+    admin: Admin, mailboxes: dict[str, SmtpServer], rpc: str
 ) -> None:
     mailbox, receiver = mailboxes["plain"], unique()
     name = '=?utf-8?q?Caf=C3=A9?= "Ops" <Bcc: evil@evil.test>'
@@ -79,7 +80,7 @@ async def test_the_server_receives_exactly_the_test_headers(
 
 
 async def test_okta_test_refuses_a_from_address_with_an_encoded_word(
-    server: RunningServer, admin: Caller, mailboxes: dict[str, LocalSmtpServer]
+    server: RunningServer, admin: Admin, mailboxes: dict[str, SmtpServer]
 ) -> None:
     mailbox, receiver = mailboxes["plain"], unique()
     provider_id = await add_smtp(admin, mailbox.host)

@@ -10,14 +10,16 @@ import pytest
 
 from mailgate.gen.mailgate.v1 import smtp_test_report_pb2 as report_pb
 from mailgate.gen.zitadel import admin_pb2 as pb
+from tests.fixtures.credentials import PASSWORD, USER
+from tests.fixtures.rpc import SENDER, Admin, plain
+from tests.fixtures.smtp import SmtpServer, unique
 
-from .conftest import Caller, LocalSmtpServer
-from .helpers import PASSWORD, SENDER, SENDER_NAME, TEST_TEXT, USER, inline, legacy, plain, unique
+from .helpers import SENDER_NAME, TEST_TEXT, inline, legacy
 
-Mailboxes = dict[str, LocalSmtpServer]
+Mailboxes = dict[str, SmtpServer]
 
 
-def check_message(server: LocalSmtpServer, receiver: str) -> None:
+def check_message(server: SmtpServer, receiver: str) -> None:
     """The delivered test email, as the receiver's mail client would read it."""
     [envelope] = server.received(receiver)
     assert (envelope.mail_from, envelope.rcpt_tos) == (SENDER, [receiver])
@@ -34,7 +36,7 @@ def check_message(server: LocalSmtpServer, receiver: str) -> None:
 
 @pytest.mark.parametrize("mode", ["starttls", "implicit"])
 async def test_plain_auth_over_tls_delivers_the_test_email(
-    admin: Caller, mailboxes: Mailboxes, mode: str
+    admin: Admin, mailboxes: Mailboxes, mode: str
 ) -> None:
     server = mailboxes[mode]
     receiver = unique()
@@ -43,7 +45,7 @@ async def test_plain_auth_over_tls_delivers_the_test_email(
     check_message(server, receiver)
 
 
-async def test_none_sends_no_auth(admin: Caller, mailboxes: Mailboxes) -> None:
+async def test_none_sends_no_auth(admin: Admin, mailboxes: Mailboxes) -> None:
     receiver = unique()
     await admin("TestEmailProviderSMTP", inline(mailboxes["plain"].host, receiver, none=pb.SMTPNoAuth()))
     check_message(mailboxes["plain"], receiver)
@@ -69,7 +71,7 @@ RPCS = ["TestEmailProviderSMTP", "TestSMTPConfig"]
 
 @pytest.mark.parametrize("rpc", RPCS)
 async def test_legacy_rule_user_and_password_mean_plain_auth(
-    admin: Caller, mailboxes: Mailboxes, rpc: str
+    admin: Admin, mailboxes: Mailboxes, rpc: str
 ) -> None:
     server = mailboxes["auth_required"]
     receiver = unique()
@@ -79,7 +81,7 @@ async def test_legacy_rule_user_and_password_mean_plain_auth(
 
 @pytest.mark.parametrize("rpc", RPCS)
 async def test_legacy_rule_no_user_and_no_password_mean_no_auth(
-    admin: Caller, mailboxes: Mailboxes, rpc: str
+    admin: Admin, mailboxes: Mailboxes, rpc: str
 ) -> None:
     # Decision 9.14: TestSMTPConfig too, where ZITADEL answers SMTP-p9kj.
     receiver = unique()
@@ -92,14 +94,14 @@ async def test_legacy_rule_no_user_and_no_password_mean_no_auth(
 
 @pytest.mark.parametrize("rpc", RPCS)
 async def test_legacy_rule_user_without_password_needs_a_stored_one(
-    admin: Caller, mailboxes: Mailboxes, rpc: str
+    admin: Admin, mailboxes: Mailboxes, rpc: str
 ) -> None:
     failure = await admin.fail(rpc, without_oneof(rpc, mailboxes["plain"].host, unique(), user=USER))
     assert failure.is_zitadel(grpc.StatusCode.INVALID_ARGUMENT, "SMTP-p9kj")
     assert failure.message == "Password for test not found (SMTP-p9kj)"
 
 
-async def test_empty_password_without_id(admin: Caller, mailboxes: Mailboxes) -> None:
+async def test_empty_password_without_id(admin: Admin, mailboxes: Mailboxes) -> None:
     failure = await admin.fail(
         "TestEmailProviderSMTP", inline(mailboxes["plain"].host, user=USER, plain=plain(""))
     )
@@ -108,7 +110,7 @@ async def test_empty_password_without_id(admin: Caller, mailboxes: Mailboxes) ->
 
 
 @pytest.mark.parametrize("mode", ["starttls", "implicit"])
-async def test_tls_tests_back_to_back(admin: Caller, mailboxes: Mailboxes, mode: str) -> None:
+async def test_tls_tests_back_to_back(admin: Admin, mailboxes: Mailboxes, mode: str) -> None:
     server = mailboxes[mode]
     # Whether the stale transport is still there depends on timing; eight tests hit it reliably.
     for _ in range(8):

@@ -4,61 +4,24 @@ the answer; MAILGATE_OUTBOUND_ALLOW opens it."""
 
 from __future__ import annotations
 
-import asyncio
-import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-
 import grpc
 import pytest
 
 from mailgate.gen.mailgate.v1 import smtp_test_report_pb2 as report_pb
 from mailgate.gen.zitadel import admin_pb2 as pb
-from tests.delivery.conftest import TokenEndpoint
-from tests.delivery.test_outbound import SPELLINGS
+from tests.fixtures.credentials import CLIENT_SECRET, USER
+from tests.fixtures.network import SPELLINGS
+from tests.fixtures.oauth import TokenEndpoint
+from tests.fixtures.rpc import Admin, Failure, caller, plain
+from tests.fixtures.servers import StartServer
+from tests.fixtures.smtp import Banner, RawServer, SmtpServer, unique
 
-from .conftest import Caller, Failure, LocalSmtpServer, StartServer, caller
-from .helpers import CLIENT_SECRET, USER, add_smtp, assert_no_leak, by_id, inline, plain, unique, xoauth2
+from .helpers import add_smtp, assert_no_leak, by_id, inline, xoauth2
 
 REFUSED = grpc.StatusCode.FAILED_PRECONDITION
 
 
-@dataclass
-class Banner:
-    """A listener that greets every connection with a token no other test uses."""
-
-    port: int
-    token: str
-    accepted: int = 0
-
-
-@pytest.fixture
-async def banner() -> AsyncIterator[Callable[[str], Awaitable[Banner]]]:
-    servers: list[asyncio.Server] = []
-    writers: list[asyncio.StreamWriter] = []
-
-    async def start(listen: str) -> Banner:
-        target = Banner(0, f"banner-{secrets.token_hex(8)}")
-
-        async def greet(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            target.accepted += 1
-            writers.append(writer)
-            writer.write(f"220 {target.token} ESMTP\r\n".encode())
-
-        server = await asyncio.start_server(greet, listen, 0)
-        target.port = server.sockets[0].getsockname()[1]
-        servers.append(server)
-        return target
-
-    yield start
-    for writer in writers:
-        writer.close()
-    for server in servers:
-        server.close()
-        await server.wait_closed()
-
-
-def assert_refused_before_connecting(failure: Failure, target: Banner, address: str) -> None:
+def assert_refused_before_connecting(failure: Failure, target: RawServer, address: str) -> None:
     assert failure.is_zitadel(REFUSED, "MG-OUTBOUND-REFUSED"), failure.message
     for text in (failure.message, failure.report.detail):
         assert address in text and "MAILGATE_OUTBOUND_ALLOW=" in text, text
@@ -70,7 +33,7 @@ def assert_refused_before_connecting(failure: Failure, target: Banner, address: 
 
 async def test_every_spelling_of_loopback_is_refused_by_default(
     start_mail_server: StartServer,
-    banner: Callable[[str], Awaitable[Banner]],
+    banner: Banner,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     server = await start_mail_server(MAILGATE_OUTBOUND_ALLOW="")  # the policy as shipped
@@ -91,7 +54,7 @@ async def test_every_spelling_of_loopback_is_refused_by_default(
 
 
 async def test_loopback_is_reached_in_every_spelling_when_allowed(
-    admin: Caller, mailboxes: dict[str, LocalSmtpServer]
+    admin: Admin, mailboxes: dict[str, SmtpServer]
 ) -> None:
     # The mail server of these tests has MAILGATE_OUTBOUND_ALLOW=127.0.0.0/8,::1/128 (conftest).
     mailbox = mailboxes["plain"]
@@ -106,7 +69,7 @@ async def test_loopback_is_reached_in_every_spelling_when_allowed(
 
 async def test_the_token_endpoint_is_refused_by_default(
     start_mail_server: StartServer,
-    mailboxes: dict[str, LocalSmtpServer],
+    mailboxes: dict[str, SmtpServer],
     token_endpoint: TokenEndpoint,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -128,7 +91,7 @@ async def test_the_token_endpoint_is_refused_by_default(
 
 
 async def test_a_deny_range_closes_part_of_an_allowed_one(
-    start_mail_server: StartServer, mailboxes: dict[str, LocalSmtpServer]
+    start_mail_server: StartServer, mailboxes: dict[str, SmtpServer]
 ) -> None:
     server = await start_mail_server(
         MAILGATE_OUTBOUND_ALLOW="127.0.0.0/8", MAILGATE_OUTBOUND_DENY="127.0.0.1/32"

@@ -10,24 +10,26 @@ import grpc
 import pytest
 
 from mailgate.gen.mailgate.v1 import smtp_test_report_pb2 as report_pb
-from tests.conftest import RunningServer
-from tests.delivery.conftest import ODD_SECRET, TokenEndpoint, client_secret_forms, echo_everything
+from tests.fixtures.credentials import ODD_SECRET, PASSWORD, USER
+from tests.fixtures.network import LOCAL, LOCAL_ALLOW_ENV
+from tests.fixtures.oauth import TokenEndpoint, echo_everything
+from tests.fixtures.rpc import Admin, caller, plain
+from tests.fixtures.secrets import client_secret_forms
+from tests.fixtures.servers import RunningServer, StartServer
+from tests.fixtures.smtp import SmtpServer, unique
 
-from .conftest import LOCAL, Caller, LocalSmtpServer, StartServer, caller
-from .helpers import PASSWORD, USER, assert_no_leak, inline, plain, unique, xoauth2
-
-LOCAL_ALLOW = "127.0.0.0/8,::1/128"  # the outbound policy refuses loopback unless told otherwise
+from .helpers import assert_no_leak, inline, xoauth2
 
 
 @pytest.fixture
-async def admin(start_mail_server: StartServer) -> Caller:
-    server: RunningServer = await start_mail_server(MAILGATE_OUTBOUND_ALLOW=LOCAL_ALLOW)
+async def admin(start_mail_server: StartServer) -> Admin:
+    server: RunningServer = await start_mail_server(MAILGATE_OUTBOUND_ALLOW=LOCAL_ALLOW_ENV)
     return await caller(server)
 
 
 async def test_token_endpoint_echoing_basic_credentials(
-    admin: Caller,
-    mailboxes: dict[str, LocalSmtpServer],
+    admin: Admin,
+    mailboxes: dict[str, SmtpServer],
     token_endpoint: TokenEndpoint,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -67,7 +69,7 @@ async def echoing_relay() -> AsyncIterator[int]:
 
 
 async def test_relay_wrapping_the_password_over_reply_lines(
-    admin: Caller, echoing_relay: int, caplog: pytest.LogCaptureFixture
+    admin: Admin, echoing_relay: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     request = inline(f"{LOCAL}:{echoing_relay}", unique(), user=USER, plain=plain())
     failure = await admin.fail("TestEmailProviderSMTP", request)

@@ -10,29 +10,21 @@ import pytest
 
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.providers.secret_rule import SECRET_REENTRY_ID
-from tests.conftest import RunningServer
-from tests.delivery.conftest import TokenEndpoint
+from tests.fixtures.credentials import CLIENT_SECRET, PASSWORD, USER
+from tests.fixtures.network import LOCAL
+from tests.fixtures.oauth import TokenEndpoint
+from tests.fixtures.rpc import Admin, caller, plain
+from tests.fixtures.servers import RunningServer
+from tests.fixtures.smtp import Listener, SmtpServer, unique
 
-from .conftest import LOCAL, Caller, Listener, LocalSmtpServer, caller
-from .helpers import (
-    CLIENT_SECRET,
-    PASSWORD,
-    USER,
-    add_smtp,
-    assert_no_leak,
-    inline,
-    legacy,
-    plain,
-    unique,
-    xoauth2,
-)
+from .helpers import add_smtp, assert_no_leak, inline, legacy, xoauth2
 
-Mailboxes = dict[str, LocalSmtpServer]
+Mailboxes = dict[str, SmtpServer]
 
 
 @pytest.mark.parametrize("rpc", ["TestEmailProviderSMTP", "TestSMTPConfig"])
 async def test_stored_password_is_reused_for_the_same_destination(
-    admin: Caller, mailboxes: Mailboxes, rpc: str
+    admin: Admin, mailboxes: Mailboxes, rpc: str
 ) -> None:
     server = mailboxes["starttls"]
     provider_id = await add_smtp(admin, server.host, tls=True, user=USER, plain=plain())
@@ -46,7 +38,7 @@ async def test_stored_password_is_reused_for_the_same_destination(
 
 
 async def test_stored_client_secret_is_reused_for_the_same_endpoint(
-    admin: Caller, mailboxes: Mailboxes, token_endpoint: TokenEndpoint
+    admin: Admin, mailboxes: Mailboxes, token_endpoint: TokenEndpoint
 ) -> None:
     server = mailboxes["plain"]
     url = token_endpoint.url(LOCAL)
@@ -63,7 +55,7 @@ async def test_stored_client_secret_is_reused_for_the_same_endpoint(
     assert request["authorization"].startswith("Basic ")  # providers made through ZITADEL use Basic
 
 
-async def test_stronger_tls_may_reuse_the_secret(admin: Caller, mailboxes: Mailboxes) -> None:
+async def test_stronger_tls_may_reuse_the_secret(admin: Admin, mailboxes: Mailboxes) -> None:
     # Stored without TLS; testing with TLS is no weakening (9.6 refuses only true -> false).
     server = mailboxes["starttls"]
     provider_id = await add_smtp(admin, server.host, tls=False, user=USER, plain=plain())
@@ -75,7 +67,7 @@ async def test_stronger_tls_may_reuse_the_secret(admin: Caller, mailboxes: Mailb
     assert len(server.received(receiver)) == 1
 
 
-async def _refused(admin: Caller, request: Any, caplog: pytest.LogCaptureFixture) -> None:
+async def _refused(admin: Admin, request: Any, caplog: pytest.LogCaptureFixture) -> None:
     failure = await admin.fail("TestEmailProviderSMTP", request)
     assert failure.is_zitadel(grpc.StatusCode.FAILED_PRECONDITION, SECRET_REENTRY_ID), failure.message
     assert "re-enter the password or client secret" in failure.message
@@ -97,7 +89,7 @@ def _changed(change: str, stored_host: str, other_host: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("change", ["host", "user", "tls"])
 async def test_plain_secret_does_not_follow_a_changed_destination(
-    admin: Caller, listener: Listener, change: str, caplog: pytest.LogCaptureFixture
+    admin: Admin, listener: Listener, change: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     stored, other = await listener(), await listener()
     stored_host = f"{LOCAL}:{stored.port}"
@@ -109,7 +101,7 @@ async def test_plain_secret_does_not_follow_a_changed_destination(
 
 @pytest.mark.parametrize("change", ["token_endpoint", "client_id"])
 async def test_client_secret_does_not_follow_a_changed_endpoint_or_client(
-    admin: Caller,
+    admin: Admin,
     listener: Listener,
     token_endpoint: TokenEndpoint,
     change: str,
@@ -130,7 +122,7 @@ async def test_client_secret_does_not_follow_a_changed_endpoint_or_client(
 
 
 async def test_id_of_another_instance_is_not_found(
-    mail_server: RunningServer, admin: Caller, listener: Listener, caplog: pytest.LogCaptureFixture
+    mail_server: RunningServer, admin: Admin, listener: Listener, caplog: pytest.LogCaptureFixture
 ) -> None:
     target = await listener()
     host = f"{LOCAL}:{target.port}"
@@ -144,7 +136,7 @@ async def test_id_of_another_instance_is_not_found(
     assert_no_leak(caplog, failure, extra=[PASSWORD])
 
 
-async def test_id_of_an_http_provider_is_not_found(admin: Caller, listener: Listener) -> None:
+async def test_id_of_an_http_provider_is_not_found(admin: Admin, listener: Listener) -> None:
     target = await listener()
     response = await admin(
         "AddEmailProviderHTTP", pb.AddEmailProviderHTTPRequest(endpoint="https://relay.example.com/mail")
@@ -156,7 +148,7 @@ async def test_id_of_an_http_provider_is_not_found(admin: Caller, listener: List
     assert target.accepted == 0
 
 
-async def test_empty_client_secret_without_id(admin: Caller, token_endpoint: TokenEndpoint) -> None:
+async def test_empty_client_secret_without_id(admin: Admin, token_endpoint: TokenEndpoint) -> None:
     failure = await admin.fail(
         "TestEmailProviderSMTP", inline(f"{LOCAL}:25", user=USER, xoauth2=xoauth2(token_endpoint.url(LOCAL)))
     )

@@ -13,26 +13,26 @@ from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.providers.auth import JwtBearer, StoredAuth, TokenEndpointAuth
 from mailgate.providers.sealing import Sealed, secret_context
 from mailgate.store.providers import ProviderRepository
-from tests.conftest import RunningServer
-from tests.delivery.conftest import (
-    JWT_AUDIENCE,
-    JWT_CLIENT_ID,
-    JWT_ISSUER,
+from tests.fixtures.credentials import (
+    CLIENT_SECRET,
     JWT_KEY_ID,
     JWT_SCOPE,
-    RsaKey,
-    TokenEndpoint,
+    USER,
 )
+from tests.fixtures.network import LOCAL
+from tests.fixtures.oauth import RsaKey, TokenEndpoint, jwt_bearer_auth
+from tests.fixtures.rpc import Admin, caller, plain
+from tests.fixtures.servers import RunningServer
+from tests.fixtures.smtp import Listener, SmtpServer, unique
 
-from .conftest import LOCAL, Caller, Listener, LocalSmtpServer, caller
-from .helpers import CLIENT_SECRET, USER, add_smtp, assert_no_leak, by_id, plain, unique, xoauth2
+from .helpers import add_smtp, assert_no_leak, by_id, xoauth2
 
-Mailboxes = dict[str, LocalSmtpServer]
+Mailboxes = dict[str, SmtpServer]
 BY_ID = ["TestEmailProviderSMTPById", "TestSMTPConfigById"]
 
 
 @pytest.mark.parametrize("rpc", BY_ID)
-async def test_stored_plain_provider_over_starttls(admin: Caller, mailboxes: Mailboxes, rpc: str) -> None:
+async def test_stored_plain_provider_over_starttls(admin: Admin, mailboxes: Mailboxes, rpc: str) -> None:
     server = mailboxes["starttls"]
     provider_id = await add_smtp(admin, server.host, tls=True, user=USER, plain=plain())
     receiver = unique()
@@ -44,7 +44,7 @@ async def test_stored_plain_provider_over_starttls(admin: Caller, mailboxes: Mai
 
 @pytest.mark.parametrize("rpc", BY_ID)
 async def test_stored_xoauth2_provider(
-    admin: Caller, mailboxes: Mailboxes, token_endpoint: TokenEndpoint, rpc: str
+    admin: Admin, mailboxes: Mailboxes, token_endpoint: TokenEndpoint, rpc: str
 ) -> None:
     server = mailboxes["plain"]
     url = token_endpoint.url(LOCAL)
@@ -60,7 +60,7 @@ async def test_stored_xoauth2_provider(
 
 
 @pytest.mark.parametrize("rpc", BY_ID)
-async def test_http_provider_or_unknown_id_is_not_found(admin: Caller, rpc: str) -> None:
+async def test_http_provider_or_unknown_id_is_not_found(admin: Admin, rpc: str) -> None:
     added = await admin(
         "AddEmailProviderHTTP", pb.AddEmailProviderHTTPRequest(endpoint="https://relay.example.com/mail")
     )
@@ -70,7 +70,7 @@ async def test_http_provider_or_unknown_id_is_not_found(admin: Caller, rpc: str)
 
 
 async def test_stored_provider_of_another_instance_is_not_found(
-    mail_server: RunningServer, admin: Caller, listener: Listener
+    mail_server: RunningServer, admin: Admin, listener: Listener
 ) -> None:
     target = await listener()
     stranger = await caller(mail_server, instance=mail_server.instance + "-other")
@@ -99,7 +99,7 @@ async def _store_auth(
 
 
 async def test_stored_client_secret_post_is_honoured(
-    mail_server: RunningServer, admin: Caller, mailboxes: Mailboxes, token_endpoint: TokenEndpoint
+    mail_server: RunningServer, admin: Admin, mailboxes: Mailboxes, token_endpoint: TokenEndpoint
 ) -> None:
     server = mailboxes["plain"]
     url = token_endpoint.url(LOCAL)
@@ -121,10 +121,10 @@ async def test_stored_client_secret_post_is_honoured(
 
 async def test_stored_jwt_bearer_provider(
     mail_server: RunningServer,
-    admin: Caller,
+    admin: Admin,
     mailboxes: Mailboxes,
     token_endpoint: TokenEndpoint,
-    jwt_key: RsaKey,
+    rsa_key: RsaKey,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     # Plaintext: several TLS tests in a row hit the bug test_tls_tests_back_to_back shows.
@@ -132,19 +132,9 @@ async def test_stored_jwt_bearer_provider(
     # Through ZITADEL's API the provider's user is some login; the grant logs in as its subject.
     provider_id = await add_smtp(admin, server.host, user="service-account", none=pb.SMTPNoAuth())
     sealed = mail_server.services.box.seal(
-        jwt_key.pem, secret_context(mail_server.instance, provider_id, JwtBearer.SECRET)
+        rsa_key.pem, secret_context(mail_server.instance, provider_id, JwtBearer.SECRET)
     )
-    auth = JwtBearer(
-        client_id=JWT_CLIENT_ID,
-        token_endpoint=token_endpoint.url(LOCAL),
-        signing_algorithm="RS256",
-        key_id=JWT_KEY_ID,
-        issuer=JWT_ISSUER,
-        subject=USER,
-        audience=JWT_AUDIENCE,
-        scopes=(JWT_SCOPE,),
-        private_key=Sealed(sealed),
-    )
+    auth = jwt_bearer_auth(token_endpoint.url(LOCAL), Sealed(sealed))
     await _store_auth(mail_server, provider_id, lambda _: auth)
     receiver = unique()
     await admin("TestSMTPConfigById", by_id("TestSMTPConfigById", provider_id, receiver))
@@ -164,6 +154,6 @@ async def test_stored_jwt_bearer_provider(
     assert refused_key.report.stage == report_pb.SMTP_TEST_STAGE_AUTH
     assert "400: invalid_grant" in refused_key.report.detail
     assertions = [request["form"]["assertion"] for request in token_endpoint.requests]
-    key_lines = jwt_key.pem.strip().splitlines()[1:-1]
+    key_lines = rsa_key.pem.strip().splitlines()[1:-1]
     for failure in (refused_token, refused_key):
-        assert_no_leak(caplog, failure, extra=[*assertions, jwt_key.pem.strip(), *key_lines])
+        assert_no_leak(caplog, failure, extra=[*assertions, rsa_key.pem.strip(), *key_lines])

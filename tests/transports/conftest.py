@@ -3,12 +3,8 @@ and the npm project and descriptor set that third-party clients (connect-es, buf
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import json
-import shutil
 import struct
-import subprocess
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +18,8 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 
 from mailgate.gen.zitadel import admin_pb2, message_pb2
-from tests.conftest import RunningServer
+from tests.fixtures.node import npm_project
+from tests.fixtures.servers import RunningServer
 
 # grpc-gateway's runtime.HTTPStatusFromCode (runtime/errors.go), written out: gRPC code -> HTTP status.
 HTTP_STATUS_FROM_CODE = {
@@ -179,22 +176,8 @@ NODE_PROJECT = Path(__file__).parent / "node"
 
 @pytest.fixture(scope="session")
 def node_project() -> Path:
-    """The npm project with its locked dependencies installed (`npm ci` once per session)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node and npm are needed for the third-party grpc-web client tests")
-    lock = NODE_PROJECT / "package-lock.json"
-    marker = NODE_PROJECT / "node_modules" / ".package-lock.json"
-    if not marker.exists() or marker.stat().st_mtime < lock.stat().st_mtime:
-        result = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=NODE_PROJECT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if result.returncode != 0:
-            pytest.skip(f"npm ci could not install the grpc-web clients: {result.stderr.strip()[-500:]}")
-    return NODE_PROJECT
+    """The npm project in node/, installed once per session."""
+    return npm_project(NODE_PROJECT, "the third-party grpc-web clients")
 
 
 def _files(*roots: FileDescriptor) -> Iterator[FileDescriptor]:
@@ -236,13 +219,3 @@ def descriptor_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("protos") / "mailgate.binpb"
     path.write_bytes(files.SerializeToString())
     return path
-
-
-async def run_node(project: Path, script: str, *args: str) -> dict[str, object]:
-    """Run a Node script of the npm project; its one line of JSON output."""
-    process = await asyncio.create_subprocess_exec(
-        "node", script, *args, cwd=project, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode == 0, err.decode()
-    return dict(json.loads(out))

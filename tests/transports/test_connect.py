@@ -5,7 +5,6 @@ Third-party clients (connect-es, buf curl) drive the same endpoint in test_conne
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import socket
@@ -23,14 +22,15 @@ from mailgate.gen.mailgate.v1 import smtp_test_report_pb2 as report_pb
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.gen.zitadel import message_pb2
 from mailgate.transports import connect
-from tests.conftest import RunningServer, server_env, start_server
+from tests.fixtures.network import LOCAL_ALLOW_ENV
+from tests.fixtures.servers import RunningServer, server_env, start_server
+from tests.fixtures.smtp import Listener
 from tests.transports.conftest import HTTP_STATUS_FROM_CODE, SMTP, bearer
 
 PATH = "/zitadel.admin.v1.AdminService/"
 UNKNOWN_ID = "123456789012345678"
 CONNECT_JSON = {"content-type": "application/json", "connect-protocol-version": "1"}
 CONNECT_PROTO = {"content-type": "application/proto", "connect-protocol-version": "1"}
-LOCAL_ALLOW = "127.0.0.0/8,::1/128"
 # Connect's error codes (connectrpc.com/docs/protocol#error-codes) by gRPC number.
 CONNECT_CODES = {
     "canceled": 1,
@@ -149,7 +149,7 @@ async def test_validation_error_carries_bad_request(server: RunningServer, http:
 
 
 async def test_failed_test_email_carries_its_report(settings_env: dict[str, str]) -> None:
-    running = await start_server({**settings_env, "MAILGATE_OUTBOUND_ALLOW": LOCAL_ALLOW})
+    running = await start_server({**settings_env, "MAILGATE_OUTBOUND_ALLOW": LOCAL_ALLOW_ENV})
     try:
         with socket.socket() as sock:  # a port where nothing listens
             sock.bind(("127.0.0.1", 0))
@@ -284,19 +284,9 @@ async def test_timeout_header(server: RunningServer, http: httpx.AsyncClient) ->
 
 
 @pytest.fixture
-async def silent_smtp() -> AsyncIterator[int]:
+async def silent_smtp(listener: Listener) -> int:
     """A TCP server on 127.0.0.1 that accepts and never says a word (no SMTP greeting); its port."""
-    held: list[asyncio.StreamWriter] = []
-
-    async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        held.append(writer)
-
-    server = await asyncio.start_server(hold, "127.0.0.1", 0)
-    yield int(server.sockets[0].getsockname()[1])
-    for writer in held:
-        writer.close()
-    server.close()
-    await server.wait_closed()
+    return (await listener()).port
 
 
 async def test_timeout_bounds_the_call(
@@ -306,7 +296,7 @@ async def test_timeout_bounds_the_call(
     # caller's 300 ms deadline ends the call first.
     env = {
         **server_env(backend, tmp_path, request),
-        "MAILGATE_OUTBOUND_ALLOW": LOCAL_ALLOW,
+        "MAILGATE_OUTBOUND_ALLOW": LOCAL_ALLOW_ENV,
         "MAILGATE_SMTP_CONNECT_TIMEOUT": "60",
         "MAILGATE_SMTP_COMMAND_TIMEOUT": "60",
         "MAILGATE_SMTP_TEST_TIMEOUT": "60",

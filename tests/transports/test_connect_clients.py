@@ -11,16 +11,15 @@ import asyncio
 import base64
 import json
 import os
-import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from mailgate.gen.zitadel import message_pb2
-from tests.conftest import RunningServer
-from tests.transports.conftest import run_node
+from tests.fixtures.node import run_node
+from tests.fixtures.processes import installed
+from tests.fixtures.servers import RunningServer
 
 PATH = "/zitadel.admin.v1.AdminService/"
 
@@ -79,21 +78,18 @@ class Curled:
     err: str
 
 
-def _buf() -> str:
-    found = Path(sys.executable).with_name("buf")
-    if found.exists():
-        return str(found)
-    on_path = shutil.which("buf")
-    if on_path is None:
-        pytest.skip("buf is not installed (the buf-bin dev dependency provides it)")
-    return on_path
-
-
 async def buf_curl(
     server: RunningServer, schema: Path, method: str, data: str, *headers: str, cache: Path
 ) -> Curled:
     """`buf curl` in its default mode against the HTTP port: the Connect protocol, binary messages."""
-    command = [_buf(), "curl", "--schema", str(schema), "--data", data]
+    command = [
+        installed("buf", "the buf-bin dev dependency provides it"),
+        "curl",
+        "--schema",
+        str(schema),
+        "--data",
+        data,
+    ]
     for header in headers:
         command += ["--header", header]
     command.append(server.http_base + PATH + method)

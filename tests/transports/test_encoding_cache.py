@@ -16,7 +16,7 @@ from google.protobuf import json_format
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.gen.zitadel import settings_pb2
 from mailgate.transports.gateway.marshal import EncodingCache
-from tests.conftest import RunningServer
+from tests.fixtures.servers import RunningServer
 from tests.transports.conftest import SMTP, bearer, grpc_web
 
 CONNECT_JSON = {"content-type": "application/json", "connect-protocol-version": "1"}

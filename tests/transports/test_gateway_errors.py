@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import RunningServer
+from tests.fixtures.servers import RunningServer
 from tests.transports.conftest import SMTP, add_smtp, assert_status_json, bearer
 
 UNKNOWN_ID = "123456789012345678"

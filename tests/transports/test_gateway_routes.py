@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 
 from mailgate.transports.gateway.routes import RouteTable
-from tests.conftest import RunningServer
+from tests.fixtures.servers import RunningServer
 from tests.transports.conftest import SMTP, add_smtp, assert_status_json, bearer, normalize
 
 CHANGE = {"details": {"sequence": "1", "changeDate": "<time>", "resourceOwner": "<instance>"}}

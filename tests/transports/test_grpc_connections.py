@@ -19,7 +19,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.conftest import RunningServer, start_server
+from tests.fixtures.servers import RunningServer, start_server
 
 SAFETY = 15.0
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"

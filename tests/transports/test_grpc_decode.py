@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from mailgate.gen.zitadel import admin_pb2 as pb
-from tests.conftest import RunningServer
+from tests.fixtures.servers import RunningServer
 from tests.transports.conftest import bearer, grpc_web
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])

@@ -10,7 +10,7 @@ import pytest
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.gen.zitadel import message_pb2, settings_pb2
 from mailgate.transports.grpcweb import decode_text, percent_encode
-from tests.conftest import RunningServer
+from tests.fixtures.servers import RunningServer
 from tests.transports.conftest import add_smtp, bearer, frame, grpc_web
 
 UNKNOWN_ID = "123456789012345678"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import RunningServer
-from tests.transports.conftest import run_node
+from tests.fixtures.node import run_node
+from tests.fixtures.servers import RunningServer
 
 
 async def test_connect_web_client(server: RunningServer, node_project: Path, descriptor_set: Path) -> None:

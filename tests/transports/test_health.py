@@ -9,7 +9,7 @@ import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.conftest import RunningServer
+from tests.fixtures.servers import RunningServer
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 

@@ -18,7 +18,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mailgate.transports.http_connections import MAX_HEAD_BYTES, LimitedHttpProtocol
-from tests.conftest import RunningServer, start_server
+from tests.fixtures.servers import RunningServer, running_server, start_server
 
 
 @pytest.fixture
@@ -34,13 +34,10 @@ HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: mailgate\r\n\r\n"
 @pytest.fixture
 async def limited(settings_env: dict[str, str]) -> AsyncIterator[RunningServer]:
     """A server whose HTTP limits are small; the idle timeout stays out of the way unless a test sets it."""
-    running = await start_server(
+    async with running_server(
         settings_env, http_idle_timeout=30, http_header_timeout=0.5, http_max_connections=3
-    )
-    try:
+    ) as running:
         yield running
-    finally:
-        await running.close()
 
 
 async def connect(server: RunningServer) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:

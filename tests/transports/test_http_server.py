@@ -11,7 +11,7 @@ import pytest
 from mailgate.app import App, build_services
 from mailgate.config import Settings
 from mailgate.transports.grpc import BindError
-from tests.conftest import RunningServer, start_server
+from tests.fixtures.servers import RunningServer, start_server
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 

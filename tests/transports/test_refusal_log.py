@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from mailgate.gen.zitadel import admin_pb2 as pb
-from tests.conftest import RunningServer, start_server
+from tests.fixtures.servers import RunningServer, running_server
 from tests.transports.conftest import SMTP, bearer, frame, grpc_web, parse_frames
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
@@ -24,11 +24,8 @@ CONNECT_JSON = {"content-type": "application/json", "connect-protocol-version": 
 
 @pytest.fixture
 async def small(settings_env: dict[str, str]) -> AsyncIterator[RunningServer]:
-    running = await start_server(settings_env, http_max_body=LIMIT)
-    try:
+    async with running_server(settings_env, http_max_body=LIMIT) as running:
         yield running
-    finally:
-        await running.close()
 
 
 @pytest.fixture

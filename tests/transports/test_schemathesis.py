@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import sys
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import RunningServer
+from tests.fixtures.processes import installed
+from tests.fixtures.servers import RunningServer
 
 CHECKS = ",".join(
     [
@@ -23,22 +20,12 @@ CHECKS = ",".join(
 )
 
 
-def _schemathesis() -> str:
-    found = Path(sys.executable).with_name("schemathesis")
-    if found.exists():
-        return str(found)
-    on_path = shutil.which("schemathesis")
-    if on_path is None:
-        pytest.skip("schemathesis is not installed (pip install schemathesis)")
-    return on_path
-
-
 async def test_schemathesis_finds_no_server_error_or_schema_violation(
     server: RunningServer, tmp_path: Path
 ) -> None:
     token = await server.token()
     command = [
-        _schemathesis(),
+        installed("schemathesis", "pip install schemathesis"),
         "run",
         f"{server.http_base}/openapi.json",
         "--url",

@@ -6,7 +6,6 @@ succeeds shows the listener served that certificate for 127.0.0.1.
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,23 +18,17 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.gen.zitadel import admin_pb2_grpc
-from tests.admin.processes import clean_env, run_cli
-from tests.conftest import ListenerPki, RunningServer, new_listener_pki, start_server
+from tests.fixtures.pki import Pki, new_pki
+from tests.fixtures.processes import clean_env, run_cli
+from tests.fixtures.servers import RunningServer, running_server
 
 from .conftest import SMTP
 
 
 @pytest.fixture
-async def tls_server(settings_env: dict[str, str], listener_pki: ListenerPki) -> AsyncIterator[RunningServer]:
-    running = await start_server({**settings_env, **listener_pki.env()}, ca_pem=listener_pki.ca_pem)
-    try:
+async def tls_server(settings_env: dict[str, str], pki: Pki) -> AsyncIterator[RunningServer]:
+    async with running_server({**settings_env, **pki.env()}, ca_pem=pki.ca_pem) as running:
         yield running
-    finally:
-        await running.close()
-
-
-def _trusting(pki: ListenerPki) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=str(pki.ca_file))
 
 
 async def test_native_grpc_answers_over_tls(tls_server: RunningServer) -> None:
@@ -66,10 +59,10 @@ async def test_native_grpc_refuses_plaintext_and_untrusted_clients(tls_server: R
             assert failed.value.code() == grpc.StatusCode.UNAVAILABLE
 
 
-async def test_the_http_port_serves_https(tls_server: RunningServer, listener_pki: ListenerPki) -> None:
+async def test_the_http_port_serves_https(tls_server: RunningServer, pki: Pki) -> None:
     assert tls_server.http_base.startswith("https://127.0.0.1:")
     headers = {"Authorization": f"Bearer {await tls_server.token()}"}
-    async with httpx.AsyncClient(base_url=tls_server.http_base, verify=_trusting(listener_pki)) as http:
+    async with httpx.AsyncClient(base_url=tls_server.http_base, verify=pki.client_context()) as http:
         assert (await http.get("/healthz")).json() == {"status": "SERVING"}
         added = await http.post("/admin/v1/email/smtp", json=SMTP, headers=headers)
         assert added.status_code == 200, added.text
@@ -87,8 +80,8 @@ async def test_the_http_port_refuses_plaintext_and_untrusted_clients(tls_server:
 
 
 def test_bad_tls_settings_stop_startup_with_one_line_naming_them(tmp_path: Path) -> None:
-    pki = new_listener_pki(tmp_path / "pki")
-    other = new_listener_pki(tmp_path / "other")
+    pki = new_pki(tmp_path / "pki")
+    other = new_pki(tmp_path / "other")
     garbage = tmp_path / "garbage.pem"
     garbage.write_text("not PEM at all\n")
     encrypted = tmp_path / "encrypted.pem"

@@ -23,7 +23,7 @@ from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.pipeline.methods import Method
 from mailgate.pipeline.runner import CallContext
 from mailgate.pipeline.stages import Operation
-from tests.conftest import RunningServer, start_server
+from tests.fixtures.servers import RunningServer, running_server
 from tests.transports.conftest import GRPC_PATH, WebReply, bearer, grpc_web
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
@@ -70,11 +70,8 @@ def _faulty(services: Services) -> list[Method]:
 
 @pytest.fixture
 async def server(settings_env: dict[str, str]) -> AsyncIterator[RunningServer]:
-    running = await start_server(settings_env, methods=_faulty)
-    try:
+    async with running_server(settings_env, methods=_faulty) as running:
         yield running
-    finally:
-        await running.close()
 
 
 def assert_logged_internal(reply: WebReply, caplog: pytest.LogCaptureFixture, method: str) -> None:

@@ -17,7 +17,7 @@ from google.protobuf import descriptor_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from mailgate.gen.zitadel import admin_pb2
-from tests.conftest import RunningServer
+from tests.fixtures.servers import RunningServer
 from tests.transports.conftest import bearer
 
 # The server tests need one store only: annotations do not depend on it.

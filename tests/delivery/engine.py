@@ -13,8 +13,8 @@ from mailgate.outbox.model import Bodies
 from mailgate.providers.auth import NoAuth, OpenedAuth, PlainAuth
 from mailgate.providers.model import SmtpSettings
 from mailgate.providers.sealing import Secret
-
-from .conftest import PASSWORD, USER, fake_resolver
+from tests.delivery.conftest import fake_resolver
+from tests.fixtures.credentials import PASSWORD, USER
 
 _ids = itertools.count(1)
 

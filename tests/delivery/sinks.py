@@ -19,7 +19,9 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-from .conftest import MAIL_NAME, PASSWORD, USER, FreePortController
+from tests.delivery.conftest import MAIL_NAME
+from tests.fixtures.credentials import PASSWORD, USER
+from tests.fixtures.smtp import FreePortController
 
 OTHER_PASSWORD = "pw-0ther-S3cret-41d7"  # the sink accepts both: a provider can change its secret
 

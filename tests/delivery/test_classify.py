@@ -26,8 +26,10 @@ from mailgate.delivery.deliver import DeliveryEngine
 from mailgate.delivery.report import Stage
 from mailgate.delivery.sending import AttemptResult, OutgoingEmail, SmtpTarget
 from mailgate.outbox.model import ReplyClass
+from tests.delivery.conftest import MAIL_NAME
+from tests.fixtures.oauth import TokenEndpoint
+from tests.fixtures.smtp import RawServer, SmtpServer
 
-from .conftest import MAIL_NAME, RawServer, SmtpServer, TokenEndpoint
 from .engine import make_engine, notification, plain, smtp_target, unique
 from .test_smtp import xoauth2
 

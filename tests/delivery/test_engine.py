@@ -16,8 +16,11 @@ from mailgate.config import Settings
 from mailgate.delivery.deliver import DeliveryEngine
 from mailgate.delivery.report import Stage, TlsMode
 from mailgate.outbox.model import Bodies, ReplyClass
+from tests.delivery.conftest import Pki
+from tests.fixtures.oauth import TokenEndpoint
+from tests.fixtures.secrets import assert_no_secrets
+from tests.fixtures.smtp import SmtpServer
 
-from .conftest import Pki, SmtpServer, TokenEndpoint, assert_no_secrets
 from .engine import make_engine, notification, plain, smtp_target, unique
 from .sinks import RunningSink, counting_sink
 from .test_smtp import jwt_bearer, xoauth2

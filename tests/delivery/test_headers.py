@@ -12,11 +12,10 @@ from mailgate.delivery.message import BODY
 from mailgate.delivery.report import Stage
 from mailgate.delivery.smtp import SmtpTester, TestEmail
 from mailgate.errors import Code, TestFailed
+from tests.delivery.conftest import fake_resolver
 from tests.fixtures.headers import HEADERS, INJECTIONS
 from tests.fixtures.network import LOCAL_ALLOW
 from tests.fixtures.smtp import SmtpServer, unique
-
-from .conftest import fake_resolver
 
 Servers = dict[str, SmtpServer]
 

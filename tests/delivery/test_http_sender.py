@@ -23,8 +23,9 @@ from mailgate.delivery.report import Stage, TlsMode
 from mailgate.delivery.sending import HttpTarget
 from mailgate.outbox.model import Bodies, ReplyClass
 from mailgate.providers.sealing import Secret
+from tests.delivery.conftest import Pki
+from tests.fixtures.secrets import assert_no_secrets
 
-from .conftest import Pki, assert_no_secrets
 from .engine import make_engine, notification
 from .sinks import SIGNING_KEY, Answer, HttpReceiver, verify_signature
 

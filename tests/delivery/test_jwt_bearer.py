@@ -14,6 +14,7 @@ from mailgate.delivery.oauth import TokenCache, TokenError
 from mailgate.delivery.policy import OutboundPolicy
 from mailgate.providers.auth import JwtBearer
 from mailgate.providers.sealing import Secret
+from tests.delivery.conftest import fake_resolver
 from tests.fixtures.credentials import (
     JWT_AUDIENCE,
     JWT_BEARER,
@@ -24,8 +25,6 @@ from tests.fixtures.credentials import (
     USER,
 )
 from tests.fixtures.oauth import RsaKey, TokenEndpoint, jwt_bearer_auth
-
-from .conftest import fake_resolver
 
 
 def cache(settings: Settings) -> TokenCache:

@@ -11,11 +11,10 @@ from mailgate.delivery.oauth import TokenCache, TokenError
 from mailgate.delivery.policy import OutboundPolicy, PolicyRefused
 from mailgate.providers.auth import ClientCredentials, TokenEndpointAuth
 from mailgate.providers.sealing import Secret
+from tests.delivery.conftest import fake_resolver
 from tests.fixtures.credentials import CLIENT_ID, CLIENT_SECRET, SCOPE
 from tests.fixtures.oauth import TokenEndpoint
 from tests.fixtures.smtp import RawServer
-
-from .conftest import fake_resolver
 
 CLIENT_SECRET_BASIC = TokenEndpointAuth.CLIENT_SECRET_BASIC
 CLIENT_SECRET_POST = TokenEndpointAuth.CLIENT_SECRET_POST

@@ -15,9 +15,8 @@ from mailgate.config import Settings
 from mailgate.delivery.addresses import UnreadableHost, inet_aton, nat64_ipv4, read_host
 from mailgate.delivery.policy import OutboundPolicy, PolicyRefused, ResolveError, check_address
 from mailgate.errors import Code
+from tests.delivery.conftest import fake_resolver
 from tests.fixtures.network import LOCAL_ALLOW
-
-from .conftest import fake_resolver
 
 # How a caller can write loopback, and the address each spelling means (names: see LOOPBACK_NAMES).
 LOOPBACK_SPELLINGS = [

@@ -14,8 +14,10 @@ from mailgate.delivery.deliver import DeliveryEngine
 from mailgate.delivery.pool import fingerprint
 from mailgate.delivery.report import Stage
 from mailgate.outbox.model import ReplyClass
+from tests.delivery.conftest import MAIL_NAME, Pki
+from tests.fixtures.secrets import assert_no_secrets
+from tests.fixtures.smtp import RawServer
 
-from .conftest import MAIL_NAME, Pki, RawServer, assert_no_secrets
 from .engine import make_engine, notification, plain, smtp_target, unique
 from .sinks import OTHER_PASSWORD, RunningSink, counting_sink, wait_until
 

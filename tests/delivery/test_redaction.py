@@ -18,6 +18,7 @@ from mailgate.delivery.smtp import SmtpTester, TestEmail
 from mailgate.errors import TestFailed
 from mailgate.providers.auth import ClientCredentials, OpenedAuth, PlainAuth, TokenEndpointAuth
 from mailgate.providers.sealing import Secret
+from tests.delivery.conftest import fake_resolver
 from tests.fixtures.credentials import (
     CLIENT_ID,
     ODD_SECRET,
@@ -30,8 +31,6 @@ from tests.fixtures.oauth import RsaKey, TokenEndpoint, echo_everything, jwt_bea
 from tests.fixtures.pki import MAIL_NAME
 from tests.fixtures.secrets import assert_no_secrets, client_secret_forms
 from tests.fixtures.smtp import RawServer, SmtpServer
-
-from .conftest import fake_resolver
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from mailgate.errors import Code, TestFailed
 from mailgate.hostport import split_host_port
 from mailgate.providers.auth import ClientCredentials, JwtBearer, NoAuth, PlainAuth, TokenEndpointAuth
 from mailgate.providers.sealing import Secret
+from tests.delivery.conftest import fake_resolver
 from tests.fixtures.credentials import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -29,8 +30,6 @@ from tests.fixtures.oauth import RsaKey, TokenEndpoint, jwt_bearer_auth
 from tests.fixtures.pki import MAIL_NAME
 from tests.fixtures.secrets import assert_no_secrets
 from tests.fixtures.smtp import RawServer, SmtpServer, unique
-
-from .conftest import fake_resolver
 
 Servers = dict[str, SmtpServer]
 

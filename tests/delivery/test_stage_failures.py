@@ -17,12 +17,11 @@ from mailgate.delivery.smtp import SmtpTester, TestEmail
 from mailgate.errors import Code, TestFailed
 from mailgate.providers.auth import PlainAuth
 from mailgate.providers.sealing import Secret
+from tests.delivery.conftest import fake_resolver
 from tests.fixtures.credentials import PASSWORD, USER
 from tests.fixtures.network import LOCAL_ALLOW
 from tests.fixtures.pki import MAIL_NAME, Pki
 from tests.fixtures.smtp import RawServer
-
-from .conftest import fake_resolver
 
 Scripted = Callable[..., Awaitable[RawServer]]
 INTERNAL = Code.INTERNAL

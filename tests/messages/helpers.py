@@ -17,8 +17,8 @@ from mailgate.outbox.model import Attempt, MessageState, ReplyClass
 from mailgate.store.clock import now_us
 from mailgate.store.outbox_rows import attempt_row
 from mailgate.store.tables import attempts, messages
-from tests.admin.helpers import Failure, failure
-from tests.conftest import RunningServer
+from tests.fixtures.rpc import Failure, failure
+from tests.fixtures.servers import RunningServer
 
 
 def unique_address() -> str:

@@ -12,7 +12,7 @@ from google.protobuf import duration_pb2
 
 from mailgate.gen.mailgate.v1 import delivery_pb2 as pb
 from mailgate.outbox.checks import ALLOWED_HEADERS, allowed_header
-from tests.delivery.headers import INJECTIONS
+from tests.fixtures.headers import INJECTIONS
 from tests.messages.helpers import Mailer, send_request
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

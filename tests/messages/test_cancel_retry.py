@@ -16,8 +16,8 @@ from mailgate.gen.zitadel import admin_pb2
 from mailgate.outbox.model import MessageState, ReplyClass
 from mailgate.store.clock import now_us
 from mailgate.store.tables import messages
-from tests.admin.helpers import Admin
-from tests.conftest import RunningServer
+from tests.fixtures.rpc import Admin
+from tests.fixtures.servers import RunningServer
 from tests.messages.helpers import Mailer, delivery_attempt, record_attempt
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

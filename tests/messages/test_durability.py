@@ -18,9 +18,10 @@ from sqlalchemy.engine import make_url
 from mailgate.gen.mailgate.v1 import delivery_pb2 as pb
 from mailgate.outbox.model import MessageState, ReplyClass
 from mailgate.store import changes
-from tests.admin.helpers import Admin
-from tests.conftest import TEST_KEY, RunningServer, start_server
+from tests.fixtures.database import TEST_KEY
 from tests.fixtures.relay import Relay
+from tests.fixtures.rpc import Admin
+from tests.fixtures.servers import RunningServer, start_server
 from tests.messages.helpers import Mailer, delivery_attempt, record_attempt, send_request
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

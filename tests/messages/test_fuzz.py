@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RunningServer
-from tests.transports.test_schemathesis import CHECKS, _schemathesis
+from tests.fixtures.processes import installed
+from tests.fixtures.servers import RunningServer
+from tests.transports.test_schemathesis import CHECKS
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -21,7 +22,7 @@ async def test_schemathesis_on_the_delivery_routes(
         pytest.skip("one store is enough for the wire")
     token = await server.token("email.send")
     command = [
-        _schemathesis(),
+        installed("schemathesis", "pip install schemathesis"),
         "run",
         f"{server.http_base}/openapi.json",
         "--url",

@@ -12,8 +12,8 @@ from google.protobuf import duration_pb2
 
 from mailgate.gen.mailgate.v1 import delivery_pb2 as pb
 from mailgate.gen.zitadel import admin_pb2
-from tests.admin.helpers import Admin
-from tests.conftest import RunningServer
+from tests.fixtures.rpc import Admin
+from tests.fixtures.servers import RunningServer
 from tests.messages.helpers import Mailer, send_request
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

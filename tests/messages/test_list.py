@@ -8,7 +8,7 @@ from google.protobuf import timestamp_pb2
 
 from mailgate.gen.mailgate.v1 import delivery_pb2 as pb
 from mailgate.outbox.model import MessageState, ReplyClass
-from tests.conftest import RunningServer
+from tests.fixtures.servers import RunningServer
 from tests.messages.helpers import Mailer, delivery_attempt, record_attempt
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

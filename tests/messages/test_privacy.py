@@ -15,7 +15,7 @@ from mailgate.gen.mailgate.v1 import delivery_pb2 as pb
 from mailgate.outbox.sealing import message_context
 from mailgate.secrets import SecretError
 from mailgate.store.tables import messages
-from tests.conftest import RunningServer
+from tests.fixtures.servers import RunningServer
 from tests.messages.helpers import Mailer, send_request
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

@@ -9,7 +9,7 @@ import pytest
 from google.protobuf import duration_pb2
 
 from mailgate.gen.mailgate.v1 import delivery_pb2 as pb
-from tests.admin.helpers import Admin
+from tests.fixtures.rpc import Admin
 from tests.messages.helpers import Mailer, send_request, unique_address
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

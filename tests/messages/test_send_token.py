@@ -11,9 +11,9 @@ import pytest
 from mailgate.gen.mailgate.v1 import delivery_pb2 as pb
 from mailgate.gen.mailgate.v1 import delivery_pb2_grpc
 from mailgate.gen.zitadel import admin_pb2
-from tests.admin.helpers import Admin, failure
-from tests.admin.processes import clean_env, create_token, run_cli
-from tests.conftest import server_env, start_server
+from tests.fixtures.processes import clean_env, create_token, run_cli
+from tests.fixtures.rpc import Admin, failure
+from tests.fixtures.servers import server_env, start_server
 from tests.messages.helpers import send_request
 
 

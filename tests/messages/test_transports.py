@@ -20,11 +20,11 @@ from google.rpc import error_details_pb2
 
 from mailgate.gen.mailgate.v1 import delivery_pb2 as pb
 from mailgate.gen.zitadel import message_pb2
-from tests.conftest import RunningServer
+from tests.fixtures.processes import installed
+from tests.fixtures.servers import RunningServer
 from tests.messages.helpers import Mailer
 from tests.transports.conftest import _add_json_names, _files, assert_status_json, frame, parse_frames
 from tests.transports.test_connect import CONNECT_JSON, CONNECT_PROTO, connect_error, unpack
-from tests.transports.test_connect_clients import _buf
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -243,7 +243,14 @@ async def test_buf_curl(
         pytest.skip("one store is enough for a client's wire")
 
     async def curl(rpc: str, data: dict[str, Any]) -> tuple[int, str, str]:
-        command = [_buf(), "curl", "--schema", str(delivery_schema), "--data", json.dumps(data)]
+        command = [
+            installed("buf", "the buf-bin dev dependency provides it"),
+            "curl",
+            "--schema",
+            str(delivery_schema),
+            "--data",
+            json.dumps(data),
+        ]
         command += [
             "--header",
             f"authorization: {auth(sender)['authorization']}",

@@ -18,8 +18,7 @@ from tests.fixtures.credentials import (
     USER,
 )
 from tests.fixtures.oauth import RsaKey
-
-from .conftest import Okta, assert_error, basic, causes, served
+from tests.okta.conftest import Okta, assert_error, basic, causes, served
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -13,8 +13,8 @@ from tests.fixtures.credentials import JWT_AUDIENCE, JWT_CLIENT_ID, JWT_ISSUER, 
 from tests.fixtures.oauth import RsaKey
 from tests.fixtures.rpc import ACTIVE, Admin, plain, smtp_update, xoauth2
 from tests.fixtures.servers import RunningServer
+from tests.okta.conftest import Okta, basic, served
 
-from .conftest import Okta, basic, served
 from .test_auth_types import GOOGLE_TOKEN_URL, client_credentials, jwt_bearer
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

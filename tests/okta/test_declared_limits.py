@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.delivery.conftest import RsaKey
+from tests.fixtures.oauth import RsaKey
+from tests.okta.conftest import SERVERS, Okta, basic, causes
 
-from .conftest import SERVERS, Okta, basic, causes
 from .test_auth_types import client_credentials, jwt_bearer
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -58,13 +58,13 @@ def _edges(name: str, schema: dict[str, Any]) -> Iterator[Edge]:
         yield low - 1, refused
 
 
-async def test_every_stated_limit_is_the_one_enforced(okta: Okta, jwt_key: RsaKey) -> None:
+async def test_every_stated_limit_is_the_one_enforced(okta: Okta, rsa_key: RsaKey) -> None:
     document = (await okta.http.get("/openapi.json")).json()
     schemas = document["components"]["schemas"]
     valid = {
         "okta.EmailServerCreateBasic": basic(),
         "okta.EmailServerCreateClientCredentials": client_credentials(),
-        "okta.EmailServerCreateJwtBearer": jwt_bearer(jwt_key),
+        "okta.EmailServerCreateJwtBearer": jwt_bearer(rsa_key),
     }
     variants = [one["$ref"].rsplit("/", 1)[-1] for one in schemas["okta.EmailServerCreate"]["oneOf"]]
     assert sorted(variants) == sorted(valid)

@@ -13,8 +13,7 @@ import pytest_asyncio
 
 from tests.fixtures.rpc import Admin
 from tests.fixtures.servers import RunningServer, running_server
-
-from .conftest import (
+from tests.okta.conftest import (
     SERVERS,
     Okta,
     assert_error,

@@ -8,8 +8,7 @@ import pytest
 from mailgate.gen.zitadel import admin_pb2 as pb
 from tests.fixtures.rpc import ACTIVE, INACTIVE, UNKNOWN_ID, Admin
 from tests.fixtures.servers import RunningServer
-
-from .conftest import SERVERS, Okta, assert_error, assert_rate_headers, basic, okta_client, served
+from tests.okta.conftest import SERVERS, Okta, assert_error, assert_rate_headers, basic, okta_client, served
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

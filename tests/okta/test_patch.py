@@ -11,8 +11,8 @@ from mailgate.providers.sealing import secret_context
 from tests.fixtures.oauth import RsaKey
 from tests.fixtures.rpc import Admin, plain
 from tests.fixtures.servers import RunningServer
+from tests.okta.conftest import Okta, assert_error, basic, causes, served
 
-from .conftest import Okta, assert_error, basic, causes, served
 from .test_auth_types import client_credentials, jwt_bearer
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

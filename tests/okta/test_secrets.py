@@ -9,8 +9,8 @@ from mailgate.providers.sealing import secret_context
 from tests.fixtures.credentials import CLIENT_SECRET
 from tests.fixtures.oauth import RsaKey
 from tests.fixtures.servers import RunningServer
+from tests.okta.conftest import Okta, basic
 
-from .conftest import Okta, basic
 from .test_auth_types import client_credentials, jwt_bearer
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

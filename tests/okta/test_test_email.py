@@ -19,8 +19,8 @@ from tests.fixtures.oauth import RsaKey, TokenEndpoint
 from tests.fixtures.secrets import assert_no_secrets
 from tests.fixtures.servers import RunningServer, StartServer
 from tests.fixtures.smtp import SmtpServer, unique
+from tests.okta.conftest import Okta, assert_error, assert_rate_headers, basic, causes, okta_client
 
-from .conftest import Okta, assert_error, assert_rate_headers, basic, causes, okta_client
 from .test_auth_types import client_credentials, jwt_bearer
 
 Mailboxes = dict[str, SmtpServer]

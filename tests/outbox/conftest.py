@@ -16,7 +16,7 @@ from mailgate.config import Settings
 from mailgate.secrets import SecretBox, load_master_key
 from mailgate.store.database import Database
 from mailgate.store.migrate import migrate
-from tests.conftest import PG_SKIP, PG_URL, TEST_KEY
+from tests.fixtures.database import PG_SKIP, PG_URL, TEST_KEY
 
 
 def _on_server(sql: str) -> None:

@@ -21,8 +21,7 @@ from mailgate.gen.zitadel import admin_pb2_grpc
 from tests.fixtures.pki import Pki, new_pki
 from tests.fixtures.processes import clean_env, run_cli
 from tests.fixtures.servers import RunningServer, running_server
-
-from .conftest import SMTP
+from tests.transports.conftest import SMTP
 
 
 @pytest.fixture

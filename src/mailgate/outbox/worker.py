@@ -37,6 +37,7 @@ from mailgate.outbox.targets import Targets
 from mailgate.secrets import SecretBox, SecretError
 from mailgate.store.attempts import attempt_row
 from mailgate.store.clock import now_us
+from mailgate.store.faults import outage
 from mailgate.store.leases import BreakerChange, Claimed, Key, LeaseStore, Outcome
 
 log = logging.getLogger("mailgate.delivery")
@@ -270,11 +271,16 @@ class DeliveryWorker:
             await self._attempt(message)
         except asyncio.CancelledError:
             raise
-        except Exception:  # a database failure while recording: the lease ends, another worker retries
-            log.exception(
-                "delivery attempt failed unexpectedly",
-                extra={"instance": message.instance_id, "message_id": message.id},
-            )
+        except Exception as exc:  # a database failure while recording: the lease ends, another worker retries
+            where = {"instance": message.instance_id, "message_id": message.id}
+            reason = outage(exc)
+            if reason is not None:  # the claim loop says so too; no traceback for an outage
+                log.warning(
+                    "delivery attempt not recorded: the database is unavailable",
+                    extra={**where, "reason": reason},
+                )
+            else:
+                log.exception("delivery attempt failed unexpectedly", extra=where)
 
     async def _attempt(self, message: Claimed) -> None:
         started = self._clock()

@@ -16,7 +16,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote_plus
 
 import httpx
@@ -255,7 +254,7 @@ def sign_assertion(grant: JwtBearer[Secret], now: float) -> str:
     """The grant's JWT: RS256, header kid, claims iss, sub, aud, scope, iat and exp (one hour later)."""
     key = load_rsa_private_key(grant.private_key.value)
     issued = int(now)
-    claims: dict[str, Any] = {
+    claims: dict[str, str | int] = {
         "iss": grant.issuer,
         "sub": grant.subject,
         "aud": grant.audience,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from mailgate import logs
 from mailgate.config import ConfigError, Settings
+from mailgate.errors import MailgateError
 
 if TYPE_CHECKING:  # imported where used: grpc must wait for _quiet_grpc_core, and smtp-test needs no store
     from mailgate.delivery.smtp import TestEmail
@@ -196,7 +197,7 @@ async def _token_command(tokens: TokenRepository, args: argparse.Namespace) -> i
     return EXIT_OK
 
 
-class UsageError(Exception):
+class UsageError(MailgateError):
     """A command line that cannot run as given; the message says what to change."""
 
 

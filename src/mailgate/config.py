@@ -19,12 +19,14 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
+from mailgate.errors import MailgateError
+
 T = TypeVar("T")
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-class ConfigError(Exception):
+class ConfigError(MailgateError):
     """A setting has a value we cannot use; the message names the setting."""
 
     def __init__(self, name: str, problem: str) -> None:

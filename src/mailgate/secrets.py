@@ -13,13 +13,14 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from mailgate.config import ConfigError, Settings
+from mailgate.errors import MailgateError
 
 FORMAT = "v1"
 KEY_FILE = "master.key"
 _DIGEST_KEY_LABEL = b"mailgate digest key v1"
 
 
-class SecretError(Exception):
+class SecretError(MailgateError):
     """A sealed value could not be opened (wrong key, tampering, or moved to another row)."""
 
 

@@ -13,6 +13,8 @@ import ipaddress
 import re
 import string
 
+from mailgate.errors import MailgateError
+
 from .special_ranges import IPAddress
 
 IPv4 = ipaddress.IPv4Address
@@ -23,7 +25,7 @@ _HEX = frozenset(string.hexdigits)
 _OCTAL = frozenset(string.octdigits)
 
 
-class UnreadableHost(ValueError):
+class UnreadableHost(MailgateError, ValueError):
     """A host string that is neither an address nor a name mailgate can read one way only."""
 
 

@@ -18,6 +18,8 @@ from email.utils import format_datetime
 
 import idna
 
+from mailgate.errors import MailgateError
+
 SUBJECT = "Test email"
 BODY = (
     "This is a test email from mailgate.\n"
@@ -35,7 +37,7 @@ _REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 _HEADERS = HeaderRegistry()
 
 
-class MessageTextError(ValueError):
+class MessageTextError(MailgateError, ValueError):
     """Caller text the email cannot carry; `field` names it ("sender", "receiver", "sender_name", ...)."""
 
     def __init__(self, field: str, message: str) -> None:

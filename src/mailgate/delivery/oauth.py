@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mailgate.config import Settings
+from mailgate.errors import MailgateError
 from mailgate.providers.auth import ClientCredentials, JwtBearer, OAuthGrant, TokenEndpointAuth
 from mailgate.providers.sealing import Secret
 
@@ -42,7 +43,7 @@ JWT_LIFETIME = 3600  # seconds; Google refuses assertions valid for longer than 
 MIN_RSA_BITS = 2048
 
 
-class TokenError(Exception):
+class TokenError(MailgateError):
     """No access token: `detail` says why in English (never a secret, key, assertion or token)."""
 
     def __init__(self, detail: str) -> None:

@@ -24,7 +24,7 @@ from enum import Enum
 from pathlib import Path
 
 from mailgate.config import Settings
-from mailgate.errors import FailedPrecondition
+from mailgate.errors import FailedPrecondition, MailgateError
 
 from .addresses import (
     UnreadableHost,
@@ -199,7 +199,7 @@ class PolicyRefused(FailedPrecondition):
         self.detail = detail
 
 
-class ResolveError(Exception):
+class ResolveError(MailgateError):
     """The name could not be resolved to any address; `detail` says why in English."""
 
     def __init__(self, detail: str) -> None:

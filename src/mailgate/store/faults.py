@@ -10,13 +10,14 @@ from __future__ import annotations
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from mailgate.errors import MailgateError
 from mailgate.store.database import DatabaseUnreachable
 
 # asyncpg's attributes that name (never quote) what an error is about.
 _NAMES = ("sqlstate", "constraint_name", "table_name", "column_name")
 
 
-class DatabaseFault(Exception):
+class DatabaseFault(MailgateError):
     """A database error without its server text: driver error class, names and the statement."""
 
 

@@ -24,6 +24,7 @@ from google.protobuf import any_pb2, json_format
 from google.protobuf.message import DecodeError, Message
 from google.rpc import code_pb2, status_pb2
 
+from mailgate.errors import MailgateError
 from mailgate.pipeline.methods import Method, MethodTable
 from mailgate.pipeline.runner import Pipeline
 from mailgate.transports.gateway.httpstatus import http_status
@@ -60,7 +61,7 @@ class Reply:
     headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
-class BadRequest(ValueError):
+class BadRequest(MailgateError, ValueError):
     """The request cannot become a call: answered `invalid_argument` with this text."""
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from google.rpc import code_pb2, status_pb2
 
+from mailgate.errors import MailgateError
 from mailgate.pipeline.methods import MethodTable
 from mailgate.pipeline.runner import Pipeline
 from mailgate.transports.metadata import GRPC_WEB, BadTimeout
@@ -58,7 +59,7 @@ def decode_text(data: bytes) -> bytes:
     return bytes(out)
 
 
-class FrameError(Exception):
+class FrameError(MailgateError):
     """The request body is not one well-formed grpc-web message; `code` says how to answer."""
 
     def __init__(self, code: int, message: str) -> None:

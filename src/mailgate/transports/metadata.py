@@ -20,10 +20,12 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from mailgate.errors import MailgateError
+
 HeaderMatcher = Callable[[str], str | None]  # lowercase header name -> metadata key, None: not metadata
 
 
-class BadTimeout(ValueError):
+class BadTimeout(MailgateError, ValueError):
     """A timeout header that does not parse: the call is refused as INVALID_ARGUMENT with this text."""
 
 

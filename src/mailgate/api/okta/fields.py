@@ -14,7 +14,7 @@ from typing import ClassVar, Generic, Protocol, TypeVar
 
 from mailgate.delivery.message import AddressError, parse_mailbox
 from mailgate.delivery.oauth import TokenError, load_rsa_private_key
-from mailgate.errors import FieldViolation
+from mailgate.errors import FieldViolation, MailgateError
 from mailgate.providers.inputs import http_url, storable
 
 T = TypeVar("T", covariant=True)
@@ -133,7 +133,7 @@ class Scopes:
         return {"type": "array", "minItems": 1, "maxItems": self.most, "items": self.item.schema()}
 
 
-class Refused(ValueError):
+class Refused(MailgateError, ValueError):
     """A text that is no value of its kind; the message says why (and never quotes a secret)."""
 
 

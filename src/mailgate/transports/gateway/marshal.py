@@ -17,6 +17,8 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2  # noqa: F401 - error_details_pb2: see below
 
+from mailgate.errors import MailgateError
+
 # Imported for their side effect: every type that can appear in a status detail (ErrorDetail,
 # BadRequest, RetryInfo, RequestInfo, SmtpTestReport) is then in the default descriptor pool, so
 # `@type` always resolves when an error is written as JSON.
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 MARSHAL_FAILED = b'{"code":13,"message":"failed to marshal error message"}'
 
 
-class TranscodeError(ValueError):
+class TranscodeError(MailgateError, ValueError):
     """The request cannot become a message: answered 400 with code 3 and this text."""
 
 

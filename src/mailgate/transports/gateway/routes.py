@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from google.api import annotations_pb2, http_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor, ServiceDescriptor
 
+from mailgate.errors import MailgateError
 from mailgate.pipeline.methods import Method
 from mailgate.transports.gateway.query import URL_KINDS
 
 
-class TemplateError(ValueError):
+class TemplateError(MailgateError, ValueError):
     """A `google.api.http` rule we cannot serve; raised at start, never per request."""
 
 

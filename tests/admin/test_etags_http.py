@@ -4,6 +4,7 @@ when malformed), and grpc-web's `etag` header and `if-match` metadata, against t
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -133,3 +134,28 @@ async def test_grpc_web_etag_header_and_if_match_metadata(
 
 def _smtp_fields() -> dict[str, str]:
     return {"sender_address": SMTP["senderAddress"], "sender_name": SMTP["senderName"], "host": SMTP["host"]}
+
+
+async def test_connect_etag_header_and_if_match(http: httpx.AsyncClient) -> None:
+    provider_id = await _add(http, description="start")
+
+    async def connect(method: str, body: dict[str, Any], **headers: str) -> httpx.Response:
+        return await http.post(
+            f"/zitadel.admin.v1.AdminService/{method}",
+            json=body,
+            headers={"content-type": "application/json", "connect-protocol-version": "1", **headers},
+        )
+
+    read = await connect("GetEmailProviderById", {"id": provider_id})
+    assert read.status_code == 200 and read.headers["etag"] == await _etag(http, provider_id)
+    update = {"id": provider_id, **SMTP, "description": "connect"}
+    assert (
+        await connect("UpdateEmailProviderSMTP", update, **{"if-match": read.headers["etag"]})
+    ).status_code == 200
+    stale = await connect("UpdateEmailProviderSMTP", update, **{"if-match": read.headers["etag"]})
+    assert stale.status_code == 409  # Connect's own mapping of ABORTED
+    error = stale.json()
+    assert error["code"] == "aborted"
+    [detail] = [d for d in error["details"] if d["type"] == "mailgate.v1.EtagMismatch"]
+    mismatch = EtagMismatch.FromString(base64.b64decode(detail["value"] + "=" * (-len(detail["value"]) % 4)))
+    assert mismatch.current_etag == await _etag(http, provider_id)

@@ -104,6 +104,20 @@ class Conflict(ApiError):
     code = Code.ABORTED
 
 
+class StaleEtag(ApiError):
+    """A write's precondition named another version of the provider than its current one; nothing
+    changed. `current_etag` is the etag to read again (or to retry with, knowingly)."""
+
+    code = Code.ABORTED
+
+    def __init__(self, current_etag: str) -> None:
+        super().__init__(STALE_ETAG_ID, "precondition failed: the provider changed since it was read")
+        self.current_etag = current_etag
+
+
+STALE_ETAG_ID = "MG-ETAG-MISMATCH"
+
+
 class RateLimited(ApiError):
     """Too many calls of this kind; `retry_after` seconds until one more is allowed."""
 

@@ -1,4 +1,5 @@
-"""At most one active provider per instance, under concurrent activations from two processes (item 5)."""
+"""At most one active provider per instance, under concurrent activations from two processes (item 5);
+under preconditions, exactly one of the writers that read the same etag wins (decisions 6 and 7)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import random
 import secrets
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
 
 import grpc
@@ -16,12 +17,13 @@ from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.gen.zitadel import admin_pb2_grpc
 from tests.fixtures.database import TEST_KEY
 from tests.fixtures.processes import Served, clean_env, create_token
-from tests.fixtures.rpc import ACTIVE, smtp_add
+from tests.fixtures.rpc import ACTIVE, smtp_add, smtp_update
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 CALLS = 50
 PROVIDERS = 10
+Metadata = tuple[tuple[str, str], ...]
 
 
 @pytest.fixture
@@ -112,3 +114,90 @@ async def test_concurrent_activations_on_sqlite(served_sqlite: tuple[list[Served
     await _race(servers, env)
     assert servers[0].stop() == 0
     assert not [line for line in servers[0].log_lines() if line.get("level") == "error"], servers[0].log()
+
+
+# --- under preconditions (decisions 6 and 7): exactly one of the writers that read together wins ---
+
+
+async def _etag(stub: admin_pb2_grpc.AdminServiceStub, provider_id: str, metadata: Metadata) -> str:
+    call = stub.GetEmailProviderById(pb.GetEmailProviderByIdRequest(id=provider_id), metadata=metadata)
+    await call
+    return dict(await call.initial_metadata() or ())["etag"]
+
+
+async def _outcome(call: Awaitable[object]) -> str:
+    try:
+        await call
+    except grpc.aio.AioRpcError as error:
+        return error.code().name
+    return "OK"
+
+
+async def _race_preconditions(servers: list[Served], env: dict[str, str]) -> None:
+    instance = f"cas-{secrets.token_hex(4)}"
+    metadata: Metadata = (("authorization", f"Bearer {create_token(env, 'iam.write', instance)}"),)
+    channels = [grpc.aio.insecure_channel(server.target) for server in servers]
+    try:
+        stubs = [admin_pb2_grpc.AdminServiceStub(channel) for channel in channels]
+        ids = [
+            (await stubs[0].AddEmailProviderSMTP(smtp_add(description=f"p{n}"), metadata=metadata)).id
+            for n in range(PROVIDERS)
+        ]
+        etags = [await _etag(stubs[0], provider_id, metadata) for provider_id in ids]
+
+        # Every provider activated at once, each under the etag read before any activation.
+        activations = await asyncio.gather(
+            *(
+                _outcome(
+                    stubs[n % len(stubs)].ActivateEmailProvider(
+                        pb.ActivateEmailProviderRequest(id=provider_id),
+                        metadata=(*metadata, ("if-match", etag)),
+                    )
+                )
+                for n, (provider_id, etag) in enumerate(zip(ids, etags, strict=True))
+            )
+        )
+        assert Counter(activations) == {"OK": 1, "ABORTED": PROVIDERS - 1}, activations
+        winner = ids[activations.index("OK")]
+
+        # One provider updated by every writer at once, all under the same etag.
+        target = ids[0]
+        read = await _etag(stubs[0], target, metadata)
+        updates = await asyncio.gather(
+            *(
+                _outcome(
+                    stubs[n % len(stubs)].UpdateEmailProviderSMTP(
+                        smtp_update(target, description=f"writer-{n}"),
+                        metadata=(*metadata, ("if-match", read)),
+                    )
+                )
+                for n in range(CALLS)
+            )
+        )
+        assert Counter(updates) == {"OK": 1, "ABORTED": CALLS - 1}, updates
+        for stub in stubs:
+            current = await stub.GetEmailProvider(pb.GetEmailProviderRequest(), metadata=metadata)
+            assert current.config.id == winner
+            updated = await stub.GetEmailProviderById(
+                pb.GetEmailProviderByIdRequest(id=target), metadata=metadata
+            )
+            assert updated.config.description == f"writer-{updates.index('OK')}"
+    finally:
+        for channel in channels:
+            await channel.close()
+
+
+async def test_writers_under_one_etag_from_two_processes_on_postgres(
+    served_postgres: tuple[list[Served], dict[str, str]],
+) -> None:
+    servers, env = served_postgres
+    await _race_preconditions(servers, env)
+    for server in servers:
+        assert server.stop() == 0
+        assert not [line for line in server.log_lines() if line.get("level") == "error"], server.log()
+
+
+async def test_writers_under_one_etag_on_sqlite(served_sqlite: tuple[list[Served], dict[str, str]]) -> None:
+    servers, env = served_sqlite
+    await _race_preconditions(servers, env)
+    assert servers[0].stop() == 0

@@ -45,7 +45,7 @@ PLAIN_ID, XOAUTH2_ID, NONE_ID, HTTP_ID = (
     "3100000003",
     "3100000004",
 )
-# 0002's columns and the values existing rows must read with.
+# The columns added since 0001 (0002's, 0005's) and the values existing rows must read with.
 NEW_COLUMNS = {
     "oauth_grant": "client_credentials",
     "token_endpoint_auth": "CLIENT_SECRET_BASIC",
@@ -55,6 +55,7 @@ NEW_COLUMNS = {
     "jwt_audience": "",
     "jwt_signing_algorithm": "RS256",
     "private_key_sealed": None,
+    "version": 1,  # 0005's
 }
 
 

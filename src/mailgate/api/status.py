@@ -3,7 +3,8 @@
 The message is "<English text> (<id>)" and the first detail a zitadel.v1.ErrorDetail with the same
 id; validation errors carry a google.rpc.BadRequest naming every field instead (ZITADEL sends no
 ErrorDetail for them); then what mailgate adds: RetryInfo, RequestInfo (a fault's correlation id)
-or the SmtpTestReport of a failed test email.
+or the SmtpTestReport of a failed test email, or the EtagMismatch of a write whose If-Match
+no longer holds.
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 
 from mailgate.delivery.report import Stage, TestReport, TestStep
-from mailgate.errors import ApiError, FieldViolation, Internal, InvalidArgument, RateLimited, TestFailed
+from mailgate.errors import (
+    ApiError,
+    FieldViolation,
+    Internal,
+    InvalidArgument,
+    RateLimited,
+    StaleEtag,
+    TestFailed,
+)
+from mailgate.gen.mailgate.v1 import etag_pb2
 from mailgate.gen.mailgate.v1 import smtp_test_report_pb2 as pb
 from mailgate.gen.zitadel import message_pb2
 
@@ -33,6 +43,8 @@ def encode(error: ApiError) -> status_pb2.Status:
             details.append(error_details_pb2.RequestInfo(request_id=correlation))
         case TestFailed(report=report):
             details.append(smtp_test_report(report))
+        case StaleEtag(current_etag=current):
+            details.append(etag_pb2.EtagMismatch(current_etag=current))
     return status_pb2.Status(code=int(error.code), message=error.message, details=[_pack(d) for d in details])
 
 

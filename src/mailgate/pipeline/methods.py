@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, cast
 
@@ -43,10 +43,12 @@ class MethodTableError(MailgateError):
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What a transport sends: the response when `status.code` is 0, else the status alone."""
+    """What a transport sends: the response when `status.code` is 0, else the status alone; with
+    either, the response metadata the handler added (text keys and values)."""
 
     status: status_pb2.Status
     response: Message | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +91,7 @@ class Method:
         result = await pipeline.run(call, self.stages, parse, self.handler, time_left)
         if result.error is not None:
             return Reply(self.encode_error(result.error))
-        return Reply(OK, result.response)
+        return Reply(OK, result.response, result.reply_metadata)
 
     async def call_encoded(
         self,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 from mailgate.errors import ApiError, DeadlineExceeded
@@ -25,11 +25,14 @@ DEADLINE_TEXT = "the call's deadline passed before it finished"
 
 @dataclass(frozen=True, slots=True)
 class CallContext:
-    """What a handler knows about its call besides the request."""
+    """What a handler knows about its call besides the request; `reply_metadata` is what it adds
+    to the response's (the `etag` of a read), which each transport sends as headers."""
 
     principal: Principal
     method: str
     transport: str
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    reply_metadata: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,7 @@ class Result(Generic[T]):
     call: Call
     response: T | None = None
     error: ApiError | None = None
+    reply_metadata: Mapping[str, str] = field(default_factory=dict)
 
 
 class Pipeline:
@@ -67,8 +71,9 @@ class Pipeline:
             else:
                 [body] = bodies  # VALIDATE stands exactly once in every API's stages
                 assert call.principal is not None, "every API's stages authenticate"
-                context = CallContext(call.principal, call.operation.name, call.transport)
-                result = Result(call, await _within(deadline, handler(body, context)))
+                context = CallContext(call.principal, call.operation.name, call.transport, call.metadata)
+                response = await _within(deadline, handler(body, context))
+                result = Result(call, response, reply_metadata=context.reply_metadata)
         except ApiError as refused:
             result = Result(call, error=refused)
         except Exception as exc:

@@ -7,16 +7,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from mailgate.delivery.message import MessageTextError, header_text
-from mailgate.errors import FieldViolation, InvalidArgument, invalid, not_found, precondition
+from mailgate.errors import (
+    ApiError,
+    FieldViolation,
+    InvalidArgument,
+    StaleEtag,
+    invalid,
+    not_found,
+    precondition,
+)
 from mailgate.hostport import parse_host_port
 from mailgate.providers.auth import NoAuth, PlainAuth, StoredAuth, sealed
 from mailgate.providers.inputs import SmtpInput, SmtpPatch, http_url, merged, public_texts, storable
 from mailgate.providers.model import Change, HttpSettings, Provider, SmtpSettings, State
 from mailgate.providers.patching import patched_auth, patched_host, pick
+from mailgate.providers.preconditions import Precondition, etag, guarded_version
 from mailgate.providers.sealing import ProviderSecrets, Sealed, Secret
 from mailgate.providers.secret_rule import secret_rule
 from mailgate.secrets import SecretBox
-from mailgate.store.providers import ProviderRepository, new_provider_id
+from mailgate.store.providers import ProviderRepository, ProviderWrite, new_provider_id
 
 _Apply = Callable[[Provider], Provider]
 NUL_TEXT_ID = "MG-TEXT-NUL"
@@ -81,6 +90,13 @@ def _check_endpoint(endpoint: str, description: str) -> None:
         raise invalid("COMMAND-Sz84nFo3aK", "Invalid argument: endpoint must be an http or https URL")
 
 
+async def _stale(tx: ProviderWrite, provider_id: str, not_found_id: str) -> ApiError:
+    """Why a guarded write found no row in the version it expected: the provider's etag now, or
+    gone. (Writers of an instance are serialized, so the check before the write sees it first.)"""
+    now = await tx.get(provider_id)
+    return not_found(not_found_id) if now is None else StaleEtag(etag(now))
+
+
 class ProviderCommands:
     """Adds, updates, activates and removes providers; seals secrets on the way in."""
 
@@ -116,6 +132,7 @@ class ProviderCommands:
             change = await tx.begin_change()
             if activate:
                 await tx.deactivate_others(provider_id, change)
+                await tx.active_moved(provider_id)
             provider = Provider(
                 instance_id=instance_id,
                 id=provider_id,
@@ -130,7 +147,9 @@ class ProviderCommands:
             await tx.insert(provider)
         return change, provider
 
-    async def update_smtp(self, instance_id: str, provider_id: str, data: SmtpInput) -> Change:
+    async def update_smtp(
+        self, instance_id: str, provider_id: str, data: SmtpInput, expected: Precondition | None = None
+    ) -> Change:
         _check_smtp_input(data, "COMMAND-gyPUXOTA4N", "COMMAND-kZNVkuL32L")
         _check_sender(data)
 
@@ -142,9 +161,11 @@ class ProviderCommands:
                 current, description=data.description.strip(), smtp=self._smtp_settings(data, auth)
             )
 
-        return await self._change(instance_id, provider_id, "COMMAND-j5IDFtt3T1", apply)
+        return await self._change(instance_id, provider_id, "COMMAND-j5IDFtt3T1", apply, expected)
 
-    async def set_smtp_password(self, instance_id: str, provider_id: str, password: str) -> Change:
+    async def set_smtp_password(
+        self, instance_id: str, provider_id: str, password: str, expected: Precondition | None = None
+    ) -> Change:
         """Set (or, when empty, clear) the plain password of any SMTP provider, active or not."""
 
         def apply(current: Provider) -> Provider:
@@ -157,9 +178,11 @@ class ProviderCommands:
                 auth = PlainAuth(password=None) if current.smtp.user else NoAuth()
             return replace(current, smtp=replace(current.smtp, auth=auth))
 
-        return await self._change(instance_id, provider_id, "COMMAND-rDHzqjGuKQ", apply)
+        return await self._change(instance_id, provider_id, "COMMAND-rDHzqjGuKQ", apply, expected)
 
-    async def patch_smtp(self, instance_id: str, provider_id: str, patch: SmtpPatch) -> Provider:
+    async def patch_smtp(
+        self, instance_id: str, provider_id: str, patch: SmtpPatch, expected: Precondition | None = None
+    ) -> Provider:
         """Okta's PATCH: change only what `patch` gives; a stored secret never follows a new destination.
 
         Changing host, port, user, token endpoint or client id needs the secret again (decision
@@ -192,7 +215,7 @@ class ProviderCommands:
                 smtp=self._smtp_settings(data, auth),
             )
 
-        written = await self._write(instance_id, provider_id, "COMMAND-j5IDFtt3T1", apply)
+        written = await self._write(instance_id, provider_id, "COMMAND-j5IDFtt3T1", apply, expected)
         return written.provider
 
     # --- HTTP ---
@@ -221,7 +244,13 @@ class ProviderCommands:
         return change, provider_id, key
 
     async def update_http(
-        self, instance_id: str, provider_id: str, endpoint: str, description: str, rotate_key: bool
+        self,
+        instance_id: str,
+        provider_id: str,
+        endpoint: str,
+        description: str,
+        rotate_key: bool,
+        expected: Precondition | None = None,
     ) -> tuple[Change, str | None]:
         """Replace endpoint and description; with `rotate_key` a new key replaces the old at once."""
         _check_endpoint(endpoint, description)
@@ -238,22 +267,30 @@ class ProviderCommands:
             http = HttpSettings(endpoint=endpoint.strip(), signing_key_sealed=sealed_key)
             return replace(current, description=description.strip(), http=http)
 
-        change = await self._change(instance_id, provider_id, "COMMAND-xIrdledqv4", apply)
+        change = await self._change(instance_id, provider_id, "COMMAND-xIrdledqv4", apply, expected)
         return change, new_key
 
     # --- state ---
 
-    async def activate(self, instance_id: str, provider_id: str) -> Change:
-        """Make the provider the instance's one active provider, deactivating any other."""
+    async def activate(
+        self, instance_id: str, provider_id: str, expected: Precondition | None = None
+    ) -> Change:
+        """Make the provider the instance's one active provider, deactivating any other.
+
+        Every provider of the instance takes a new version when the active one changes, so of two
+        activations under preconditions read before either, only the first succeeds (decision 7).
+        """
 
         def apply(current: Provider) -> Provider:
             if current.is_active:
                 raise precondition("COMMAND-vUHBSmBzaw", "SMTP configuration already active")
             return replace(current, state=State.ACTIVE)
 
-        return await self._change(instance_id, provider_id, "COMMAND-E9K20hxOS9", apply)
+        return await self._change(instance_id, provider_id, "COMMAND-E9K20hxOS9", apply, expected)
 
-    async def deactivate(self, instance_id: str, provider_id: str) -> Change:
+    async def deactivate(
+        self, instance_id: str, provider_id: str, expected: Precondition | None = None
+    ) -> Change:
         """Leave the instance without an active provider (allowed)."""
 
         def apply(current: Provider) -> Provider:
@@ -261,36 +298,65 @@ class ProviderCommands:
                 raise precondition("COMMAND-km8g3", "SMTP configuration already deactivated")
             return replace(current, state=State.INACTIVE)
 
-        return await self._change(instance_id, provider_id, "COMMAND-k39PJ", apply)
+        return await self._change(instance_id, provider_id, "COMMAND-k39PJ", apply, expected)
 
-    async def remove(self, instance_id: str, provider_id: str, *, smtp_only: bool = False) -> Change:
+    async def remove(
+        self,
+        instance_id: str,
+        provider_id: str,
+        *,
+        smtp_only: bool = False,
+        expected: Precondition | None = None,
+    ) -> Change:
         """Delete the provider, active or not; an instance may be left with none active.
 
         With `smtp_only` an HTTP provider is as unknown as a made-up id (Okta's API sees only SMTP).
         """
         async with self._repo.write(instance_id) as tx:
-            change = await tx.begin_change()
+            await tx.lock()
             current = await tx.get(provider_id)
             if current is None or (smtp_only and current.smtp is None):
                 raise not_found("COMMAND-09CXlTDL6w")
-            await tx.delete(provider_id)
+            guard = guarded_version(expected, current)
+            change = await tx.begin_change()
+            if not await tx.delete(provider_id, guard):
+                raise await _stale(tx, provider_id, "COMMAND-09CXlTDL6w")
+            if current.is_active:
+                await tx.active_moved(provider_id)
         return change
 
     # --- helpers ---
 
-    async def _change(self, instance_id: str, provider_id: str, not_found_id: str, apply: _Apply) -> Change:
-        return (await self._write(instance_id, provider_id, not_found_id, apply)).change
+    async def _change(
+        self,
+        instance_id: str,
+        provider_id: str,
+        not_found_id: str,
+        apply: _Apply,
+        expected: Precondition | None,
+    ) -> Change:
+        return (await self._write(instance_id, provider_id, not_found_id, apply, expected)).change
 
-    async def _write(self, instance_id: str, provider_id: str, not_found_id: str, apply: _Apply) -> Written:
+    async def _write(
+        self,
+        instance_id: str,
+        provider_id: str,
+        not_found_id: str,
+        apply: _Apply,
+        expected: Precondition | None,
+    ) -> Written:
         """Load, apply, and save when something changed; an unchanged provider keeps its details.
 
-        A provider `apply` makes active first deactivates any other, in the same transaction.
+        A provider `apply` makes active first deactivates any other, in the same transaction. Under
+        a precondition the save is guarded by the version it names: the row is written only if it
+        still has that version (StaleEtag otherwise, and the transaction rolls back).
         """
         async with self._repo.write(instance_id) as tx:
             await tx.lock()
             current = await tx.get(provider_id)
             if current is None:
                 raise not_found(not_found_id)
+            guard = guarded_version(expected, current)
             updated = apply(current)
             if updated == current:
                 last = Change(current.sequence, current.changed_at, instance_id)
@@ -298,8 +364,13 @@ class ProviderCommands:
             change = await tx.begin_change()
             if updated.is_active and not current.is_active:
                 await tx.deactivate_others(provider_id, change)
-            updated = replace(updated, sequence=change.sequence, changed_at=change.at)
-            await tx.save(updated)
+            updated = replace(
+                updated, sequence=change.sequence, changed_at=change.at, version=current.version + 1
+            )
+            if not await tx.save(updated, guard):
+                raise await _stale(tx, provider_id, not_found_id)
+            if updated.is_active != current.is_active:
+                await tx.active_moved(provider_id)
         return Written(change, updated, changed=True)
 
     def _smtp_settings(self, data: SmtpInput, auth: StoredAuth) -> SmtpSettings:

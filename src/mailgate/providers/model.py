@@ -49,6 +49,8 @@ class Provider:
     changed_at: datetime
     smtp: SmtpSettings | None = None
     http: HttpSettings | None = None
+    # Grows with every change to it, or to which of the instance's providers is active (its etag).
+    version: int = 1
 
     @property
     def is_active(self) -> bool:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, RowMapping, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -153,6 +153,7 @@ def _row_to_provider(row: RowMapping) -> Provider:
         changed_at=to_datetime(row["changed_us"]),
         smtp=smtp,
         http=http,
+        version=row["version"],
     )
 
 
@@ -164,6 +165,7 @@ def _provider_to_row(provider: Provider) -> dict[str, Any]:
         "description": provider.description,
         "creation_sequence": provider.creation_sequence,
         "sequence": provider.sequence,
+        "version": provider.version,
         "created_us": int(provider.created_at.timestamp() * 1_000_000),
         "changed_us": int(provider.changed_at.timestamp() * 1_000_000),
         "sender_address": "",
@@ -250,13 +252,30 @@ class ProviderWrite:
         self.changed = True
         await self._conn.execute(insert(providers).values(_provider_to_row(provider)))
 
-    async def save(self, provider: Provider) -> None:
+    async def save(self, provider: Provider, expected_version: int | None = None) -> bool:
+        """Write the provider's row; with `expected_version`, only if the stored row still has that
+        version (the check and the write are one statement). False when no row was written."""
         self.changed = True
         row = _provider_to_row(provider)
+        guard = self._row(provider.id, expected_version)
+        result = await self._conn.execute(update(providers).where(*guard).values(row))
+        return bool(result.rowcount)
+
+    def _row(self, provider_id: str, expected_version: int | None) -> list[ColumnElement[bool]]:
+        """The provider's row, and only in `expected_version` when one is given."""
+        guard = [providers.c.instance_id == self.instance_id, providers.c.id == provider_id]
+        if expected_version is not None:
+            guard.append(providers.c.version == expected_version)
+        return guard
+
+    async def active_moved(self, provider_id: str) -> None:
+        """Which provider is active changed with `provider_id`'s write: every other provider of the
+        instance takes a new version too, so a precondition read before the move no longer holds
+        (activation as a compare-and-swap on the instance's active provider, decision 7)."""
         await self._conn.execute(
             update(providers)
-            .where(providers.c.instance_id == provider.instance_id, providers.c.id == provider.id)
-            .values(row)
+            .where(providers.c.instance_id == self.instance_id, providers.c.id != provider_id)
+            .values(version=providers.c.version + 1)
         )
 
     async def deactivate_others(self, provider_id: str, change: Change) -> None:
@@ -275,15 +294,15 @@ class ProviderWrite:
             )
         )
 
-    async def delete(self, provider_id: str) -> None:
-        """Remove the provider, and with it its place in the instance's fallback list."""
+    async def delete(self, provider_id: str, expected_version: int | None = None) -> bool:
+        """Remove the provider (only in `expected_version` when one is given), and with it its place
+        in the instance's fallback list. False when no row was removed."""
         self.changed = True
-        await self._conn.execute(
-            delete(providers).where(
-                providers.c.instance_id == self.instance_id, providers.c.id == provider_id
-            )
-        )
+        result = await self._conn.execute(delete(providers).where(*self._row(provider_id, expected_version)))
+        if not result.rowcount:
+            return False
         await fallbacks.drop_fallback(self._conn, self.instance_id, provider_id)
+        return True
 
     async def set_fallbacks(self, provider_ids: tuple[str, ...]) -> None:
         """Replace the instance's ordered fallback providers (after `lock`, so no removal races it)."""

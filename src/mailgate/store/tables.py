@@ -37,6 +37,8 @@ providers = Table(
     Column("description", String(200), nullable=False),
     Column("creation_sequence", BigInteger, nullable=False),
     Column("sequence", BigInteger, nullable=False),
+    # Grows by one with every change to the provider, or to which provider is active (its etag).
+    Column("version", BigInteger, nullable=False, default=1),
     Column("created_us", BigInteger, nullable=False),  # microseconds since the epoch, UTC
     Column("changed_us", BigInteger, nullable=False),
     Column("sender_address", String(200), nullable=False, default=""),

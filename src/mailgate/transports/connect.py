@@ -29,7 +29,7 @@ from mailgate.pipeline.methods import Method, MethodTable
 from mailgate.pipeline.runner import Pipeline
 from mailgate.transports.gateway.httpstatus import http_status
 from mailgate.transports.gateway.marshal import TranscodeError, dumps, merge_json, message_json
-from mailgate.transports.metadata import CONNECT, BadTimeout
+from mailgate.transports.metadata import CONNECT, BadTimeout, reply_headers
 
 JSON = b"application/json"
 PROTO = b"application/proto"
@@ -144,9 +144,10 @@ class ConnectEndpoint:
         result = await method.call(self.pipeline, request, call_metadata, "connect", timeout, peer)
         if result.status.code != code_pb2.OK or result.response is None:
             return Reply(http_status(result.status.code), JSON, error_json(result.status))
+        answered = tuple(reply_headers(result.metadata))
         if binary:
-            return Reply(200, PROTO, result.response.SerializeToString())
-        return Reply(200, JSON, message_json(result.response))
+            return Reply(200, PROTO, result.response.SerializeToString(), answered)
+        return Reply(200, JSON, message_json(result.response), answered)
 
     def refuse(self, target: str, code: int, reply: Reply, started: float) -> Reply:
         """`reply`, an answer before the pipeline ran, once the call log has recorded it with `code`."""

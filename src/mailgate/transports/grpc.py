@@ -33,6 +33,8 @@ def _behavior(pipeline: Pipeline, method: Method):  # type: ignore[no-untyped-de
         )
         if reply.status.code:
             await context.abort_with_status(rpc_status.to_status(reply.status))
+        if reply.metadata:  # a read's etag: response (initial) metadata, as HTTP's headers
+            await context.send_initial_metadata(tuple(reply.metadata.items()))
         return reply.response
 
     return handle

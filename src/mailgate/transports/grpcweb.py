@@ -12,14 +12,14 @@ import binascii
 import struct
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from google.rpc import code_pb2, status_pb2
 
 from mailgate.errors import MailgateError
 from mailgate.pipeline.methods import MethodTable
 from mailgate.pipeline.runner import Pipeline
-from mailgate.transports.metadata import GRPC_WEB, BadTimeout
+from mailgate.transports.metadata import GRPC_WEB, BadTimeout, reply_headers
 
 BINARY = b"application/grpc-web+proto"
 TEXT = b"application/grpc-web-text+proto"
@@ -111,6 +111,7 @@ class Reply:
 
     content_type: bytes
     body: bytes
+    headers: tuple[tuple[bytes, bytes], ...] = ()  # the reply's metadata (a read's etag)
 
 
 def reply(status: status_pb2.Status, payload: bytes | None, text: bool) -> Reply:
@@ -158,5 +159,7 @@ async def call(
     except (BadTimeout, binascii.Error, ValueError) as exc:
         return refuse(pipeline, method.name, code_pb2.INVALID_ARGUMENT, str(exc), text, started)
     result = await method.call_encoded(pipeline, payload, call_metadata, "grpc-web", timeout, peer)
-    payload_out = result.response.SerializeToString() if result.response is not None else None
-    return reply(result.status, payload_out if result.status.code == 0 else None, text)
+    if result.status.code != 0 or result.response is None:
+        return reply(result.status, None, text)
+    answered = reply(result.status, result.response.SerializeToString(), text)
+    return replace(answered, headers=tuple(reply_headers(result.metadata)))

@@ -30,13 +30,13 @@ from mailgate.pipeline.methods import MethodTable, encode_plain
 from mailgate.pipeline.runner import Pipeline
 from mailgate.transports import connect, grpcweb
 from mailgate.transports.gateway import openapi
-from mailgate.transports.gateway.httpstatus import http_status
+from mailgate.transports.gateway.httpstatus import http_status, stale_etag
 from mailgate.transports.gateway.marshal import TranscodeError, encode_response, error_json, status_json
 from mailgate.transports.gateway.request import decode_request
 from mailgate.transports.gateway.routes import RouteTable
 from mailgate.transports.grpc import BindError, HealthService
 from mailgate.transports.http_connections import ConnectionLimits, protocol_for
-from mailgate.transports.metadata import GATEWAY, BadTimeout, parse_content_length
+from mailgate.transports.metadata import GATEWAY, BadTimeout, parse_content_length, reply_headers
 
 JSON = b"application/json"
 GRPC_WEB = b"application/grpc-web"
@@ -44,6 +44,7 @@ EXPOSED = [
     "grpc-status",
     "grpc-message",
     "grpc-status-details-bin",
+    "etag",
     "x-rate-limit-limit",
     "x-rate-limit-remaining",
     "x-rate-limit-reset",
@@ -240,12 +241,17 @@ class HttpApp:
             return
         result = await match.route.spec.call(self.pipeline, request, metadata, "http", seconds, _peer(scope))
         if result.status.code == 0 and result.response is not None:
-            await respond(send, 200, encode_response(match.route, result.response))
+            extra = reply_headers(result.metadata)
+            await respond(send, 200, encode_response(match.route, result.response), extra=extra)
             return
-        extra = None
+        http = http_status(result.status.code)
+        extra = []
         if result.status.code == code_pb2.UNAUTHENTICATED:
             extra = [(b"www-authenticate", _header_safe(result.status.message))]
-        await respond(send, http_status(result.status.code), status_json(result.status), extra=extra)
+        current = stale_etag(result.status)
+        if current is not None:  # the If-Match header no longer holds: 412, with the etag to read again
+            http, extra = 412, [(b"etag", current.encode("latin-1"))]
+        await respond(send, http, status_json(result.status), extra=extra)
 
     async def _grpc_web(self, scope: Scope, receive: Receive, send: Send, content_type: bytes) -> None:
         started = time.perf_counter()
@@ -282,7 +288,7 @@ class HttpApp:
             error = faults.classify(exc, method)  # logged, with a correlation id
             status = found.encode_error(error) if found is not None else encode_plain(error)
             reply = grpcweb.reply(status, None, answer_text)
-        await respond(send, 200, reply.body, reply.content_type)
+        await respond(send, 200, reply.body, reply.content_type, list(reply.headers))
 
     async def _connect(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers: list[tuple[bytes, bytes]] = scope["headers"]

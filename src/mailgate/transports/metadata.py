@@ -9,7 +9,10 @@ always forwarded under its own name, whatever the matcher says. The policies dif
 - grpc-web and Connect are gRPC calls carried over HTTP, where every header is metadata, as on native
   gRPC (and as Envoy's grpc_web filter passes them on): they forward all but a deny-list of the
   headers that describe the HTTP exchange, and Connect also keeps its own `connect-*` headers back.
-- Okta's API takes nothing but `authorization`.
+- Okta's API takes nothing but `authorization` and `if-match` (a write's precondition).
+
+What a handler adds to the reply's metadata (a read's `etag`) goes out as response headers of the
+same names, on every HTTP transport (`reply_headers`).
 
 Binary (`-bin`) metadata is never forwarded: the pipeline reads text metadata only.
 """
@@ -17,7 +20,7 @@ Binary (`-bin`) metadata is never forwarded: the pipeline reads text metadata on
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from mailgate.errors import MailgateError
@@ -141,9 +144,14 @@ def connect_header(name: str) -> str | None:
     return None if name.startswith("connect-") else grpc_web_header(name)
 
 
-def no_header(name: str) -> str | None:
-    """Nothing but the `authorization` every transport forwards."""
-    return None
+def okta_header(name: str) -> str | None:
+    """Besides the `authorization` every transport forwards, only a write's If-Match."""
+    return name if name == "if-match" else None
+
+
+def reply_headers(metadata: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    """A reply's metadata as response headers (the values are ASCII: an etag)."""
+    return [(key.encode("latin-1"), value.encode("latin-1")) for key, value in metadata.items()]
 
 
 # --- reading a request's headers ---
@@ -210,4 +218,4 @@ class HeaderRules:
 GATEWAY = HeaderRules(gateway_header, "grpc-timeout")
 GRPC_WEB = HeaderRules(grpc_web_header, "grpc-timeout")
 CONNECT = HeaderRules(connect_header, "connect-timeout-ms", parse_connect_timeout)
-OKTA = HeaderRules(no_header)
+OKTA = HeaderRules(okta_header)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from mailgate.api.okta.bodies import OKTA_NAMES
 from mailgate.delivery.report import TestReport
-from mailgate.errors import ApiError, Code, Internal, InvalidArgument, TestFailed
+from mailgate.errors import ApiError, Code, Internal, InvalidArgument, StaleEtag, TestFailed
 
 VALIDATION = "E0000001"
 UNAUTHORIZED = "E0000011"
@@ -78,6 +78,12 @@ def envelope(error: ApiError, resource: str = "") -> tuple[int, dict[str, object
             return 400, _body(VALIDATION, f"Api validation failed: {summary}", error_id, causes)
         case Internal(correlation_id=correlation):  # only an id to find the log line by
             return _INTERNAL.http_status, _body(_INTERNAL.code, _INTERNAL.summary, correlation, [])
+        case StaleEtag(current_etag=current):
+            # Okta has no code of its own for it; E0000001 is its "the endpoint's precondition was
+            # violated". 412 as RFC 7232 answers a failed If-Match; the ETag header has the current tag.
+            cause = f"If-Match: the email server's current ETag is {current}"
+            summary = f"Api validation failed: {error.message}"
+            return 412, _body(VALIDATION, summary, error_id, [cause])
     kind = _KINDS.get(error.code, _INTERNAL)
     causes = _causes(error)
     detail = resource if kind.code == NOT_FOUND else (causes[0] if causes else error.message)

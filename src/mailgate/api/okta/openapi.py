@@ -24,6 +24,21 @@ _HEADERS = {
         ("X-Rate-Limit-Reset", "When the limit is back to full, in UTC epoch seconds."),
     ]
 }
+# Answers that are one server carry its ETag; the writes of one server take it back in If-Match.
+_ONE_SERVER = frozenset({"okta.EmailServer", "okta.EmailServerItem"})
+_CONDITIONAL = frozenset({"PATCH", "DELETE"})
+_ETAG = {
+    "description": "The server's current etag (RFC 7232, strong): send it in If-Match to change it safely.",
+    "required": True,
+    "schema": {"type": "string"},
+}
+_IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "Only if the server's etag is still one of these (or `*`); else 412 and nothing changes.",
+    "schema": {"type": "string"},
+}
 _LIMITS = ("minLength", "maxLength", "minItems", "maxItems", "minimum", "maximum", "default", "format")
 
 
@@ -98,6 +113,8 @@ def _operation(endpoint: Routed) -> Schema:
     success: Schema = {"description": "OK" if status == "200" else "Done", "headers": _HEADERS}
     if endpoint.answers:
         success["content"] = _json(endpoint.answers)
+    if endpoint.answers in _ONE_SERVER:
+        success["headers"] = {**_HEADERS, "ETag": _ETAG}
     if endpoint.status == 201:  # a created server's id leads to the by-id operations
         success["links"] = {
             other.operation.name: {
@@ -115,7 +132,7 @@ def _operation(endpoint: Routed) -> Schema:
         "responses": {
             status: success,
             "default": {
-                "description": "An Okta error (400, 401, 403, 404, 405, 409, 429, 500)",
+                "description": "An Okta error (400, 401, 403, 404, 405, 409, 412, 429, 500)",
                 "headers": _HEADERS,
                 "content": _json("okta.Error"),
             },
@@ -124,7 +141,10 @@ def _operation(endpoint: Routed) -> Schema:
     if endpoint.body.name:
         operation["requestBody"] = {"required": True, "content": _json(endpoint.body.name)}
     if _by_id(endpoint):
-        operation["parameters"] = [{"name": SERVER_ID, "in": "path", "required": True, "schema": _ID}]
+        parameters: list[Schema] = [{"name": SERVER_ID, "in": "path", "required": True, "schema": _ID}]
+        if endpoint.method in _CONDITIONAL:
+            parameters.append(_IF_MATCH)
+        operation["parameters"] = parameters
     return operation
 
 

@@ -13,12 +13,14 @@ from typing import Generic, Protocol, TypeVar
 from mailgate.api.okta import wire
 from mailgate.api.okta.bodies import CREATE, PATCH, TEST, Addresses, NewServer
 from mailgate.api.okta.reader import NO_BODY, Parser
+from mailgate.api.preconditions import from_metadata
 from mailgate.errors import InvalidArgument
 from mailgate.pipeline.auth import READ, WRITE
 from mailgate.pipeline.runner import CallContext, Pipeline, Result
 from mailgate.pipeline.stages import Call, Operation, Stages
 from mailgate.providers.commands import ProviderCommands
 from mailgate.providers.inputs import SmtpPatch
+from mailgate.providers.preconditions import etag
 from mailgate.providers.queries import ProviderQueries
 from mailgate.providers.testmail import TestMailService
 
@@ -28,10 +30,12 @@ SERVER_ID = "emailServerId"  # the path parameter of the by-id operations
 
 @dataclass(frozen=True)
 class Reply:
-    """A successful answer: HTTP status and JSON body (None for 204)."""
+    """A successful answer: HTTP status, JSON body (None for 204), and the server's ETag when the
+    answer is one server (the If-Match a later write of it may send)."""
 
     status: int
     body: object = None
+    etag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,21 +75,29 @@ class EmailServers:
         provider = await self._commands.create_smtp(
             ctx.principal.instance_id, new.settings, activate=new.enabled
         )
-        return Reply(201, wire.render(provider))
+        return Reply(201, wire.render(provider), etag(provider))
 
     async def get(self, request: Request[None], ctx: CallContext) -> Reply:
         """GET by id: one SMTP provider (an HTTP provider is not found)."""
         provider = await self._queries.smtp_by_id(ctx.principal.instance_id, request.server_id)
-        return Reply(200, wire.render_item(provider))
+        return Reply(200, wire.render_item(provider), etag(provider))
 
     async def patch(self, request: Request[SmtpPatch], ctx: CallContext) -> Reply:
-        """PATCH: change what the body names; answers the whole provider."""
-        provider = await self._commands.patch_smtp(ctx.principal.instance_id, request.server_id, request.body)
-        return Reply(200, wire.render(provider))
+        """PATCH: change what the body names (only while If-Match holds, if given); answers the whole
+        provider."""
+        provider = await self._commands.patch_smtp(
+            ctx.principal.instance_id, request.server_id, request.body, from_metadata(ctx.metadata)
+        )
+        return Reply(200, wire.render(provider), etag(provider))
 
     async def delete(self, request: Request[None], ctx: CallContext) -> Reply:
-        """DELETE: remove an SMTP provider, active or not; 204."""
-        await self._commands.remove(ctx.principal.instance_id, request.server_id, smtp_only=True)
+        """DELETE: remove an SMTP provider, active or not (only while If-Match holds, if given); 204."""
+        await self._commands.remove(
+            ctx.principal.instance_id,
+            request.server_id,
+            smtp_only=True,
+            expected=from_metadata(ctx.metadata),
+        )
         return Reply(204)
 
     async def test(self, request: Request[Addresses], ctx: CallContext) -> Reply:

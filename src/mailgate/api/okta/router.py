@@ -20,7 +20,7 @@ from mailgate.api.okta import errors
 from mailgate.api.okta.operations import ENDPOINTS, SERVER_ID, EmailServers, Incoming, Reply, Routed
 from mailgate.api.okta.wire import PREFIX
 from mailgate.config import Settings
-from mailgate.errors import InvalidArgument, NotFound, Unimplemented
+from mailgate.errors import InvalidArgument, NotFound, StaleEtag, Unimplemented
 from mailgate.pipeline.auth import READ, Authenticator
 from mailgate.pipeline.limits import Decision, TokenBucket
 from mailgate.pipeline.runner import CallContext, Pipeline, Result
@@ -116,6 +116,8 @@ class OktaApp:
         http_status, body = errors.envelope(result.error, server_id or scope["path"])
         if http_status == 405:
             headers = [*headers, (b"allow", ", ".join(allowed).encode())]
+        if isinstance(result.error, StaleEtag):  # 412: the ETag to read again, as a GET would send it
+            headers = [*headers, (b"etag", result.error.current_etag.encode("latin-1"))]
         await respond(send, http_status, _json(body), extra=headers)
 
     async def _run(
@@ -172,6 +174,8 @@ def _json(body: object) -> bytes:
 
 
 async def _send(send: Send, reply: Reply, headers: list[tuple[bytes, bytes]]) -> None:
+    if reply.etag is not None:
+        headers = [*headers, (b"etag", reply.etag.encode("latin-1"))]
     if reply.body is None:
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         await send({"type": "http.response.body", "body": b""})

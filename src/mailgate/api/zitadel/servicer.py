@@ -8,12 +8,15 @@ from typing import TypeVar
 
 from google.protobuf.message import Message
 
+from mailgate.api.preconditions import from_metadata
 from mailgate.api.zitadel import convert
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.gen.zitadel import object_pb2
 from mailgate.pipeline.runner import CallContext
 from mailgate.providers.commands import ProviderCommands
 from mailgate.providers.inputs import AuthRequest, LegacyAuth, SmtpInput
+from mailgate.providers.model import Provider
+from mailgate.providers.preconditions import etag
 from mailgate.providers.queries import ProviderQueries
 from mailgate.providers.testmail import InlineTest, TestMailService
 
@@ -74,6 +77,13 @@ def _inline_test(request: InlineTestRequest) -> InlineTest:
     )
 
 
+def _read(provider: Provider, ctx: CallContext) -> Provider:
+    """A provider a read answers: its etag goes in the response metadata (the messages are ZITADEL's
+    and take no field of ours)."""
+    ctx.reply_metadata["etag"] = etag(provider)
+    return provider
+
+
 def _paging(query: object_pb2.ListQuery) -> tuple[int, int, bool]:
     return query.offset, query.limit, query.asc
 
@@ -113,13 +123,13 @@ class AdminServicer:
     async def GetEmailProvider(
         self, request: pb.GetEmailProviderRequest, ctx: CallContext
     ) -> pb.GetEmailProviderResponse:
-        provider = await self._queries.active(ctx.principal.instance_id)
+        provider = _read(await self._queries.active(ctx.principal.instance_id), ctx)
         return pb.GetEmailProviderResponse(config=convert.email_provider(provider))
 
     async def GetEmailProviderById(
         self, request: pb.GetEmailProviderByIdRequest, ctx: CallContext
     ) -> pb.GetEmailProviderByIdResponse:
-        provider = await self._queries.by_id(ctx.principal.instance_id, request.id)
+        provider = _read(await self._queries.by_id(ctx.principal.instance_id, request.id), ctx)
         return pb.GetEmailProviderByIdResponse(config=convert.email_provider(provider))
 
     async def AddEmailProviderSMTP(
@@ -131,14 +141,16 @@ class AdminServicer:
     async def UpdateEmailProviderSMTP(
         self, request: UpdateSmtp, ctx: CallContext
     ) -> pb.UpdateEmailProviderSMTPResponse:
-        change = await self._commands.update_smtp(ctx.principal.instance_id, request.id, _smtp_input(request))
+        change = await self._commands.update_smtp(
+            ctx.principal.instance_id, request.id, _smtp_input(request), from_metadata(ctx.metadata)
+        )
         return pb.UpdateEmailProviderSMTPResponse(details=convert.change_details(change))
 
     async def UpdateEmailProviderSMTPPassword(
         self, request: Password, ctx: CallContext
     ) -> pb.UpdateEmailProviderSMTPPasswordResponse:
         change = await self._commands.set_smtp_password(
-            ctx.principal.instance_id, request.id, request.password
+            ctx.principal.instance_id, request.id, request.password, from_metadata(ctx.metadata)
         )
         return pb.UpdateEmailProviderSMTPPasswordResponse(details=convert.change_details(change))
 
@@ -161,6 +173,7 @@ class AdminServicer:
             request.endpoint,
             request.description,
             rotate_key=request.HasField("expiration_signing_key"),
+            expected=from_metadata(ctx.metadata),
         )
         response = pb.UpdateEmailProviderHTTPResponse(details=convert.change_details(change))
         if key is not None:
@@ -170,17 +183,23 @@ class AdminServicer:
     async def ActivateEmailProvider(
         self, request: Activate, ctx: CallContext
     ) -> pb.ActivateEmailProviderResponse:
-        change = await self._commands.activate(ctx.principal.instance_id, request.id)
+        change = await self._commands.activate(
+            ctx.principal.instance_id, request.id, from_metadata(ctx.metadata)
+        )
         return pb.ActivateEmailProviderResponse(details=convert.state_change_details(change))
 
     async def DeactivateEmailProvider(
         self, request: Deactivate, ctx: CallContext
     ) -> pb.DeactivateEmailProviderResponse:
-        change = await self._commands.deactivate(ctx.principal.instance_id, request.id)
+        change = await self._commands.deactivate(
+            ctx.principal.instance_id, request.id, from_metadata(ctx.metadata)
+        )
         return pb.DeactivateEmailProviderResponse(details=convert.state_change_details(change))
 
     async def RemoveEmailProvider(self, request: Remove, ctx: CallContext) -> pb.RemoveEmailProviderResponse:
-        change = await self._commands.remove(ctx.principal.instance_id, request.id)
+        change = await self._commands.remove(
+            ctx.principal.instance_id, request.id, expected=from_metadata(ctx.metadata)
+        )
         return pb.RemoveEmailProviderResponse(details=convert.change_details(change))
 
     async def TestEmailProviderSMTPById(
@@ -200,13 +219,13 @@ class AdminServicer:
     async def GetSMTPConfig(
         self, request: pb.GetSMTPConfigRequest, ctx: CallContext
     ) -> pb.GetSMTPConfigResponse:
-        provider = await self._queries.active(ctx.principal.instance_id)
+        provider = _read(await self._queries.active(ctx.principal.instance_id), ctx)
         return pb.GetSMTPConfigResponse(smtp_config=convert.smtp_config(provider))
 
     async def GetSMTPConfigById(
         self, request: pb.GetSMTPConfigByIdRequest, ctx: CallContext
     ) -> pb.GetSMTPConfigByIdResponse:
-        provider = await self._queries.by_id(ctx.principal.instance_id, request.id)
+        provider = _read(await self._queries.by_id(ctx.principal.instance_id, request.id), ctx)
         return pb.GetSMTPConfigByIdResponse(smtp_config=convert.smtp_config(provider))
 
     async def ListSMTPConfigs(

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from google.rpc import code_pb2
+from google.rpc import code_pb2, status_pb2
+
+from mailgate.gen.mailgate.v1 import etag_pb2
 
 HTTP_STATUS_BY_CODE: Mapping[int, int] = MappingProxyType(
     {
@@ -29,6 +31,19 @@ HTTP_STATUS_BY_CODE: Mapping[int, int] = MappingProxyType(
     }
 )
 UNKNOWN_CODE_STATUS = 500
+
+
+def stale_etag(status: status_pb2.Status) -> str | None:
+    """The current etag of a write refused for its If-Match (ABORTED with mailgate.v1.EtagMismatch),
+    answered 412 Precondition Failed on HTTP (RFC 7232 3.1); None for any other status."""
+    if status.code != code_pb2.ABORTED:
+        return None
+    for detail in status.details:
+        if detail.Is(etag_pb2.EtagMismatch.DESCRIPTOR):
+            mismatch = etag_pb2.EtagMismatch()
+            detail.Unpack(mismatch)
+            return mismatch.current_etag
+    return None
 
 
 def http_status(code: int) -> int:

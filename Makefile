@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test proto proto-check lint bench clean
+.PHONY: run test demo proto proto-check lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+# A sink, a server, a provider, one email and its status, on this machine (tools/demo.py).
+demo: $(STAMP)
+	$(BIN)/python tools/demo.py
 
 proto: $(STAMP)
 	$(BIN)/python tools/genproto.py

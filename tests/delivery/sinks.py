@@ -222,6 +222,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     verdict: str  # "" when the signature verified
+    at: float = 0.0  # time.time() when it arrived
 
     @property
     def document(self) -> Any:
@@ -237,12 +238,14 @@ class Answer:
 
 
 class HttpReceiver:
-    """A real HTTP(S) server in a thread, answering `answer` (202 by default) and recording requests;
-    with `verify`, an unsigned or badly signed request is answered 401, as a ZITADEL receiver does."""
+    """A real HTTP(S) server in a thread, answering `answers` in turn, then `answer` (202 by default),
+    and recording requests; with `verify`, an unsigned or badly signed request is answered 401, as a
+    ZITADEL receiver does."""
 
     def __init__(self, tls: ssl.SSLContext | None = None, key: str = SIGNING_KEY) -> None:
         self.key = key
         self.answer = Answer()
+        self.answers: list[Answer] = []
         self.verify = True
         self.requests: list[Received] = []
         self.release = threading.Event()
@@ -257,8 +260,9 @@ class HttpReceiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 verdict = verify_signature(self.headers.get("ZITADEL-Signature", ""), body, receiver.key)
-                receiver.requests.append(Received(self.path, dict(self.headers.items()), body, verdict))
-                answer = receiver.answer
+                arrived = Received(self.path, dict(self.headers.items()), body, verdict, time.time())
+                receiver.requests.append(arrived)
+                answer = receiver.answers.pop(0) if receiver.answers else receiver.answer
                 if answer.hang:
                     receiver.release.wait(30)
                     return

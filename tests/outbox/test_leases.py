@@ -27,7 +27,7 @@ from mailgate.outbox.schedule import Next
 from mailgate.store import changes
 from mailgate.store.attempts import attempt_row
 from mailgate.store.database import Database, listener_dsn
-from mailgate.store.leases import BreakerChange, Claimed, LeaseStore
+from mailgate.store.leases import BreakerChange, Claimed, LeaseStore, Outcome
 from mailgate.store.tables import messages
 from tests.outbox.conftest import Clock, Store
 from tests.outbox.rows import DAY_US, attempt_rows, health_row, insert_message, message
@@ -343,6 +343,47 @@ async def test_release_hands_messages_back_due_at_once(store: Store, clock: Cloc
     assert states[retried] == ("deferred", None)
     # Due for anyone at once, long before the old lease would have ended.
     assert {message.id for message in await leases.claim("next", 5, now + S, LEASE)} == {fresh, retried}
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+async def test_renewing_and_recording_lock_messages_in_one_order(store: Store, clock: Clock) -> None:
+    """The keeper's renewal and a batch of outcomes over the same messages wait for each other
+    and never deadlock (a deadlock lost a renewal, then a lease, then sent a message twice)."""
+    now = clock()
+    for _ in range(2):
+        await insert_message(store.db, store.box, INSTANCE, now)
+    leases = LeaseStore(store.db)
+    first, second = sorted(await leases.claim("me", 2, now, LEASE), key=lambda held: held.key)
+    batch = [  # outcomes end in any order
+        Outcome(held, Next(MessageState.SENT), now + S, _attempt(held, now, ReplyClass.DELIVERED), _healthy)
+        for held in (second, first)
+    ]
+    lock = text("SELECT id FROM messages WHERE id = :id FOR NO KEY UPDATE")
+    async with store.db.engine.connect() as keeper, keeper.begin():
+        # A renewal under way, in key order: it holds the first message, the second is next.
+        await keeper.execute(lock, {"id": first.id})
+        recording = asyncio.create_task(leases.record_all("me", batch))
+        async with asyncio.timeout(30):
+            while not await _waiting_for_a_lock(store.db):
+                await asyncio.sleep(0.01)
+            # The batch waits for the first message holding nothing, so the renewal goes on.
+            await keeper.execute(lock, {"id": second.id})
+    async with asyncio.timeout(30):
+        assert all(recorded is not None for recorded in await recording)
+    assert {state for state, _ in (await _states(store.db)).values()} == {"sent"}
+
+
+async def _waiting_for_a_lock(db: Database) -> bool:
+    """Whether a session of the test's database waits for a lock (asked in a transaction of its
+    own: pg_stat_activity is read once per transaction)."""
+    async with db.read() as conn:
+        found = await conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            )
+        )
+        return bool(found.scalar_one())
 
 
 @pytest.mark.parametrize("backend", ["postgres"])

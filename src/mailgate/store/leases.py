@@ -142,15 +142,25 @@ class LeaseStore:
         """
         if not keys:
             return set()
+        held = (
+            tuple_(messages.c.instance_id, messages.c.id).in_(keys),
+            messages.c.state == _SENDING,
+            messages.c.claimed_by == worker,
+            messages.c.claimed_until_us > now_us,
+        )
         async with self._db.write() as conn:
+            # Rows locked in key order first, as `record_all` locks them: a renewal and a batch of
+            # outcomes over the same messages then wait for each other instead of deadlocking
+            # (one UPDATE over an IN list locks in whatever order the scan finds the rows).
+            await conn.execute(
+                select(messages.c.id)
+                .where(*held)
+                .order_by(*_key_order(conn.dialect.name))
+                .with_for_update(key_share=True)  # FOR NO KEY UPDATE, as the UPDATE itself
+            )
             rows = await conn.execute(
                 update(messages)
-                .where(
-                    tuple_(messages.c.instance_id, messages.c.id).in_(keys),
-                    messages.c.state == _SENDING,
-                    messages.c.claimed_by == worker,
-                    messages.c.claimed_until_us > now_us,
-                )
+                .where(*held)
                 .values(claimed_until_us=now_us + lease_us)
                 .returning(messages.c.instance_id, messages.c.id)
             )
@@ -205,7 +215,10 @@ class LeaseStore:
         """Record several outcomes in one transaction (one commit for a burst of attempts); each is
         guarded by its own lease: None for those whose lease was lost, which write nothing."""
         async with self._db.write() as conn:
-            held = [await _advance(conn, worker, outcome) for outcome in outcomes]
+            # Messages in key order, as `extend` locks them (see there), breakers in theirs below.
+            held = [False] * len(outcomes)
+            for index in sorted(range(len(outcomes)), key=lambda i: outcomes[i].message.key):
+                held[index] = await _advance(conn, worker, outcomes[index])
             made = [outcome for outcome, ok in zip(outcomes, held, strict=True) if ok and outcome.attempt]
             if made:
                 rows = [{**o.attempt, "number": o.message.attempts_made + 1} for o in made if o.attempt]
@@ -286,6 +299,13 @@ async def _advance(conn: AsyncConnection, worker: str, outcome: Outcome) -> bool
         params.update(next_made=message.attempts_made + 1, next_provider=outcome.attempt["provider_id"])
         result = await conn.execute(_ATTEMPTED, params)
     return bool(result.rowcount == 1)
+
+
+def _key_order(dialect: str) -> tuple[Any, ...]:
+    """ORDER BY for messages in the order Python sorts their keys: by code point, which is byte
+    order in UTF-8 (PostgreSQL's "C" collation; SQLite compares text so by default)."""
+    columns = (messages.c.instance_id, messages.c.id)
+    return tuple(column.collate("C") for column in columns) if dialect == "postgresql" else columns
 
 
 def _breaker_key(outcome: Outcome) -> tuple[str, str]:

@@ -100,7 +100,9 @@ async def build_services(
     table = MethodTable(
         [
             *zitadel.admin_methods(AdminServicer(commands, queries, tests), authenticator, sending),
-            *mailgate_api.delivery_methods(DeliveryServicer(outbox), authenticator),
+            *mailgate_api.delivery_methods(
+                DeliveryServicer(outbox, settings.delivery_max_attempts), authenticator
+            ),
         ]
     )
     services = Services(

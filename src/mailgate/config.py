@@ -36,7 +36,7 @@ class ConfigError(MailgateError):
 
 _CERT, _KEY = "MAILGATE_TLS_CERT_FILE", "MAILGATE_TLS_KEY_FILE"
 MAX_DELIVERY_WORKERS = 1000
-MAX_ATTEMPTS = 1000
+MAX_ATTEMPTS = 50  # as SendEmail's own max_attempts rule
 
 
 @dataclass(frozen=True)
@@ -434,8 +434,9 @@ class Settings:
     delivery_max_attempts: int = _setting(
         "MAILGATE_DELIVERY_MAX_ATTEMPTS",
         _positive_int,
-        25,
-        "Attempts a message gets before it fails (unless it expires first).",
+        10,
+        "Attempts a message gets before it fails (unless it expires first), when SendEmail or RetryMessage "
+        "asks for no number of its own.",
     )
     retry_base: float = _setting(
         "MAILGATE_RETRY_BASE",

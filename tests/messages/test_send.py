@@ -9,8 +9,10 @@ import pytest
 from google.protobuf import duration_pb2
 
 from mailgate.gen.mailgate.v1 import delivery_pb2 as pb
+from mailgate.outbox.model import MessageState, ReplyClass
 from tests.fixtures.rpc import Admin
-from tests.messages.helpers import Mailer, send_request, unique_address
+from tests.fixtures.servers import running_server
+from tests.messages.helpers import Mailer, delivery_attempt, record_attempt, send_request, unique_address
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -65,3 +67,23 @@ async def test_without_an_active_provider_nothing_is_queued(admin: Admin, sender
     await admin.activate(inactive)
     queued = await sender("SendEmail", send_request(idempotency_key="welcome-1"))
     assert not queued.replayed  # the refused call used no key
+
+
+async def test_the_operators_attempts_setting_is_the_default_for_send_and_retry(
+    shared_env: dict[str, str],
+) -> None:
+    async with running_server({**shared_env, "MAILGATE_DELIVERY_MAX_ATTEMPTS": "4"}) as running:
+        server = running.for_new_instance("attempts")
+        admin = Admin(server.stub, await server.metadata("iam.write"))
+        provider = await admin.add_smtp()
+        await admin.activate(provider)
+        sender = await Mailer.with_token(server, "email.send")
+        message = await sender.send()
+        assert message.max_attempts == 4
+        assert (await sender.send(max_attempts=7)).max_attempts == 7
+
+        attempt = delivery_attempt(1, provider, ReplyClass.TRANSIENT, 451)
+        await record_attempt(server, message.id, attempt, MessageState.FAILED)
+        writer = await Mailer.with_token(server, "iam.write")
+        retried = await writer("RetryMessage", pb.RetryMessageRequest(id=message.id))
+        assert retried.message.max_attempts == 1 + 4

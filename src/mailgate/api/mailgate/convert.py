@@ -10,7 +10,7 @@ from mailgate.api.status import smtp_test_stage, smtp_test_step
 from mailgate.api.zitadel.convert import timestamp
 from mailgate.gen.mailgate.v1 import delivery_pb2 as pb
 from mailgate.outbox.model import Attempt, Bodies, Message, MessageState
-from mailgate.outbox.request import DEFAULT_EXPIRY, DEFAULT_MAX_ATTEMPTS, EmailRequest, MessageFilter
+from mailgate.outbox.request import DEFAULT_EXPIRY, EmailRequest, MessageFilter
 
 
 def _optional_duration(request: pb.SendEmailRequest | pb.RetryMessageRequest, name: str) -> timedelta | None:
@@ -27,8 +27,8 @@ def _time(value: timestamp_pb2.Timestamp) -> datetime:
     return _EPOCH + timedelta(seconds=value.seconds, microseconds=value.nanos // 1000)
 
 
-def email_request(request: pb.SendEmailRequest) -> EmailRequest:
-    """SendEmail's request with its defaults applied (unset expiry: 24 h; attempts: 10)."""
+def email_request(request: pb.SendEmailRequest, default_max_attempts: int) -> EmailRequest:
+    """SendEmail's request with its defaults applied (unset expiry: 24 h; attempts: the setting's)."""
     return EmailRequest(
         to=tuple(request.to),
         subject=request.subject,
@@ -38,7 +38,7 @@ def email_request(request: pb.SendEmailRequest) -> EmailRequest:
         category=request.category,
         idempotency_key=request.idempotency_key or None,
         expires_after=_optional_duration(request, "expires_after") or DEFAULT_EXPIRY,
-        max_attempts=request.max_attempts or DEFAULT_MAX_ATTEMPTS,
+        max_attempts=request.max_attempts or default_max_attempts,
     )
 
 

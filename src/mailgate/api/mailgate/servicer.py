@@ -18,13 +18,14 @@ def _own_only(principal: Principal) -> str | None:
 class DeliveryServicer:
     """The seven RPCs of mailgate.v1.DeliveryService."""
 
-    def __init__(self, outbox: Outbox) -> None:
+    def __init__(self, outbox: Outbox, default_max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> None:
         self._outbox = outbox
+        self._max_attempts = default_max_attempts  # MAILGATE_DELIVERY_MAX_ATTEMPTS
 
     async def SendEmail(self, request: pb.SendEmailRequest, ctx: CallContext) -> pb.SendEmailResponse:
         principal = ctx.principal
         enqueued = await self._outbox.enqueue(
-            principal.instance_id, principal.token_id, convert.email_request(request)
+            principal.instance_id, principal.token_id, convert.email_request(request, self._max_attempts)
         )
         return pb.SendEmailResponse(message=convert.message(enqueued.message), replayed=enqueued.replayed)
 
@@ -56,7 +57,7 @@ class DeliveryServicer:
             ctx.principal.instance_id,
             request.id,
             convert.retry_expiry(request),
-            request.max_attempts or DEFAULT_MAX_ATTEMPTS,
+            request.max_attempts or self._max_attempts,
         )
         return pb.RetryMessageResponse(message=convert.message(message))
 

@@ -1,5 +1,6 @@
-"""`mailgate serve` in a process of its own for the benchmarks: its settings, tokens, one active SMTP
-provider, its stubs, its resident memory, and a fresh PostgreSQL database when asked for one."""
+"""`mailgate serve` in a process of its own for the benchmarks: its settings, its stubs, one instance
+per SMTP port it sends to (each with its tokens and active provider), its resident memory, and a
+fresh PostgreSQL database when asked for one."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ from mailgate.config import Settings
 from mailgate.gen.mailgate.v1 import delivery_pb2_grpc
 from mailgate.gen.zitadel import admin_pb2 as admin
 from mailgate.gen.zitadel import admin_pb2_grpc
+from mailgate.store.database import Database
+from mailgate.store.migrate import migrate
+from mailgate.store.tokens import TokenRepository
 
 PG_URL = os.environ.get("MAILGATE_TEST_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test"
 Metadata = tuple[tuple[str, str], ...]
@@ -41,19 +45,24 @@ def _cli() -> list[str]:
 
 
 @dataclass
+class Instance:
+    """One instance of the server: its email.send and iam.write tokens, its active provider."""
+
+    send_auth: Metadata
+    admin_auth: Metadata
+    provider_id: str = ""
+
+
+@dataclass
 class Mailgate:
-    """A running server with an active provider: the sender's and the admin's stubs and tokens."""
+    """A running server: its stubs, and an instance per SMTP port it was given."""
 
     process: subprocess.Popen[bytes]
     log_path: Path
     settings: Settings
-    channel: grpc.aio.Channel
-    readers: grpc.aio.Channel  # the admin reads' own connection
     delivery: delivery_pb2_grpc.DeliveryServiceStub
-    admin: admin_pb2_grpc.AdminServiceStub
-    send_auth: Metadata
-    admin_auth: Metadata
-    provider_id: str = ""
+    admin: admin_pb2_grpc.AdminServiceStub  # on a connection of its own
+    instances: dict[int, Instance]  # by the SMTP port its provider sends to
 
     def rss(self) -> int:
         """The process's resident memory in bytes (VmRSS)."""
@@ -68,9 +77,10 @@ class Mailgate:
 
 @contextlib.asynccontextmanager
 async def served(
-    folder: Path, certs: Certificates, smtp_port: int, database_url: str = ""
+    folder: Path, certs: Certificates, smtp_ports: list[int], database_url: str = ""
 ) -> AsyncIterator[Mailgate]:
-    """`mailgate serve` on SQLite in `folder` (or on `database_url`), sending to LOCAL:`smtp_port`.
+    """`mailgate serve` on SQLite in `folder` (or on `database_url`); instance i sends to
+    LOCAL:`smtp_ports[i]`.
 
     MAILGATE_* settings of this environment apply too (to try other pool sizes or workers)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -87,7 +97,7 @@ async def served(
         MAILGATE_SMTP_HELO_NAME="client.bench",
     )
     settings = Settings.from_env({key: value for key, value in env.items() if key.startswith("MAILGATE_")})
-    send_token, admin_token = _token(env, "email.send"), _token(env, "iam.write")
+    instances = await _instances(settings, smtp_ports)
     log_path = folder / "serve.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen([*_cli(), "serve"], env=env, stdout=log, stderr=log)
@@ -101,15 +111,13 @@ async def served(
                 process,
                 log_path,
                 settings,
-                channel,
-                readers,
                 delivery_pb2_grpc.DeliveryServiceStub(channel),
                 admin_pb2_grpc.AdminServiceStub(readers),
-                (("authorization", f"Bearer {send_token}"),),
-                (("authorization", f"Bearer {admin_token}"),),
+                instances,
             )
             await _wait_ready(mailgate)
-            mailgate.provider_id = await _add_provider(mailgate, smtp_port)
+            for port, instance in instances.items():
+                instance.provider_id = await _add_provider(mailgate, instance, port)
             yield mailgate
     finally:
         process.terminate()
@@ -120,11 +128,23 @@ async def served(
             process.wait()
 
 
-def _token(env: dict[str, str], permission: str) -> str:
-    made = subprocess.run(
-        [*_cli(), "token", "create", "--permission", permission], env=env, capture_output=True, check=True
-    )
-    return made.stdout.decode().strip().splitlines()[-1]
+async def _instances(settings: Settings, smtp_ports: list[int]) -> dict[int, Instance]:
+    """An instance per port with its two tokens, made here as `mailgate token create` would (and
+    migrating the store first, as it does): no process to start for each."""
+    db = Database(settings)
+    try:
+        await migrate(db)
+        tokens = TokenRepository(db)
+        instances: dict[int, Instance] = {}
+        for index, port in enumerate(smtp_ports):
+            auth = [
+                (("authorization", f"Bearer {(await tokens.create(f'i{index}', permission))[1]}"),)
+                for permission in ("email.send", "iam.write")
+            ]
+            instances[port] = Instance(auth[0], auth[1])
+        return instances
+    finally:
+        await db.close()
 
 
 async def _wait_ready(mailgate: Mailgate) -> None:
@@ -132,7 +152,9 @@ async def _wait_ready(mailgate: Mailgate) -> None:
     while True:
         try:
             await mailgate.admin.ListEmailProviders(
-                admin.ListEmailProvidersRequest(), metadata=mailgate.admin_auth, timeout=1
+                admin.ListEmailProvidersRequest(),
+                metadata=next(iter(mailgate.instances.values())).admin_auth,
+                timeout=1,
             )
             return
         except grpc.aio.AioRpcError:
@@ -141,7 +163,7 @@ async def _wait_ready(mailgate: Mailgate) -> None:
             await asyncio.sleep(0.2)
 
 
-async def _add_provider(mailgate: Mailgate, port: int) -> str:
+async def _add_provider(mailgate: Mailgate, instance: Instance, port: int) -> str:
     added = await mailgate.admin.AddEmailProviderSMTP(
         admin.AddEmailProviderSMTPRequest(
             sender_address=SENDER,
@@ -151,10 +173,10 @@ async def _add_provider(mailgate: Mailgate, port: int) -> str:
             user=USER,
             plain=admin.SMTPPlainAuth(password=PASSWORD),
         ),
-        metadata=mailgate.admin_auth,
+        metadata=instance.admin_auth,
     )
     await mailgate.admin.ActivateEmailProvider(
-        admin.ActivateEmailProviderRequest(id=added.id), metadata=mailgate.admin_auth
+        admin.ActivateEmailProviderRequest(id=added.id), metadata=instance.admin_auth
     )
     return str(added.id)
 

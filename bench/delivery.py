@@ -421,18 +421,26 @@ async def _rounds(
     verdict: Verdict,
 ) -> None:
     targets = {name: Served(mailgate, mailgate.instances[link.port]) for name, mailgate in servers.items()}
-    senders: dict[str, Callable[[], Awaitable[float]]] = {
+    senders: dict[str, Callable[[], Awaitable[tuple[float, float]]]] = {
         f"{name} served": _served_round(target, arrivals, labels, link.messages, options.in_flight)
         for name, target in targets.items()
     }
-    senders["bare"] = lambda: bare_rate(link.port, certs, arrivals, labels.batch(link.messages), connections)
-    senders["courier"] = lambda: courier_rate(link.port, certs, arrivals, labels.batch(link.courier_messages))
+    senders["bare"] = _own_cpu(
+        lambda: bare_rate(link.port, certs, arrivals, labels.batch(link.messages), connections), link.messages
+    )
+    senders["courier"] = _own_cpu(
+        lambda: courier_rate(link.port, certs, arrivals, labels.batch(link.courier_messages)),
+        link.courier_messages,
+    )
     for target in targets.values():  # warm up: TLS contexts, the pool, the caches
         await served_rate(target, arrivals, labels.batch(50), options.in_flight)
     rates: dict[str, list[float]] = {name: [] for name in senders}
+    cpu: dict[str, list[float]] = {name: [] for name in senders}
     for _ in range(options.rounds):  # alternating, so each of them sees the same machine
         for name, sender in senders.items():
-            rates[name].append(await sender())
+            rate, cpu_ms = await sender()
+            rates[name].append(rate)
+            cpu[name].append(cpu_ms)
     best = {name: max(found) for name, found in rates.items()}
     print(
         f"delivery: {link.label}: {link.messages} messages x {options.rounds} rounds, STARTTLS + AUTH PLAIN,"
@@ -442,7 +450,12 @@ async def _rounds(
     )
     for name, found in rates.items():
         shown = ", ".join(f"{rate:.0f}" for rate in found)
-        print(f"delivery:   {name}: {best[name]:.0f} msg/s (rounds {shown})", flush=True)
+        where = "its serve process" if name.endswith("served") else "this process"
+        print(
+            f"delivery:   {name}: {best[name]:.0f} msg/s (rounds {shown});"
+            f" {min(cpu[name]):.2f} ms CPU a message in {where}",
+            flush=True,
+        )
     for name, target in targets.items():
         served_best = best[f"{name} served"]
         where = f"{link.label} {name}"
@@ -458,8 +471,28 @@ async def _rounds(
 
 def _served_round(
     target: Served, arrivals: Arrivals, labels: Labels, messages: int, in_flight: int
-) -> Callable[[], Awaitable[float]]:
-    return lambda: served_rate(target, arrivals, labels.batch(messages), in_flight)
+) -> Callable[[], Awaitable[tuple[float, float]]]:
+    """A round's rate, and the CPU the serve process spent on each message (ms)."""
+
+    async def round_() -> tuple[float, float]:
+        before = target.mailgate.cpu_seconds()
+        rate = await served_rate(target, arrivals, labels.batch(messages), in_flight)
+        return rate, (target.mailgate.cpu_seconds() - before) / messages * 1000
+
+    return round_
+
+
+def _own_cpu(
+    sender: Callable[[], Awaitable[float]], messages: int
+) -> Callable[[], Awaitable[tuple[float, float]]]:
+    """A round's rate, and the CPU this process spent on each of its `messages` (ms)."""
+
+    async def round_() -> tuple[float, float]:
+        before = time.process_time()
+        rate = await sender()
+        return rate, (time.process_time() - before) / messages * 1000
+
+    return round_
 
 
 def main(argv: list[str]) -> int:

@@ -17,8 +17,8 @@ round trip: on loopback nobody waits for the network, so the ratios there compar
 sender spends (printed, no goal). Then, on each link at half the measured rate (open loop), it
 prints enqueue-to-250 latency, and GetEmailProviderById's p99 (READ_RATE calls a second) against
 idle, which has its goal on both links. Last, a fresh server's resident memory after --memory
-messages against after a tenth of them: 20000 by default, --memory=100000 is the issue's count
-(10000 -> 100000), --memory=0 skips it.
+messages against after a tenth of them: 10000 by default, --memory=100000 is the issue's count
+(10000 -> 100000, some 30 minutes at 50 messages a second), --memory=0 skips it.
 
     python -m bench delivery [--messages=N] [--rounds=R] [--in-flight=C] [--paced-seconds=S]
                              [--reads=N] [--memory=N] [--rtt=MS] [--backends=sqlite,postgres]
@@ -76,7 +76,7 @@ class Options:
     in_flight: int = 32  # SendEmail calls in flight while measuring throughput
     paced_seconds: float = 8.0
     reads: int = IDLE_READS  # GetEmailProviderById calls measured idle
-    memory: int = 20000
+    memory: int = 10000
     rtt: float = 10.0  # milliseconds: a provider in the same region
     backends: tuple[str, ...] = ("sqlite", "postgres")
 

@@ -285,13 +285,16 @@ async def at_half_rate(
     await _read_latencies(target, lambda done: done < 50)  # warm up
     idle = await _read_latencies(target, lambda done: done < options.reads)
     recipients = labels.batch(max(round(rate * options.paced_seconds), 20))
+    before = target.mailgate.cpu_seconds()
     sending = asyncio.ensure_future(paced(target, arrivals, recipients, rate))
     loaded = await _read_latencies(target, lambda _: not sending.done())
     latencies = sorted(await sending)
+    cpu_ms = (target.mailgate.cpu_seconds() - before) / len(recipients) * 1000
     p50 = statistics.median(latencies)
     print(
         f"delivery: {label} enqueue-to-250 at {rate:.0f} msg/s (half the maximum),"
-        f" {len(latencies)} messages: p50 {p50 * 1000:.1f} ms, p99 {p99(latencies) * 1000:.1f} ms",
+        f" {len(latencies)} messages: p50 {p50 * 1000:.1f} ms, p99 {p99(latencies) * 1000:.1f} ms;"
+        f" {cpu_ms:.2f} ms serve CPU a message, the reads' included",
         flush=True,
     )
     print(

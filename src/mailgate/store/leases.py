@@ -143,19 +143,6 @@ class LeaseStore:
         if not keys:
             return set()
         async with self._db.write() as conn:
-            if not self._db.is_sqlite:
-                # Rows locked in key order, as record_all locks them: a renewal and a batch of
-                # outcomes wait for each other, never deadlock (one UPDATE locks in scan order).
-                await conn.execute(
-                    select(messages.c.id)
-                    .where(
-                        tuple_(messages.c.instance_id, messages.c.id).in_(keys),
-                        messages.c.claimed_by == worker,
-                    )
-                    # Byte order ("C"), which is Python's order of the keys record_all sorts.
-                    .order_by(messages.c.instance_id.collate("C"), messages.c.id.collate("C"))
-                    .with_for_update()
-                )
             rows = await conn.execute(
                 update(messages)
                 .where(
@@ -218,10 +205,7 @@ class LeaseStore:
         """Record several outcomes in one transaction (one commit for a burst of attempts); each is
         guarded by its own lease: None for those whose lease was lost, which write nothing."""
         async with self._db.write() as conn:
-            # Message rows in key order, as extend locks them (see there).
-            in_order = sorted(range(len(outcomes)), key=lambda index: outcomes[index].message.key)
-            advanced = {index: await _advance(conn, worker, outcomes[index]) for index in in_order}
-            held = [advanced[index] for index in range(len(outcomes))]
+            held = [await _advance(conn, worker, outcome) for outcome in outcomes]
             made = [outcome for outcome, ok in zip(outcomes, held, strict=True) if ok and outcome.attempt]
             if made:
                 rows = [{**o.attempt, "number": o.message.attempts_made + 1} for o in made if o.attempt]

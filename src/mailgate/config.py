@@ -415,7 +415,7 @@ class Settings:
     delivery_workers: int = _setting(
         "MAILGATE_DELIVERY_WORKERS",
         _count,
-        4,
+        16,
         "Notification emails this process sends at once; 0 makes an API-only replica that sends none.",
     )
     delivery_poll_interval: float = _setting(

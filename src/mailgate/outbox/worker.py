@@ -2,7 +2,8 @@
 
 One loop claims as many messages as there are free slots (`concurrency` attempts at once) and runs
 each as a task; it wakes when a message is enqueued here (`wake`), when another replica announces
-one (NOTIFY on PostgreSQL, wired in app.py), when a slot frees, and otherwise every poll interval.
+one (NOTIFY on PostgreSQL, wired in app.py), and otherwise every poll interval; a freed slot
+starts a message claimed ahead, and claims again only when the last claim was full.
 A keeper renews the leases of the messages held, every third of a lease; an attempt whose lease
 was lost anyway (another replica took the message over) is cancelled, and records nothing. On
 stop nothing more is claimed, attempts in flight get the grace period to finish, and whatever is
@@ -114,7 +115,8 @@ class DeliveryWorker:
         self._held: dict[Key, _Held] = {}
         self._ready: deque[_Held] = deque()  # claimed, not started
         self._running = 0
-        self._nudge = asyncio.Event()
+        self._nudge = asyncio.Event()  # the loop has something to do: a wake, a freed slot, stop
+        self._look = True  # something may be due: claim at the next chance
         self._stopping = False
         self._loop: asyncio.Task[None] | None = None
         self._keeper: asyncio.Task[None] | None = None
@@ -131,6 +133,7 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         """Look for due messages now (a message was enqueued or announced)."""
+        self._look = True
         self._nudge.set()
 
     def start(self) -> None:
@@ -176,15 +179,24 @@ class DeliveryWorker:
     async def _run(self) -> None:
         failures = 0
         concurrency = self._config.concurrency
+        loop = asyncio.get_running_loop()
+        poll_at = loop.time()
         while not self._stopping:
             self._nudge.clear()
             self._start_ready()
+            if loop.time() >= poll_at:
+                self._look = True  # the poll: retries and ended leases fall due without a wake
             room = 2 * concurrency - len(self._held)
-            # Claim once the messages waiting for a slot run low, as many as fit.
-            if room > 0 and len(self._ready) <= concurrency // 2:
+            # Claim once the messages waiting for a slot run low, as many as fit, when something may
+            # be due: a wake, a full last claim, or the poll. A freed slot alone does not look again:
+            # on SQLite that was a write transaction per message for nothing.
+            if self._look and room > 0 and len(self._ready) <= concurrency // 2:
+                self._look = False
+                poll_at = loop.time() + self._config.poll_interval
                 try:
                     claimed = await self._leases.claim(self.name, room, self._clock(), self._config.lease_us)
                 except Exception as exc:  # the database is away: keep trying, ever more slowly
+                    self._look = True
                     failures += 1
                     pause = min(self._config.poll_interval * 2**failures, CLAIM_BACKOFF_MAX)
                     log.warning(
@@ -199,8 +211,9 @@ class DeliveryWorker:
                 self._hold(claimed)
                 self._start_ready()
                 if len(claimed) == room:
+                    self._look = True
                     continue  # more may be due: claim again as soon as there is room
-            await self._pause(self._config.poll_interval)
+            await self._pause(max(poll_at - loop.time(), 0.0) or self._config.poll_interval)
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

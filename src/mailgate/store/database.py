@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -59,6 +60,10 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(database_url(settings), **options)
         if self.is_sqlite:
             _tune_sqlite(self.engine)
+        # SQLite has one writer. Writers of this process queue here, first come first served, instead
+        # of in SQLite's busy handler, which sleeps up to 100 ms between tries and lets a newcomer
+        # overtake a writer that has waited longest.
+        self._writers = asyncio.Lock()
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[AsyncConnection]:
@@ -80,7 +85,10 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction; on SQLite it takes the write lock up front so writers never deadlock."""
-        async with self._connection() as conn:
+        async with AsyncExitStack() as stack:
+            if self.is_sqlite:
+                await stack.enter_async_context(self._writers)
+            conn = await stack.enter_async_context(self._connection())
             if self.is_sqlite:
                 conn = await conn.execution_options(mailgate_write=True)
             async with conn.begin():

@@ -26,31 +26,54 @@ HISTORY = "history"  # the NOTIFY payload: events were committed
 
 
 async def append(
-    conn: AsyncConnection, instance_id: str, actor: Actor, drafts: Sequence[Draft]
+    conn: AsyncConnection,
+    instance_id: str,
+    actor: Actor,
+    drafts: Sequence[Draft],
+    head: tuple[int, str] | None = None,
 ) -> list[Event]:
-    """Record `drafts` in this transaction, after the instance's last event; nothing when empty."""
+    """Record `drafts` in this transaction, after the instance's last event; nothing when empty.
+
+    `head` is the chain's (sequence, hash) when the caller read it under the instance's row lock
+    already (a provider write's `begin_change`); otherwise it is read and locked here.
+    """
     if not drafts:
         return []
-    await _ensure_instance(conn, instance_id)
-    result = await conn.execute(
-        update(instances)
-        .where(instances.c.id == instance_id)
-        .values(history_sequence=instances.c.history_sequence + len(drafts))
-        .returning(instances.c.history_sequence, instances.c.history_hash)
-    )
-    last, prev = result.one()
+    if head is None:
+        head = await _locked_head(conn, instance_id)
+    first, prev = head[0] + 1, head[1]
     at_us = now_us()
     events: list[Event] = []
-    for offset, draft in enumerate(drafts):
-        sequence = last - len(drafts) + 1 + offset
+    for sequence, draft in enumerate(drafts, start=first):
         digest = chain_hash(prev, canonical(instance_id, sequence, at_us, actor, draft))
         events.append(_event(instance_id, sequence, at_us, actor, draft, prev, digest))
         prev = digest
-    await conn.execute(update(instances).where(instances.c.id == instance_id).values(history_hash=prev))
+    await conn.execute(
+        update(instances)
+        .where(instances.c.id == instance_id)
+        .values(history_sequence=events[-1].sequence, history_hash=prev)
+    )
     await conn.execute(insert(history_events), [_row(event) for event in events])
     await changes.announce(conn, HISTORY)
     conn.info[HISTORY_COMMITTED] = True
     return events
+
+
+async def _locked_head(conn: AsyncConnection, instance_id: str) -> tuple[int, str]:
+    """The chain's head, with the instance's row locked (created first when missing)."""
+    for _ in range(2):
+        # A no-op update takes the row lock on both backends (SQLite's write lock is held already).
+        result = await conn.execute(
+            update(instances)
+            .where(instances.c.id == instance_id)
+            .values(history_sequence=instances.c.history_sequence)
+            .returning(instances.c.history_sequence, instances.c.history_hash)
+        )
+        row = result.first()
+        if row is not None:
+            return int(row[0]), str(row[1])
+        await _ensure_instance(conn, instance_id)
+    raise AssertionError("the instance row was just created")
 
 
 async def _ensure_instance(conn: AsyncConnection, instance_id: str) -> None:

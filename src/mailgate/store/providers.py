@@ -210,11 +210,13 @@ class ProviderWrite:
         self._record_history = record_history
         self.instance_id = instance_id
         self.changed = False
+        self._history_head: tuple[int, str] | None = None  # read by begin_change, moved by record
 
     async def record(self, actor: Actor, drafts: list[Draft]) -> None:
         """Append the change's events to the instance's history, in this same transaction."""
-        if self._record_history:
-            await history.append(self._conn, self.instance_id, actor, drafts)
+        if self._record_history and drafts:
+            events = await history.append(self._conn, self.instance_id, actor, drafts, self._history_head)
+            self._history_head = (events[-1].sequence, events[-1].hash)
 
     async def lock(self) -> None:
         """Order this write after the instance's other writers without taking a sequence yet (a
@@ -232,9 +234,10 @@ class ProviderWrite:
             update(instances)
             .where(instances.c.id == self.instance_id)
             .values(sequence=instances.c.sequence + 1)
-            .returning(instances.c.sequence)
+            .returning(instances.c.sequence, instances.c.history_sequence, instances.c.history_hash)
         )
-        sequence = result.scalar_one()
+        sequence, history_sequence, history_hash = result.one()
+        self._history_head = (int(history_sequence), str(history_hash))
         return Change(sequence=sequence, at=to_datetime(now_us()), resource_owner=self.instance_id)
 
     async def _ensure_instance(self) -> None:

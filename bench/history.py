@@ -11,11 +11,15 @@ then ZITADEL's ListEvents handler (store query and Event messages, no transport)
 newest page, a filtered page and a page deep in the history; p50 and p99 of each.
 
     python -m bench history [--writes=N] [--rounds=R] [--events=N] [--postgres=URL]
+
+With --postgres, the benchmark creates a database of its own on that server and drops it after.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import secrets
 import statistics
 import sys
 import tempfile
@@ -133,12 +137,40 @@ async def _read_bench(db: Database, events: int, calls: int) -> dict[str, tuple[
     return results
 
 
+async def _on_server(url: str, sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def _scratch_database(url: str):  # type: ignore[no-untyped-def]
+    """A new database on `url`'s server for this run, dropped afterwards; its URL."""
+    name = f"mailgate_bench_{secrets.token_hex(4)}"
+    await _on_server(url, f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{url.rpartition('/')[0]}/{name}"
+    finally:
+        await _on_server(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 async def _run(argv: list[str]) -> int:
+    postgres = _option(argv, "postgres", "")
+    if not postgres:
+        return await _measure(argv, "")
+    async with _scratch_database(postgres) as url:
+        return await _measure(argv, url)
+
+
+async def _measure(argv: list[str], postgres: str) -> int:
     writes = int(_option(argv, "writes", "300"))
     rounds = int(_option(argv, "rounds", "4"))
     events = int(_option(argv, "events", "100000"))
     calls = int(_option(argv, "calls", "100"))
-    postgres = _option(argv, "postgres", "")
     box = SecretBox(b"b" * 32)
     with tempfile.TemporaryDirectory() as folder:
         env = {"MAILGATE_DATA_DIR": str(Path(folder) / "data")}

@@ -73,7 +73,7 @@ class EmailServers:
         """POST: a new provider, enabled at once when the body says so; 201."""
         new = request.body
         provider = await self._commands.create_smtp(
-            ctx.principal.instance_id, new.settings, activate=new.enabled
+            ctx.principal.instance_id, new.settings, activate=new.enabled, actor=ctx.actor
         )
         return Reply(201, wire.render(provider), etag(provider))
 
@@ -86,7 +86,11 @@ class EmailServers:
         """PATCH: change what the body names (only while If-Match holds, if given); answers the whole
         provider."""
         provider = await self._commands.patch_smtp(
-            ctx.principal.instance_id, request.server_id, request.body, from_metadata(ctx.metadata)
+            ctx.principal.instance_id,
+            request.server_id,
+            request.body,
+            from_metadata(ctx.metadata),
+            actor=ctx.actor,
         )
         return Reply(200, wire.render(provider), etag(provider))
 
@@ -97,6 +101,7 @@ class EmailServers:
             request.server_id,
             smtp_only=True,
             expected=from_metadata(ctx.metadata),
+            actor=ctx.actor,
         )
         return Reply(204)
 
@@ -104,7 +109,11 @@ class EmailServers:
         """POST .../test: a real email from `fromAddress` to `toAddress` through the stored settings; 204."""
         addresses = request.body
         await self._tests.test_stored(
-            ctx.principal.instance_id, request.server_id, addresses.receiver, sender_address=addresses.sender
+            ctx.principal.instance_id,
+            request.server_id,
+            addresses.receiver,
+            sender_address=addresses.sender,
+            actor=ctx.actor,
         )
         return Reply(204)
 

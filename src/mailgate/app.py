@@ -9,6 +9,7 @@ import signal
 from dataclasses import dataclass
 
 from mailgate.api.mailgate import methods as mailgate_api
+from mailgate.api.mailgate.console import ConsoleServicer
 from mailgate.api.mailgate.servicer import DeliveryServicer
 from mailgate.api.okta import openapi as okta_openapi
 from mailgate.api.okta.operations import EmailServers
@@ -101,6 +102,7 @@ async def build_services(
         [
             *zitadel.admin_methods(AdminServicer(commands, queries, tests), authenticator, sending),
             *mailgate_api.delivery_methods(DeliveryServicer(outbox), authenticator),
+            *mailgate_api.console_methods(ConsoleServicer(tests), authenticator, sending),
         ]
     )
     services = Services(
@@ -143,7 +145,11 @@ class App:
         pipeline, table = services.pipeline, services.table
         self.grpc = GrpcServer(pipeline, table, settings.grpc_addr, server_options(settings), settings.tls)
         self.routes = build_routes(
-            [(zitadel.ADMIN_SERVICE, zitadel.MOUNT), (mailgate_api.DELIVERY_SERVICE, mailgate_api.MOUNT)],
+            [
+                (zitadel.ADMIN_SERVICE, zitadel.MOUNT),
+                (mailgate_api.DELIVERY_SERVICE, mailgate_api.MOUNT),
+                (mailgate_api.CONSOLE_SERVICE, mailgate_api.MOUNT),
+            ],
             table,
         )
         okta = OktaApp(

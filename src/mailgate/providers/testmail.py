@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from mailgate.delivery.report import TestReport
 from mailgate.delivery.smtp import SmtpTester, TestEmail
 from mailgate.errors import invalid, not_found, precondition
 from mailgate.providers.auth import (
@@ -53,8 +54,8 @@ class TestMailService:
         self._tester = tester
         self._reuse_any_host = allow_secret_reuse_any_host
 
-    async def test_inline(self, instance_id: str, test: InlineTest) -> None:
-        """Send through the request's settings; an empty secret plus an id may reuse the stored one."""
+    async def test_inline(self, instance_id: str, test: InlineTest) -> TestReport:
+        """Test the request's settings (an empty secret plus an id may reuse the stored one); the report."""
         if not test.receiver_address:
             raise invalid("SMTP-p9uy", "Email address for test not found")
         check_header_fields(sender_name=test.sender_name, sender_address=test.sender_address)
@@ -64,7 +65,7 @@ class TestMailService:
         if not isinstance(auth, NoAuth) and auth.secret is None:
             auth = await self._borrowed(instance_id, test, wanted)
         secrets = ProviderSecrets(self._box, instance_id, test.provider_id)
-        await self._tester.send_test(
+        return await self._tester.send_test(
             TestEmail(
                 host=test.host.strip(),
                 tls=test.tls,
@@ -79,7 +80,7 @@ class TestMailService:
 
     async def test_stored(
         self, instance_id: str, provider_id: str, receiver_address: str, sender_address: str = ""
-    ) -> None:
+    ) -> TestReport:
         """Send through a stored SMTP provider, active or not, with its stored secrets.
 
         `sender_address` replaces the stored sender (Okta's test names its own `fromAddress`).
@@ -98,7 +99,7 @@ class TestMailService:
                 MISSING_SENDER_ID,
                 "the provider has no sender address: set sender_address with UpdateEmailProviderSMTP first",
             )
-        await self._tester.send_test(
+        return await self._tester.send_test(
             TestEmail(
                 host=smtp.host,
                 tls=smtp.tls,

@@ -1,0 +1,82 @@
+"""The console in Debian's Chromium (headless, through Playwright's async API, never a downloaded
+browser) against a real mailgate with delivery workers and the local SMTP sinks."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from tests.fixtures.servers import RunningServer, StartServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+expect.set_options(timeout=10_000)
+
+
+@pytest.fixture
+def backend() -> str:
+    """The console tests run on SQLite only: the API tests cover both stores."""
+    return "sqlite"
+
+
+@pytest.fixture
+async def console_server(start_mail_server: StartServer) -> RunningServer:
+    """mailgate reaching the local sinks, with a delivery worker so that messages move."""
+    return await start_mail_server(MAILGATE_DELIVERY_WORKERS="1")
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is missing (apt-get install -y chromium); CI installs it")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    context = await browser.new_context(viewport=DESKTOP)
+    opened = await context.new_page()
+    yield opened
+    await context.close()
+
+
+async def sign_in(page: Page, server: RunningServer, token: str) -> None:
+    await page.goto(f"{server.http_base}/console/")
+    await page.get_by_label("Token").fill(token)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_test_id("instance")).to_have_text(server.instance)
+
+
+async def first_render_ms(page: Page, server: RunningServer) -> float:
+    """Milliseconds from navigation to the sign-in form being usable (measured, never asserted)."""
+    started = time.perf_counter()
+    await page.goto(f"{server.http_base}/console/")
+    await expect(page.get_by_label("Token")).to_be_focused()
+    return (time.perf_counter() - started) * 1000
+
+
+async def screenshot(page: Page, name: str) -> None:
+    """docs/screenshots/<name>.png, when MAILGATE_UPDATE_SCREENSHOTS=1 (`make screenshots`)."""
+    if os.environ.get("MAILGATE_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))

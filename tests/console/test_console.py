@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from playwright.async_api import Page, expect
 
-from tests.console.conftest import first_render_ms, screenshot, sign_in
+from tests.console.conftest import DESKTOP, PHONE, first_render_ms, screenshot, sign_in
+from tests.fixtures.credentials import PASSWORD, USER
 from tests.fixtures.rpc import caller
 from tests.fixtures.servers import RunningServer
+from tests.fixtures.smtp import SmtpServer, unique
 
 
 async def test_sign_in_shows_the_instance_permissions_and_providers(
@@ -40,3 +42,109 @@ async def test_a_bad_token_is_refused_with_the_servers_reason(
     alert = page.get_by_role("alert")
     await expect(alert).to_contain_text("token unknown or revoked")
     await expect(alert).to_contain_text("MG-AUTH-INVALID")
+
+
+async def test_add_from_a_preset_test_it_and_activate_it(
+    page: Page, console_server: RunningServer, mailboxes: dict[str, SmtpServer]
+) -> None:
+    server = console_server
+    sink = mailboxes["plain"]
+    admin = await caller(server)
+    current = await admin.add_smtp(description="Old relay", host="smtp.example.com:587")
+    await admin.activate(current)
+    await sign_in(page, server, await server.token("iam.write"))
+    await page.get_by_role("button", name="Add SMTP provider").click()
+    form = page.get_by_role("dialog")
+    await form.get_by_label("Preset").select_option(label="SendGrid")
+    await expect(form.get_by_label("Host and port")).to_have_value("smtp.sendgrid.net:465")
+    await expect(form.get_by_label("User", exact=True)).to_have_value("apikey")
+    await form.get_by_label("Description").fill("Sink")
+    await form.get_by_label("Host and port").fill(sink.host)
+    await form.get_by_label("TLS (implicit or STARTTLS, required)").uncheck()
+    await form.get_by_label("User", exact=True).fill(USER)
+    await form.get_by_label("Password").fill(PASSWORD)
+    await form.get_by_label("Sender address").fill("console@example.com")
+    await form.get_by_label("Sender name").fill("Console")
+    receiver = unique("console")
+    await form.get_by_label("To", exact=True).fill(receiver)
+    await form.get_by_role("button", name="Send test email").click()
+    result = form.get_by_test_id("timeline")
+    await expect(result.get_by_role("status")).to_contain_text("Accepted in")
+    stages = result.locator("ol.timeline li .stage")
+    await expect(stages).to_contain_text(
+        ["Connect", "Greeting", "EHLO", "AUTH", "MAIL FROM", "RCPT TO", "DATA"]
+    )
+    await expect(result.locator("li[data-stage=EHLO]")).to_contain_text("AUTH")
+    await expect(result.locator("li[data-stage=DATA]")).to_contain_text("250")
+    await result.get_by_text("Transcript (redacted)").click()
+    transcript = await result.locator("pre.transcript").inner_text()
+    assert "AUTH" in transcript and PASSWORD not in transcript
+    assert len(sink.received(receiver)) == 1
+    await screenshot(page, "test-passed")
+    await form.get_by_role("button", name="Add provider").click()
+    await expect(form).to_be_hidden()
+    row = page.locator("tr", has_text="Sink")
+    await expect(row).to_contain_text(f"{sink.host}")
+    await expect(row).to_contain_text("password")
+
+    await row.get_by_role("button", name="Test").click()
+    dialog = page.get_by_role("dialog")
+    await expect(dialog).to_contain_text("From console@example.com")
+    await dialog.get_by_role("button", name="Send test email").click()
+    await expect(dialog.get_by_test_id("timeline").get_by_role("status")).to_contain_text("Accepted in")
+    await dialog.get_by_role("button", name="Close").click()
+    await expect(row.get_by_test_id("last-test")).to_have_text("passed")
+
+    await row.get_by_role("button", name="Activate").click()
+    confirm = page.get_by_role("dialog")
+    await expect(confirm).to_contain_text("Old relay is the active provider now")
+    await confirm.get_by_role("button", name="Activate").click()
+    await expect(row).to_contain_text("active")
+    await expect(page.locator("tr", has_text="Old relay")).to_contain_text("inactive")
+    await screenshot(page, "providers")
+    await page.set_viewport_size(PHONE)
+    await screenshot(page, "providers-phone")
+    await page.set_viewport_size(DESKTOP)
+
+    old = page.locator("tr", has_text="Old relay")
+    await old.get_by_role("button", name="Remove").click()
+    confirm = page.get_by_role("dialog")
+    await expect(confirm).to_contain_text("cannot be undone")
+    await confirm.get_by_role("button", name="Remove").click()
+    await expect(old).to_have_count(0)
+    assert len((await admin.listing()).result) == 1
+
+
+async def test_a_failing_test_shows_its_stage_and_a_hint(
+    page: Page, console_server: RunningServer, mailboxes: dict[str, SmtpServer], closed_port: int
+) -> None:
+    server = console_server
+    sink = mailboxes["plain"]
+    await sign_in(page, server, await server.token("iam.write"))
+    await page.get_by_role("button", name="Add SMTP provider").click()
+    form = page.get_by_role("dialog")
+    await form.get_by_label("Preset").select_option(label="Other SMTP server")
+    await form.get_by_label("TLS (implicit or STARTTLS, required)").uncheck()
+    await form.get_by_label("User", exact=True).fill(USER)
+    await form.get_by_label("Password").fill("wrong-password")
+    await form.get_by_label("Sender address").fill("console@example.com")
+    await form.get_by_label("Sender name").fill("Console")
+    await form.get_by_label("To", exact=True).fill(unique("console"))
+    test = form.get_by_role("button", name="Send test email")
+    result = form.get_by_test_id("timeline")
+
+    await form.get_by_label("Host and port").fill(f"127.0.0.1:{closed_port}")
+    await test.click()
+    await expect(result.get_by_role("status")).to_contain_text("Failed at Connect")
+    await expect(result.locator("li.failed .stage")).to_have_text("Connect")
+    await expect(result.get_by_test_id("hint")).to_contain_text("Nothing accepts connections on port")
+    await expect(form.get_by_role("alert")).to_contain_text("(")  # the server's message with its id
+
+    await form.get_by_label("Host and port").fill(sink.host)
+    await test.click()
+    await expect(result.get_by_role("status")).to_contain_text("Failed at AUTH")
+    await expect(result.locator("li.failed")).to_contain_text("535")
+    await expect(result.get_by_test_id("hint")).to_contain_text("refused the user name or password")
+    await screenshot(page, "test-failed")
+    await result.get_by_text("Transcript (redacted)").click()
+    assert "wrong-password" not in await result.locator("pre.transcript").inner_text()

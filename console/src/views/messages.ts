@@ -112,6 +112,11 @@ async function openMessage(id: string, writer: boolean, changed: () => void): Pr
     );
   };
   await draw();
+  // Attempts keep coming while the dialog is open (a retry's new series, a deferred message's next).
+  const refresh = window.setInterval(() => {
+    if (dialog.open && document.querySelectorAll("dialog[open]").length === 1) void draw();
+  }, REFRESH_MS);
+  dialog.addEventListener("close", () => window.clearInterval(refresh));
 }
 
 export const messagesView: View = {

@@ -83,3 +83,12 @@ export function fieldError(control: HTMLElement, text: string): void {
   if (text) control.setAttribute("aria-invalid", "true");
   else control.removeAttribute("aria-invalid");
 }
+
+// Each body cell names its column (data-label), for the stacked layout at phone width.
+export function labelCells(table: HTMLTableElement): HTMLTableElement {
+  const names = [...(table.tHead?.rows[0]?.cells ?? [])].map((cell) => cell.textContent ?? "");
+  for (const body of table.tBodies) {
+    for (const row of body.rows) [...row.cells].forEach((cell, index) => (cell.dataset.label = names[index] ?? ""));
+  }
+  return table;
+}

@@ -39,12 +39,18 @@ interface Row {
   failed: boolean;
 }
 
+// "535 5.7.8 text": the enhanced code once, whether or not the server's text repeats it.
+export function replyLine(code: number, enhanced: string, text: string): string {
+  const parts = [code ? String(code) : "", enhanced && !text.startsWith(enhanced) ? enhanced : "", text];
+  return parts.filter(Boolean).join(" ").replace(/\s+/g, " ").trim();
+}
+
 function rows(run: Run): Row[] {
   const found: Row[] = run.steps.map((step) => ({
     stage: step.stage,
     startedMs: step.startedMs,
     durationMs: step.durationMs,
-    reply: step.replyCode ? `${step.replyCode} ${step.enhancedStatusCode} ${step.replyText}`.replace(/\s+/g, " ").trim() : "",
+    reply: step.replyCode ? replyLine(step.replyCode, step.enhancedStatusCode, step.replyText) : "",
     failed: false,
   }));
   if (run.stage === Stage.DONE) return found;
@@ -83,7 +89,7 @@ const TLS_MODES: Record<number, string> = {
 export function timeline(run: Run): HTMLElement {
   const ok = run.stage === Stage.DONE;
   const failedAt = STAGE_LABELS[run.stage] ?? String(run.stage);
-  const reply = [run.replyCode || "", run.enhancedStatusCode, run.replyText].filter(Boolean).join(" ");
+  const reply = replyLine(run.replyCode, run.enhancedStatusCode, run.replyText);
   const advice = ok ? "" : hint(run);
   const summary = ok
     ? `Accepted in ${run.elapsedMs} ms`

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
 from tests.fixtures.servers import RunningServer, StartServer
 
@@ -75,8 +75,11 @@ async def first_render_ms(page: Page, server: RunningServer) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-async def screenshot(page: Page, name: str) -> None:
-    """docs/screenshots/<name>.png, when MAILGATE_UPDATE_SCREENSHOTS=1 (`make screenshots`)."""
+async def screenshot(page: Page, name: str, focus: Locator | None = None) -> None:
+    """docs/screenshots/<name>.png, when MAILGATE_UPDATE_SCREENSHOTS=1 (`make screenshots`), with
+    `focus` scrolled into view."""
     if os.environ.get("MAILGATE_UPDATE_SCREENSHOTS") == "1":
+        if focus is not None:
+            await focus.scroll_into_view_if_needed()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))

@@ -80,7 +80,7 @@ async def test_add_from_a_preset_test_it_and_activate_it(
     transcript = await result.locator("pre.transcript").inner_text()
     assert "AUTH" in transcript and PASSWORD not in transcript
     assert len(sink.received(receiver)) == 1
-    await screenshot(page, "test-passed")
+    await screenshot(page, "test-passed", result.locator("li[data-stage=EHLO]"))
     await form.get_by_role("button", name="Add provider").click()
     await expect(form).to_be_hidden()
     row = page.locator("tr", has_text="Sink")
@@ -145,6 +145,6 @@ async def test_a_failing_test_shows_its_stage_and_a_hint(
     await expect(result.get_by_role("status")).to_contain_text("Failed at AUTH")
     await expect(result.locator("li.failed")).to_contain_text("535")
     await expect(result.get_by_test_id("hint")).to_contain_text("refused the user name or password")
-    await screenshot(page, "test-failed")
+    await screenshot(page, "test-failed", result)
     await result.get_by_text("Transcript (redacted)").click()
     assert "wrong-password" not in await result.locator("pre.transcript").inner_text()

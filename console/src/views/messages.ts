@@ -1,7 +1,7 @@
 // The outbox: messages filtered by state, refreshed while open; a message's attempts as timelines;
 // cancel and retry.
 import { call, delivery, type Problem } from "../api";
-import { clear, confirmAction, h, modal } from "../dom";
+import { clear, confirmAction, h, labelCells, modal } from "../dom";
 import { type DeliveryAttempt, type Message, MessageState, ReplyClass } from "../gen/mailgate/v1/delivery_pb";
 import { SmtpTlsMode } from "../gen/mailgate/v1/smtp_test_report_pb";
 import type { View } from "../main";
@@ -165,7 +165,7 @@ export const messagesView: View = {
       }
       clear(
         body,
-        h(
+        labelCells(h(
           "table",
           { class: "messages" },
           h("thead", {}, h("tr", {}, ...["Created", "To", "Subject", "State", "Attempts", "Provider", "Last reply"].map((t) => h("th", { scope: "col" }, t)))),
@@ -186,7 +186,7 @@ export const messagesView: View = {
               ),
             ),
           ),
-        ),
+        )),
       );
     }
     void draw();

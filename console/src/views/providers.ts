@@ -1,6 +1,6 @@
 // The provider table: state, kind, host, auth, sender, last test; add, edit, test, (de)activate, remove.
 import { admin, call, type Problem } from "../api";
-import { clear, confirmAction, h } from "../dom";
+import { clear, confirmAction, h, labelCells } from "../dom";
 import { type EmailProvider } from "../gen/zitadel/settings_pb";
 import type { View } from "../main";
 import { problemBox } from "../problems";
@@ -127,13 +127,13 @@ export const providersView: View = {
       }
       clear(
         body,
-        h(
+        labelCells(h(
           "table",
           { class: "providers" },
           h("caption", { class: "visually-hidden" }, "Email providers"),
           h("thead", {}, h("tr", {}, ...["Provider", "State", "Kind", "Host", "Auth", "Sender", "Last test", writer ? "Actions" : ""].map((t) => h("th", { scope: "col" }, t)))),
           h("tbody", {}, ...all.map((p) => row(p, all, writer, refresh, status))),
-        ),
+        )),
       );
     }
     await draw();

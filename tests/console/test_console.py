@@ -6,7 +6,7 @@ from playwright.async_api import Page, expect
 
 from tests.console.conftest import DESKTOP, PHONE, first_render_ms, screenshot, sign_in
 from tests.fixtures.credentials import PASSWORD, USER
-from tests.fixtures.rpc import caller
+from tests.fixtures.rpc import caller, plain
 from tests.fixtures.servers import RunningServer
 from tests.fixtures.smtp import SmtpServer, unique
 
@@ -148,3 +148,42 @@ async def test_a_failing_test_shows_its_stage_and_a_hint(
     await screenshot(page, "test-failed", result)
     await result.get_by_text("Transcript (redacted)").click()
     assert "wrong-password" not in await result.locator("pre.transcript").inner_text()
+
+
+async def test_edit_keeps_a_set_secret_until_it_is_replaced(
+    page: Page, console_server: RunningServer, mailboxes: dict[str, SmtpServer]
+) -> None:
+    server = console_server
+    sink = mailboxes["plain"]
+    admin = await caller(server)
+    await admin.add_smtp(description="Sink", host=sink.host, tls=False, user=USER, plain=plain(PASSWORD))
+    await sign_in(page, server, await server.token("iam.write"))
+    row = page.locator("tr", has_text="Sink")
+    await row.get_by_role("button", name="Edit").click()
+    form = page.get_by_role("dialog")
+    await expect(form.locator(".secret-set")).to_have_text("set")
+    await expect(form.locator("input[type=password]:visible")).to_have_count(0)  # never a masked value
+    await form.get_by_label("Sender name").fill("Renamed")
+    await form.get_by_role("button", name="Save").click()
+    await expect(row).to_contain_text("Renamed <noreply@example.com>")
+
+    await row.get_by_role("button", name="Test").click()
+    dialog = page.get_by_role("dialog")
+    await dialog.get_by_label("To").fill(unique("edit"))
+    await dialog.get_by_role("button", name="Send test email").click()
+    await expect(dialog.get_by_test_id("timeline").get_by_role("status")).to_contain_text("Accepted")
+    await dialog.get_by_role("button", name="Close").click()
+
+    await row.get_by_role("button", name="Edit").click()
+    form = page.get_by_role("dialog")
+    await form.get_by_role("button", name="Password is set: replace it").click()
+    await expect(form.get_by_label("Password")).to_be_focused()
+    await page.keyboard.type("not-the-password")
+    await form.get_by_role("button", name="Save").click()
+    await expect(form).to_be_hidden()
+    await row.get_by_role("button", name="Test").click()
+    dialog = page.get_by_role("dialog")
+    await dialog.get_by_role("button", name="Send test email").click()  # the address is remembered
+    await expect(dialog.get_by_test_id("timeline").get_by_role("status")).to_contain_text("Failed at AUTH")
+    await dialog.get_by_role("button", name="Close").click()
+    await expect(row.get_by_test_id("last-test")).to_contain_text("failed at AUTH (535 5.7.8)")

@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
-from tests.fixtures.servers import RunningServer, StartServer
+from tests.fixtures.servers import RunningServer, start_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -36,13 +37,22 @@ def backend() -> str:
     return "sqlite"
 
 
-@pytest.fixture
-async def console_server(start_mail_server: StartServer) -> RunningServer:
+# The browser tests share one event loop, so that they share one Playwright driver and
+# one Chromium (starting them is most of a test's time); each test has its own server and context.
+BROWSER_TESTS = pytest.mark.asyncio(loop_scope="package")
+
+
+@pytest_asyncio.fixture(loop_scope="package")
+async def console_server(
+    settings_env: dict[str, str], mail_env: dict[str, str]
+) -> AsyncIterator[RunningServer]:
     """mailgate reaching the local sinks, with a delivery worker so that messages move."""
-    return await start_mail_server(MAILGATE_DELIVERY_WORKERS="1")
+    running = await start_server({**settings_env, **mail_env, "MAILGATE_DELIVERY_WORKERS": "1"})
+    yield running
+    await running.close()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(scope="package", loop_scope="package")
 async def browser() -> AsyncIterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is missing (apt-get install -y chromium); CI installs it")
@@ -52,7 +62,7 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="package")
 async def page(browser: Browser) -> AsyncIterator[Page]:
     context = await browser.new_context(viewport=DESKTOP)
     opened = await context.new_page()

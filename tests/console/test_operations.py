@@ -7,11 +7,13 @@ from playwright.async_api import Page, expect
 
 from mailgate.gen.mailgate.v1 import delivery_pb2 as pb
 from mailgate.gen.mailgate.v1 import delivery_pb2_grpc
-from tests.console.conftest import screenshot, sign_in
+from tests.console.conftest import BROWSER_TESTS, screenshot, sign_in
 from tests.fixtures.credentials import PASSWORD, USER
 from tests.fixtures.rpc import Admin, caller, plain
 from tests.fixtures.servers import RunningServer
 from tests.fixtures.smtp import SmtpServer, unique
+
+pytestmark = BROWSER_TESTS
 
 
 async def _sink_provider(admin: Admin, sink: SmtpServer, description: str = "Sink") -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from playwright.async_api import Page, expect
 
 from tests.console.conftest import BROWSER_TESTS, DESKTOP, PHONE, first_render_ms, screenshot, sign_in
-from tests.fixtures.credentials import PASSWORD, USER
+from tests.fixtures.credentials import CLIENT_ID, CLIENT_SECRET, PASSWORD, SCOPE, USER
+from tests.fixtures.network import LOCAL
+from tests.fixtures.oauth import TokenEndpoint
 from tests.fixtures.rpc import caller, plain
 from tests.fixtures.servers import RunningServer
 from tests.fixtures.smtp import SmtpServer, unique
@@ -195,3 +197,35 @@ async def test_edit_keeps_a_set_secret_until_it_is_replaced(
     await expect(dialog.get_by_test_id("timeline").get_by_role("status")).to_contain_text("Failed at AUTH")
     await dialog.get_by_role("button", name="Close").click()
     await expect(row.get_by_test_id("last-test")).to_contain_text("failed at AUTH (535 5.7.8)")
+
+
+async def test_an_xoauth2_preset_tests_with_client_credentials(
+    page: Page,
+    console_server: RunningServer,
+    mailboxes: dict[str, SmtpServer],
+    token_endpoint: TokenEndpoint,
+) -> None:
+    server = console_server
+    await sign_in(page, server, await server.token("iam.write"))
+    await page.get_by_role("button", name="Add SMTP provider").click()
+    form = page.get_by_role("dialog")
+    await form.get_by_label("Preset").select_option(label="Microsoft Exchange Online")
+    await expect(form.get_by_label("Method")).to_have_value("xoauth2")
+    await expect(form.get_by_label("Scopes")).to_have_value("https://outlook.office.com/SMTP.Send")
+    await expect(form.get_by_label("Password")).to_be_hidden()
+    await form.get_by_label("Host and port").fill(mailboxes["plain"].host)
+    await form.get_by_label("TLS (implicit or STARTTLS, required)").uncheck()
+    await form.get_by_label("User", exact=True).fill(USER)
+    await form.get_by_label("Token endpoint").fill(token_endpoint.url(LOCAL))
+    await form.get_by_label("Scopes").fill(SCOPE)
+    await form.get_by_label("Client id").fill(CLIENT_ID)
+    await form.get_by_label("Client secret").fill(CLIENT_SECRET)
+    await form.get_by_label("Sender address").fill("console@example.com")
+    await form.get_by_label("Sender name").fill("Console")
+    await form.get_by_label("To", exact=True).fill(unique("oauth"))
+    await form.get_by_role("button", name="Send test email").click()
+    result = form.get_by_test_id("timeline")
+    await expect(result.get_by_role("status")).to_contain_text("Accepted in")
+    await expect(result).to_contain_text("AUTH XOAUTH2")
+    await form.get_by_role("button", name="Add provider").click()
+    await expect(page.locator("tbody tr")).to_contain_text("XOAUTH2 (client credentials)")

@@ -125,7 +125,7 @@ function showShell(who: Session): void {
 
 function route(): void {
   if (session === null) return;
-  const key = location.hash.replace(/^#\/?/, "") || "providers";
+  const key = location.hash.replace(/^#\/?/, "").split("?")[0] || "providers";
   const view = VIEWS[key] ?? providersView;
   current?.stop?.();
   current = view;

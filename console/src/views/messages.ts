@@ -8,7 +8,8 @@ import type { View } from "../main";
 import { problemBox } from "../problems";
 import { canWrite, type Session } from "../session";
 import { timeline } from "../timeline";
-import { when } from "./common";
+import { providerName, when } from "./common";
+import { listProviders } from "./providers";
 
 const STATES: [MessageState, string][] = [
   [MessageState.QUEUED, "queued"],
@@ -28,6 +29,12 @@ const CLASSES: Record<number, string> = {
 };
 const REFRESH_MS = 2000;
 let timer: number | undefined;
+// Provider names by id, for the table and the attempts (ids alone when the list cannot be read).
+const names = new Map<string, string>();
+
+function provider(id: string): string {
+  return id ? (names.get(id) ?? id) : "—";
+}
 
 function stateBadge(state: MessageState): HTMLElement {
   const name = STATE_NAMES.get(state) ?? "unknown";
@@ -39,7 +46,7 @@ function attemptView(attempt: DeliveryAttempt): HTMLElement {
   return h(
     "section",
     { class: "attempt" },
-    h("h3", {}, `Attempt ${attempt.number}`, " · ", when(attempt.startTime), " · ", attempt.providerId, " · ", CLASSES[attempt.replyClass] ?? ""),
+    h("h3", {}, `Attempt ${attempt.number}`, " · ", when(attempt.startTime), " · ", provider(attempt.providerId), " · ", CLASSES[attempt.replyClass] ?? ""),
     timeline({
       stage: attempt.stage,
       replyCode: attempt.replyCode,
@@ -181,7 +188,7 @@ export const messagesView: View = {
                 h("th", { scope: "row" }, h("button", { type: "button", class: "link", onclick: () => void openMessage(m.id, writer, () => void draw()) }, m.subject || m.id)),
                 h("td", {}, stateBadge(m.state)),
                 h("td", {}, `${m.attemptCount}/${m.maxAttempts}`),
-                h("td", {}, m.providerId || "—"),
+                h("td", {}, provider(m.providerId)),
                 h("td", {}, m.lastAttempt ? `${m.lastAttempt.replyCode || ""} ${m.lastAttempt.replyText || m.lastAttempt.detail}`.trim() : "—"),
               ),
             ),
@@ -189,7 +196,12 @@ export const messagesView: View = {
         )),
       );
     }
-    void draw();
+    void listProviders()
+      .then((all) => {
+        for (const p of all) names.set(p.id, providerName(p));
+      })
+      .catch(() => undefined)
+      .finally(() => void draw());
     window.clearInterval(timer);
     timer = window.setInterval(() => {
       if (!document.querySelector("dialog[open]")) void draw();

@@ -142,7 +142,7 @@ async def test_the_add_form_works_from_the_keyboard_alone(page: Page, console_se
             break
         await page.keyboard.press("Tab")
     await page.keyboard.press("Enter")
-    assert await _focused(page) == "preset"
+    await expect(page.get_by_label("Preset")).to_be_focused()  # once the catalogue has arrived
     await page.keyboard.press("End")  # the generic preset, last
     entries = [
         ("description", "Typed"),

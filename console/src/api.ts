@@ -4,6 +4,7 @@ import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { BadRequestSchema, RequestInfoSchema } from "./gen/google/rpc/error_details_pb";
 import { ConsoleService } from "./gen/mailgate/v1/console_pb";
 import { DeliveryService } from "./gen/mailgate/v1/delivery_pb";
+import { HistoryService } from "./gen/mailgate/v1/history_pb";
 import { type SmtpTestReport, SmtpTestReportSchema } from "./gen/mailgate/v1/smtp_test_report_pb";
 import { AdminService } from "./gen/zitadel/admin_pb";
 import { ErrorDetailSchema } from "./gen/zitadel/message_pb";
@@ -32,6 +33,7 @@ const transport = createGrpcWebTransport({
 export const admin = createClient(AdminService, transport);
 export const delivery = createClient(DeliveryService, transport);
 export const consoleApi = createClient(ConsoleService, transport);
+export const historyApi = createClient(HistoryService, transport);
 
 export interface Violation {
   field: string;

@@ -5,6 +5,7 @@ import { byId, clear, field, h } from "./dom";
 import { showProblem } from "./problems";
 import { type Session } from "./session";
 import { fallbacksView } from "./views/fallbacks";
+import { historyView } from "./views/history";
 import { messagesView } from "./views/messages";
 import { providersView } from "./views/providers";
 
@@ -18,6 +19,7 @@ const VIEWS: Record<string, View> = {
   providers: providersView,
   messages: messagesView,
   fallbacks: fallbacksView,
+  history: historyView,
 };
 
 let current: View | null = null;

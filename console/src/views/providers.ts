@@ -34,7 +34,9 @@ function row(provider: EmailProvider, all: EmailProvider[], writer: boolean, ref
     }
     refresh();
   };
-  const actions: HTMLElement[] = [];
+  const actions: HTMLElement[] = [
+    h("a", { href: `#/history?provider=${encodeURIComponent(provider.id)}`, class: "button", "aria-label": `History of ${name}` }, "History"),
+  ];
   if (writer) {
     if (smtp) actions.push(h("button", { type: "button", onclick: () => testStoredDialog(provider, refresh) }, "Test"));
     const jwt = smtp?.Auth.case === "xoauth2" && smtp.Auth.value.OAuth2Type.case === "jwtBearer";
@@ -131,7 +133,7 @@ export const providersView: View = {
           "table",
           { class: "providers" },
           h("caption", { class: "visually-hidden" }, "Email providers"),
-          h("thead", {}, h("tr", {}, ...["Provider", "State", "Kind", "Host", "Auth", "Sender", "Last test", writer ? "Actions" : ""].map((t) => h("th", { scope: "col" }, t)))),
+          h("thead", {}, h("tr", {}, ...["Provider", "State", "Kind", "Host", "Auth", "Sender", "Last test", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
           h("tbody", {}, ...all.map((p) => row(p, all, writer, refresh, status))),
         )),
       );

@@ -110,6 +110,12 @@ async def test_add_from_a_preset_test_it_and_activate_it(
     await screenshot(page, "providers-phone")
     await page.set_viewport_size(DESKTOP)
 
+    await row.get_by_role("button", name="Deactivate").click()
+    confirm = page.get_by_role("dialog")
+    await expect(confirm).to_contain_text("Sink is the active provider")
+    await confirm.get_by_role("button", name="Cancel").click()  # nothing changes
+    await expect(row.get_by_role("button", name="Deactivate")).to_be_visible()
+
     old = page.locator("tr", has_text="Old relay")
     await old.get_by_role("button", name="Remove").click()
     confirm = page.get_by_role("dialog")

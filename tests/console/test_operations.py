@@ -168,6 +168,11 @@ async def test_the_add_form_works_from_the_keyboard_alone(page: Page, console_se
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("dialog")).to_have_count(0)
     await expect(page.locator("tr", has_text="Typed")).to_contain_text("smtp.example.com:2525")
+    await page.get_by_role("button", name="Add HTTP provider").focus()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("dialog")).to_be_visible()
+    await page.keyboard.press("Escape")  # a dialog closes without the mouse
+    await expect(page.get_by_role("dialog")).to_have_count(0)
 
 
 async def test_a_revoked_token_returns_to_sign_in_with_the_reason(

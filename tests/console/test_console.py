@@ -159,6 +159,17 @@ async def test_a_failing_test_shows_its_stage_and_a_hint(
     await result.get_by_text("Transcript (redacted)").click()
     assert "wrong-password" not in await result.locator("pre.transcript").inner_text()
 
+    # Over STARTTLS the timeline names the TLS version and the certificate the server showed.
+    await form.get_by_label("Host and port").fill(mailboxes["starttls"].host)
+    await form.get_by_label("TLS (implicit or STARTTLS, required)").check()
+    await form.get_by_label("Password").fill(PASSWORD)
+    await test.click()
+    await expect(result.get_by_role("status")).to_contain_text("Accepted in")
+    starttls = result.locator("li[data-stage=STARTTLS]")
+    await expect(starttls).to_contain_text("TLS established: TLSv1.")
+    await expect(starttls).to_contain_text("certificate subject")
+    await expect(result).to_contain_text("TLS STARTTLS")
+
 
 async def test_edit_keeps_a_set_secret_until_it_is_replaced(
     page: Page, console_server: RunningServer, mailboxes: dict[str, SmtpServer]

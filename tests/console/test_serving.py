@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from pathlib import Path
 
 import httpx
 
@@ -50,3 +51,19 @@ async def test_index_and_assets_are_served_with_a_strict_policy(server: RunningS
     assert again.status_code == 304
     assert missing.status_code == 404
     assert (post.status_code, post.headers["allow"]) == (405, "GET, HEAD")
+
+
+def test_the_console_never_parses_text_as_html() -> None:
+    """Everything the API returns reaches the page as text: no HTML sinks in the console's source."""
+    source = Path(__file__).resolve().parents[2] / "console" / "src"
+    sinks = re.compile(
+        r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|DOMParser|createContextualFragment"
+    )
+    found = [
+        f"{path.relative_to(source)}: {line.strip()}"
+        for path in source.rglob("*.ts")
+        if "gen" not in path.relative_to(source).parts
+        for line in path.read_text().splitlines()
+        if sinks.search(line)
+    ]
+    assert found == []

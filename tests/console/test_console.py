@@ -230,6 +230,12 @@ async def test_an_xoauth2_preset_tests_with_client_credentials(
     await expect(form.get_by_label("Method")).to_have_value("xoauth2")
     await expect(form.get_by_label("Scopes")).to_have_value("https://outlook.office.com/SMTP.Send")
     await expect(form.get_by_label("Password")).to_be_hidden()
+    # The JWT-bearer preset says where it is made instead of offering a form that cannot make it.
+    await form.get_by_label("Preset").select_option(label="Google (service account, XOAUTH2)")
+    await expect(form).to_contain_text("Email Servers API")
+    await expect(form.get_by_role("button", name="Add provider")).to_be_disabled()
+    await form.get_by_label("Preset").select_option(label="Microsoft Exchange Online")
+    await expect(form.get_by_role("button", name="Add provider")).to_be_enabled()
     await form.get_by_label("Host and port").fill(mailboxes["plain"].host)
     await form.get_by_label("TLS (implicit or STARTTLS, required)").uncheck()
     await form.get_by_label("User", exact=True).fill(USER)

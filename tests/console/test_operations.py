@@ -107,6 +107,8 @@ async def test_a_read_only_token_sees_no_write_action(
     await _sink_provider(admin, mailboxes["plain"])
     await admin.add_http(description="Webhook")
     await _send(server, "reject@example.com", "Refused one")
+    for number in range(50):
+        await _send(server, unique("bulk"), f"Bulk {number}")
     await sign_in(page, server, await server.token("iam.read"))
     await expect(page.get_by_test_id("session")).to_contain_text("read-only")
     await expect(page.locator("tr", has_text="Webhook")).to_be_visible()
@@ -114,6 +116,10 @@ async def test_a_read_only_token_sees_no_write_action(
     for name in writes:
         await expect(page.get_by_role("button", name=name, exact=True)).to_have_count(0)
     await page.get_by_role("link", name="Messages").click()
+    await expect(page.locator("tbody tr")).to_have_count(50)  # one page, newest first
+    await page.get_by_role("button", name="Older messages").click()
+    await expect(page.locator("tbody tr")).to_have_count(51)
+    await expect(page.get_by_role("button", name="Older messages")).to_be_hidden()
     row = page.locator("tr", has_text="Refused one")
     await expect(row.locator("[data-state]")).to_have_text("failed")
     await row.get_by_role("button", name="Refused one").click()

@@ -28,6 +28,7 @@ const CLASSES: Record<number, string> = {
   [ReplyClass.TRANSIENT]: "transient",
 };
 const REFRESH_MS = 2000;
+const PAGE_SIZE = 50;
 let timer: number | undefined;
 // Provider names by id, for the table and the attempts (ids alone when the list cannot be read).
 const names = new Map<string, string>();
@@ -138,6 +139,7 @@ export const messagesView: View = {
       ...STATES.map(([state, name]) => {
         const box = h("input", { type: "checkbox", name: "state", value: name });
         box.addEventListener("change", () => {
+          pages = 1;
           if (box.checked) chosen.add(state);
           else chosen.delete(state);
           void draw();
@@ -146,21 +148,36 @@ export const messagesView: View = {
       }),
     );
     const recipient = h("input", { type: "search", name: "recipient", maxlength: 254, placeholder: "recipient" });
-    recipient.addEventListener("change", () => void draw());
+    recipient.addEventListener("change", () => {
+      pages = 1;
+      void draw();
+    });
     const updated = h("span", { class: "hint", "aria-live": "off" });
     const body = h("div", { class: "table-wrap" });
+    // Pages beyond the first stay shown until the filters change (the refresh redraws the first).
+    let pages = 1;
+    const more = h("button", { type: "button", hidden: true, onclick: () => { pages += 1; void draw(); } }, "Older messages");
     clear(
       main,
       h("h1", {}, "Messages"),
       h("div", { class: "toolbar" }, filters, h("label", {}, "Recipient ", recipient), h("button", { type: "button", onclick: () => void draw() }, "Refresh"), updated),
       body,
+      h("div", { class: "actions" }, more),
     );
 
     async function draw(): Promise<void> {
-      let messages: Message[];
+      const messages: Message[] = [];
       try {
-        const page = await call(delivery.listMessages({ pageSize: 100, states: [...chosen], recipient: recipient.value.trim() }));
-        messages = page.messages;
+        let token = "";
+        for (let page = 0; page < pages; page += 1) {
+          const answer = await call(
+            delivery.listMessages({ pageSize: PAGE_SIZE, pageToken: token, states: [...chosen], recipient: recipient.value.trim() }),
+          );
+          messages.push(...answer.messages);
+          token = answer.nextPageToken;
+          if (!token) break;
+        }
+        more.hidden = token === "";
       } catch (error) {
         clear(body, problemBox(error as Problem));
         return;

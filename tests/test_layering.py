@@ -10,7 +10,7 @@ import pytest
 import mailgate
 
 PACKAGE = Path(mailgate.__file__).parent
-DOMAIN = ("providers", "delivery", "outbox")
+DOMAIN = ("providers", "delivery", "outbox", "history")
 # What belongs to transports and APIs: the wire's libraries, generated stubs, and the layers above.
 FORBIDDEN = ("grpc", "google.protobuf", "google.rpc", "mailgate.gen", "mailgate.api", "mailgate.transports")
 

@@ -10,17 +10,20 @@ from dataclasses import dataclass
 
 from mailgate.api.mailgate import methods as mailgate_api
 from mailgate.api.mailgate.console import ConsoleServicer
+from mailgate.api.mailgate.history import HistoryServicer
 from mailgate.api.mailgate.servicer import DeliveryServicer
 from mailgate.api.okta import openapi as okta_openapi
 from mailgate.api.okta.operations import EmailServers
 from mailgate.api.okta.router import OktaApp
 from mailgate.api.okta.wire import PREFIX as OKTA_PREFIX
 from mailgate.api.zitadel import methods as zitadel
+from mailgate.api.zitadel.events import EventsApi
 from mailgate.api.zitadel.servicer import AdminServicer
 from mailgate.config import Settings
 from mailgate.delivery.deliver import DeliveryEngine
 from mailgate.delivery.sending import Sender
 from mailgate.delivery.smtp import SmtpTester
+from mailgate.history.service import HistoryLog
 from mailgate.outbox.runtime import Delivery
 from mailgate.outbox.service import Outbox
 from mailgate.pipeline.auth import Authenticator
@@ -33,6 +36,7 @@ from mailgate.providers.queries import ProviderQueries
 from mailgate.providers.testmail import TestMailService
 from mailgate.secrets import SecretBox, load_master_key
 from mailgate.store import changes
+from mailgate.store import history as store_history
 from mailgate.store.cache import DEFAULT_TTL, TtlCache
 from mailgate.store.changes import ChangeListener
 from mailgate.store.database import Database, describe_database, listener_dsn
@@ -68,6 +72,7 @@ class Services:
     delivery: Delivery
     listener: ChangeListener | None = None
     new_database: bool = False  # migrate found no schema: this start created the database
+    history: HistoryLog | None = None  # its watches end when the server stops
 
     async def close(self) -> None:
         if self.listener is not None:
@@ -98,11 +103,14 @@ async def build_services(
     tests = TestMailService(repo, box, tester, settings.allow_secret_reuse_any_host)
     delivery = Delivery(settings, db, box, repo, sender or DeliveryEngine(settings, client=tester))
     outbox = Outbox(OutboxRepository(db, box), repo, box, on_enqueued=delivery.wake)
+    history = HistoryLog(db, db.history_bell)
+    admin = AdminServicer(commands, queries, tests, EventsApi(history))
     table = MethodTable(
         [
-            *zitadel.admin_methods(AdminServicer(commands, queries, tests), authenticator, sending),
+            *zitadel.admin_methods(admin, authenticator, sending),
             *mailgate_api.delivery_methods(DeliveryServicer(outbox), authenticator),
             *mailgate_api.console_methods(ConsoleServicer(tests), authenticator, sending),
+            *mailgate_api.history_methods(HistoryServicer(history), authenticator),
         ]
     )
     services = Services(
@@ -121,6 +129,7 @@ async def build_services(
         delivery,
     )
     services.new_database = new_database
+    services.history = history
     if settings.uses_postgres:
 
         def on_change(what: str | None) -> None:
@@ -130,6 +139,8 @@ async def build_services(
                 authenticator.forget()
             if what in (None, changes.OUTBOX):
                 delivery.wake()
+            if what in (None, store_history.HISTORY):
+                db.history_bell.ring()
 
         services.listener = ChangeListener(listener_dsn(settings), on_change)
         services.listener.start()
@@ -149,6 +160,7 @@ class App:
                 (zitadel.ADMIN_SERVICE, zitadel.MOUNT),
                 (mailgate_api.DELIVERY_SERVICE, mailgate_api.MOUNT),
                 (mailgate_api.CONSOLE_SERVICE, mailgate_api.MOUNT),
+                (mailgate_api.HISTORY_SERVICE, mailgate_api.MOUNT),
             ],
             table,
         )
@@ -202,6 +214,8 @@ class App:
 
     async def stop(self) -> None:
         grace = self.services.settings.shutdown_grace
+        if self.services.history is not None:
+            self.services.history.close()  # live streams end, so draining need not wait for them
         await asyncio.gather(self.grpc.stop(grace), self.http.stop(), self.services.delivery.stop(grace))
         await self.services.close()
         log.info("stopped")

@@ -1,4 +1,5 @@
-"""`mailgate serve | migrate | token create | token list | token revoke | smtp-test`, and `--version`."""
+"""`mailgate serve | migrate | token create | token list | token revoke | history verify | smtp-test`,
+and `--version`."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from mailgate.errors import MailgateError
 
 if TYPE_CHECKING:  # imported where used: grpc must wait for _quiet_grpc_core, and smtp-test needs no store
     from mailgate.delivery.smtp import TestEmail
+    from mailgate.history.actor import Actor
     from mailgate.providers.auth import OpenedAuth
+    from mailgate.store.database import Database
     from mailgate.store.tokens import TokenRepository
 
 # Exit codes: scripts can tell "the SMTP test (or command) failed" from "the call was wrong".
@@ -76,6 +79,15 @@ def _parser() -> argparse.ArgumentParser:
     token.add_parser("list", help="list tokens (never their values)", parents=store)
     revoke = token.add_parser("revoke", help="revoke a token by id", parents=store)
     revoke.add_argument("token_id")
+    history = commands.add_parser("history", help="the change history").add_subparsers(
+        dest="history_command", required=True
+    )
+    check = history.add_parser(
+        "verify",
+        help="check each instance's hash chain; report the first edited or deleted event (exit 1)",
+        parents=store,
+    )
+    check.add_argument("--instance", default=None, help="only this instance (default: every instance)")
     _add_smtp_test(commands)
     return parser
 
@@ -173,14 +185,39 @@ async def _with_store(settings: Settings, args: argparse.Namespace) -> int:
         if args.command == "migrate":
             print("database is up to date")
             return EXIT_OK
+        if args.command == "history":
+            return await _verify_history(db, args.instance)
         return await _token_command(TokenRepository(db), args)
     finally:
         await db.close()
 
 
+async def _verify_history(db: Database, instance_id: str | None) -> int:
+    """Print each instance's chain; EXIT_FAILED when any link is broken."""
+    from mailgate.history.verify import verify
+
+    reports = await verify(db, instance_id)
+    for report in reports:
+        start = f"after the anchor {report.anchor}" if report.anchor else "from the first event"
+        if report.intact:
+            print(f"instance {report.instance_id}: {report.checked} events intact {start} to {report.head}")
+        else:
+            print(f"instance {report.instance_id}: broken at event {report.broken_at}: {report.reason}")
+    return EXIT_OK if all(report.intact for report in reports) else EXIT_FAILED
+
+
+def _cli() -> Actor:
+    """The history's actor for a command run here: the command line, with a request id of its own."""
+    import secrets
+
+    from mailgate.history.actor import cli_actor
+
+    return cli_actor(secrets.token_hex(8))
+
+
 async def _token_command(tokens: TokenRepository, args: argparse.Namespace) -> int:
     if args.token_command == "create":
-        record, token = await tokens.create(args.instance, args.permission, args.description)
+        record, token = await tokens.create(args.instance, args.permission, args.description, actor=_cli())
         print(f"created token {record.id} for instance {record.instance_id} with {record.permission}")
         print(token)
     elif args.token_command == "list":
@@ -190,7 +227,7 @@ async def _token_command(tokens: TokenRepository, args: argparse.Namespace) -> i
             created = item.created_at.isoformat(timespec="seconds")
             print(f"{item.id:<13} {item.instance_id:<9} {item.permission:<11} {created:<26} {revoked}")
     elif args.token_command == "revoke":
-        if not await tokens.revoke(args.token_id):
+        if not await tokens.revoke(args.token_id, actor=_cli()):
             print(f"no active token with id {args.token_id}", file=sys.stderr)
             return EXIT_FAILED
         print(f"revoked token {args.token_id}")

@@ -473,6 +473,12 @@ class Settings:
         30 * 86400.0,
         "How long a finished message's row and attempts stay (at least a day and the body retention).",
     )
+    history_retention: float = _setting(
+        "MAILGATE_HISTORY_RETENTION",
+        _duration,
+        365 * 86400.0,
+        "How long change-history events stay (at least a day); `history verify` checks from the oldest kept.",
+    )
     tls_cert_file: Path | None = _setting(
         "MAILGATE_TLS_CERT_FILE",
         Path,
@@ -546,6 +552,8 @@ class Settings:
             raise ConfigError("MAILGATE_RETRY_MAX", "must be from MAILGATE_RETRY_BASE to 1 day")
         if self.breaker_cooldown > 86400:
             raise ConfigError("MAILGATE_BREAKER_COOLDOWN", "must be at most 1 day")
+        if self.history_retention < 86400.0:
+            raise ConfigError("MAILGATE_HISTORY_RETENTION", "must be at least 1 day")
         if self.message_metadata_retention < max(86400.0, self.message_retention):
             # Idempotency keys live as long as their message's row, and must for at least a day.
             raise ConfigError(

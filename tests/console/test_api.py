@@ -29,7 +29,7 @@ async def test_the_session_names_the_tokens_instance_and_permissions(server: Run
     )
     assert (answer.instance_id, list(answer.permissions), answer.token_id) == (
         server.instance,
-        ["email.status", "iam.read"],
+        ["email.status", "events.read", "iam.read"],
         record.id,
     )
 

@@ -9,7 +9,7 @@ from mailgate.gen.mailgate.v1 import delivery_pb2 as pb
 from mailgate.gen.mailgate.v1 import delivery_pb2_grpc
 from tests.console.conftest import BROWSER_TESTS, screenshot, sign_in
 from tests.fixtures.credentials import PASSWORD, USER
-from tests.fixtures.rpc import Admin, caller, plain
+from tests.fixtures.rpc import Admin, caller, plain, smtp_update
 from tests.fixtures.servers import RunningServer
 from tests.fixtures.smtp import SmtpServer, unique
 
@@ -214,16 +214,24 @@ async def test_a_server_out_of_reach_shows_a_banner_and_keeps_the_form(
     await expect(banner).to_be_hidden()
 
 
-async def test_a_providers_history_link_opens_the_history_view(
-    page: Page, console_server: RunningServer
-) -> None:
+async def test_a_providers_history_shows_who_changed_what(page: Page, console_server: RunningServer) -> None:
     server = console_server
-    provider = await (await caller(server)).add_smtp(description="Relay")
+    admin = await caller(server)
+    provider = await admin.add_smtp(description="Relay", user=USER, plain=plain(PASSWORD))
+    await admin("UpdateEmailProviderSMTP", smtp_update(provider, description="Relay two", user=USER))
+    await admin.add_smtp(description="Other")
     await sign_in(page, server, await server.token("iam.read"))
-    await page.get_by_role("link", name="History of Relay").click()
+    await page.get_by_role("link", name="History of Relay two").click()
     assert page.url.endswith(f"#/history?provider={provider}")
-    await expect(page.get_by_role("heading", name="History")).to_be_visible()
     await expect(page.get_by_label("Show")).to_have_value(provider)
-    # This build's server does not serve mailgate.v1.HistoryService yet: the view says so, as the
-    # server does, instead of showing an empty history.
-    await expect(page.get_by_role("alert")).to_contain_text("HistoryService")
+    rows = page.locator("table.history tbody tr")
+    await expect(rows).to_have_count(2)  # newest first, this provider's only
+    await expect(rows.nth(0)).to_contain_text("instance.smtp.config.changed")
+    await expect(rows.nth(0)).to_contain_text('description: "Relay" → "Relay two"')
+    await expect(rows.nth(0)).to_contain_text("· grpc")  # who: the token and its transport
+    await expect(rows.nth(1)).to_contain_text("instance.smtp.config.added")
+    await expect(rows.nth(1)).to_contain_text("password: changed")
+    assert PASSWORD not in await page.locator("main").inner_text()
+    await screenshot(page, "history")
+    await page.get_by_label("Show").select_option(label="Every provider and change")
+    await expect(page.locator("table.history tbody tr", has_text="Other")).to_have_count(1)

@@ -1,4 +1,5 @@
-"""Every REST route of the 24 RPCs, called over real HTTP, with golden JSON for the response shapes.
+"""Every REST route of the 24 email RPCs (and the 3 event RPCs' bindings), called over real HTTP, with
+golden JSON for the response shapes.
 
 Goldens show what ZITADEL's gateway prints: lowerCamelCase names, unpopulated fields left out,
 64-bit integers as strings (`sequence`, `totalResult`), enums by name.
@@ -63,6 +64,9 @@ async def test_route_table_is_the_zitadel_email_api(server: RunningServer) -> No
         ("DELETE", "/admin/v1/email/{id}", "RemoveEmailProvider"),
         ("POST", "/admin/v1/email/smtp/{id}/_test", "TestEmailProviderSMTPById"),
         ("POST", "/admin/v1/email/smtp/_test", "TestEmailProviderSMTP"),
+        ("POST", "/admin/v1/events/_search", "ListEvents"),
+        ("POST", "/admin/v1/events/types/_search", "ListEventTypes"),
+        ("POST", "/admin/v1/aggregates/types/_search", "ListAggregateTypes"),
     }
 
 

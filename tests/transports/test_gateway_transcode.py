@@ -121,6 +121,8 @@ def _fill(message: Message, rng: random.Random, depth: int = 0) -> Message:
                 getattr(message, field.name).FromNanoseconds(rng.randrange(0, 2**62))
             elif field.message_type.full_name == "google.protobuf.Duration":
                 getattr(message, field.name).FromNanoseconds(rng.randrange(-(10**12), 10**12))
+            elif field.message_type.full_name == "google.protobuf.Struct":  # an event's payload
+                getattr(message, field.name).update({"id": "1", "tls": True, "n": 2.5, "s": [None, "x"]})
             elif field.is_repeated:
                 for _ in range(rng.randrange(3)):
                     _fill(getattr(message, field.name).add(), rng, depth + 1)

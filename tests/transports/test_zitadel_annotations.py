@@ -49,6 +49,9 @@ ZITADEL_HTTP_RULES = {
     "RemoveEmailProvider": ("delete", "/email/{id}", ""),
     "TestEmailProviderSMTPById": ("post", "/email/smtp/{id}/_test", "*"),
     "TestEmailProviderSMTP": ("post", "/email/smtp/_test", "*"),
+    "ListEvents": ("post", "/events/_search", "*"),
+    "ListEventTypes": ("post", "/events/types/_search", "*"),
+    "ListAggregateTypes": ("post", "/aggregates/types/_search", "*"),
 }
 
 

@@ -42,9 +42,13 @@ class RetentionSweeper:
             except Exception as exc:  # the next sweep tries again
                 log.warning("retention sweep failed", extra={"error": f"{type(exc).__name__}: {exc}"})
             else:
-                if swept.bodies or swept.messages:
+                if swept.bodies or swept.messages or swept.events:
                     log.info(
                         "retention sweep",
-                        extra={"bodies_deleted": swept.bodies, "messages_deleted": swept.messages},
+                        extra={
+                            "bodies_deleted": swept.bodies,
+                            "messages_deleted": swept.messages,
+                            "history_events_deleted": swept.events,
+                        },
                     )
             await asyncio.sleep(self._every)

@@ -59,7 +59,10 @@ class Delivery:
             self.metrics,
         )
         retention = Retention(
-            db, round(settings.message_retention * _US), round(settings.message_metadata_retention * _US)
+            db,
+            round(settings.message_retention * _US),
+            round(settings.message_metadata_retention * _US),
+            history_us=round(settings.history_retention * _US),
         )
         self.sweeper = RetentionSweeper(retention)
 

@@ -14,6 +14,8 @@ from datetime import timedelta
 
 from mailgate.delivery.message import MessageTextError, parse_mailbox
 from mailgate.errors import Conflict, FailedPrecondition, NotFound
+from mailgate.history.actor import SYSTEM, Actor
+from mailgate.history.events import FALLBACKS_SET, Draft, FieldChange
 from mailgate.outbox.checks import checked
 from mailgate.outbox.idempotency import request_digest, same_request
 from mailgate.outbox.model import Message, MessageState
@@ -208,8 +210,11 @@ class Outbox:
     async def fallbacks(self, instance_id: str) -> tuple[str, ...]:
         return await self._store.fallbacks(instance_id)
 
-    async def set_fallbacks(self, instance_id: str, provider_ids: tuple[str, ...]) -> tuple[str, ...]:
-        """Replace the ordered list; every id must name a provider of the instance (NOT_FOUND)."""
+    async def set_fallbacks(
+        self, instance_id: str, provider_ids: tuple[str, ...], *, actor: Actor = SYSTEM
+    ) -> tuple[str, ...]:
+        """Replace the ordered list; every id must name a provider of the instance (NOT_FOUND).
+        A list that changed is recorded in the history, in the same transaction."""
         async with self._providers.write(instance_id) as tx:
             await tx.lock()  # a provider's removal (which drops it from the list) waits, or went first
             for provider_id in provider_ids:
@@ -217,7 +222,12 @@ class Outbox:
                     raise NotFound(
                         FALLBACK_UNKNOWN_ID, f"the instance has no provider {provider_id!r} to fall back to"
                     )
+            before = await tx.fallbacks()
             await tx.set_fallbacks(provider_ids)
+            if before != provider_ids:
+                change = FieldChange("providerIds", list(before), list(provider_ids))
+                payload = {"providerIds": list(provider_ids)}
+                await tx.record(actor, [Draft(FALLBACKS_SET, payload=payload, changes=(change,))])
         return provider_ids
 
 

@@ -17,6 +17,9 @@ PERMISSIONS = (READ, WRITE, SEND)  # what a token can be created with
 # Granted, never created: reading messages' status. With READ every message of the instance, with
 # only SEND the token's own (the delivery API narrows the query).
 STATUS = "email.status"
+# Granted, never created: ZITADEL's permission for its event API (ListEvents, ...), which reads
+# mailgate's change history. An admin token (iam.read or iam.write) has it; a send token does not.
+EVENTS = "events.read"
 # The usual cause besides a typo: the token was created in another database than the server's.
 # The hint names no path or URL; the server logs its database at startup.
 INVALID_TOKEN_TEXT = (
@@ -25,8 +28,8 @@ INVALID_TOKEN_TEXT = (
 )
 # A permission grants itself and what it includes. Admin tokens do not send.
 _GRANTS = {
-    READ: frozenset({READ, STATUS}),
-    WRITE: frozenset({READ, WRITE, STATUS}),
+    READ: frozenset({READ, STATUS, EVENTS}),
+    WRITE: frozenset({READ, WRITE, STATUS, EVENTS}),
     SEND: frozenset({SEND, STATUS}),
 }
 # Schemes whose token may follow without a space (see `_token`).
@@ -41,6 +44,7 @@ class Principal:
     instance_id: str
     permissions: frozenset[str]
     token_id: str
+    description: str = ""  # the token's, as the history records who changed what
 
     def may(self, permission: str) -> bool:
         return permission in self.permissions
@@ -105,7 +109,8 @@ class Authenticator:
         record = await self._tokens.find_active(token)
         if record is None:
             return None
-        return Principal(record.instance_id, _GRANTS.get(record.permission, frozenset()), record.id)
+        permissions = _GRANTS.get(record.permission, frozenset())
+        return Principal(record.instance_id, permissions, record.id, record.description)
 
     async def authenticate(
         self, metadata: Mapping[str, str], schemes: tuple[str, ...] = ("Bearer",)

@@ -36,7 +36,15 @@ class CallLog:
         too large): `target` is the method, or the path when it names none."""
         self.record(target, transport, None, code, started)
 
-    def record(self, method: str, transport: str, instance: str | None, code: int, started: float) -> None:
+    def record(
+        self,
+        method: str,
+        transport: str,
+        instance: str | None,
+        code: int,
+        started: float,
+        request_id: str | None = None,
+    ) -> None:
         """Log one finished call that began at `started` (a perf_counter reading)."""
         if not log.isEnabledFor(logging.INFO):
             return
@@ -58,5 +66,6 @@ class CallLog:
                 "instance": instance,
                 "code": _CODE_NAMES.get(code, str(code)),
                 "ms": round((time.perf_counter() - started) * 1000, 2),
+                "request_id": request_id,
             },
         )

@@ -9,7 +9,7 @@ method's API encodes errors (a google.rpc.Status).
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, cast
@@ -29,6 +29,7 @@ Handler = Callable[[Message, CallContext], Awaitable[Message]]
 EncodeError = Callable[[ApiError], status_pb2.Status]
 OK = status_pb2.Status(code=0)
 UNDECODABLE_TEXT = "the request message cannot be parsed"
+STREAM_TRANSPORTS_TEXT = "a server-streaming method is served over native gRPC and as Server-Sent Events"
 _AUTH_OPTION = cast(Any, option_pb2.auth_option)
 
 
@@ -43,10 +44,12 @@ class MethodTableError(MailgateError):
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What a transport sends: the response when `status.code` is 0, else the status alone."""
+    """What a transport sends: the response (or, for a server-streaming method, the stream of
+    responses) when `status.code` is 0, else the status alone."""
 
     status: status_pb2.Status
     response: Message | None = None
+    stream: AsyncIterator[Message] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,11 @@ class Method:
     def service(self) -> str:
         return self.descriptor.containing_service.full_name
 
+    @property
+    def streaming(self) -> bool:
+        """A server-streaming RPC: its handler answers an async iterator of responses."""
+        return bool(self.descriptor.server_streaming)
+
     async def call(
         self,
         pipeline: Pipeline,
@@ -89,6 +97,8 @@ class Method:
         result = await pipeline.run(call, self.stages, parse, self.handler, time_left)
         if result.error is not None:
             return Reply(self.encode_error(result.error))
+        if self.streaming:
+            return Reply(OK, stream=cast(AsyncIterator[Message], result.response))
         return Reply(OK, result.response)
 
     async def call_encoded(

@@ -7,12 +7,14 @@ Transports and APIs hand a call here and encode what comes back: a response, or 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from mailgate.errors import ApiError, DeadlineExceeded
+from mailgate.history.actor import Actor
 from mailgate.pipeline import faults
 from mailgate.pipeline.auth import Principal
 from mailgate.pipeline.calllog import CallLog
@@ -30,6 +32,22 @@ class CallContext:
     principal: Principal
     method: str
     transport: str
+    actor: Actor  # who the history says made a change in this call
+
+
+def new_request_id() -> str:
+    """A call's id, in its log line and in the history events it records."""
+    return secrets.token_hex(8)
+
+
+def actor_of(call: Call, principal: Principal, request_id: str) -> Actor:
+    return Actor(
+        token_id=principal.token_id,
+        token_description=principal.description,
+        transport=call.transport,
+        client_address=call.peer,
+        request_id=request_id,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +75,7 @@ class Pipeline:
     ) -> Result[T]:
         """One call. `parse` runs where VALIDATE stands in `stages` and gives the handler its request."""
         started = time.perf_counter()
+        request_id = new_request_id()
         # No deadline, no timer: most calls carry none, and arming one costs a few microseconds each.
         deadline = asyncio.timeout(time_left) if time_left is not None else None
         result: Result[T]
@@ -67,7 +86,8 @@ class Pipeline:
             else:
                 [body] = bodies  # VALIDATE stands exactly once in every API's stages
                 assert call.principal is not None, "every API's stages authenticate"
-                context = CallContext(call.principal, call.operation.name, call.transport)
+                actor = actor_of(call, call.principal, request_id)
+                context = CallContext(call.principal, call.operation.name, call.transport, actor)
                 result = Result(call, await _within(deadline, handler(body, context)))
         except ApiError as refused:
             result = Result(call, error=refused)
@@ -75,9 +95,8 @@ class Pipeline:
             result = Result(call, error=_unexpected(exc, deadline, call.operation.name))
         principal = result.call.principal
         code = int(result.error.code) if result.error is not None else 0
-        self.call_log.record(
-            call.operation.name, call.transport, principal.instance_id if principal else None, code, started
-        )
+        instance = principal.instance_id if principal else None
+        self.call_log.record(call.operation.name, call.transport, instance, code, started, request_id)
         return result
 
 

@@ -8,11 +8,13 @@ from dataclasses import dataclass, replace
 
 from mailgate.delivery.message import MessageTextError, header_text
 from mailgate.errors import FieldViolation, InvalidArgument, invalid, not_found, precondition
+from mailgate.history.actor import SYSTEM, Actor
 from mailgate.hostport import parse_host_port
 from mailgate.providers.auth import NoAuth, PlainAuth, StoredAuth, sealed
 from mailgate.providers.inputs import SmtpInput, SmtpPatch, http_url, merged, public_texts, storable
 from mailgate.providers.model import Change, HttpSettings, Provider, SmtpSettings, State
 from mailgate.providers.patching import patched_auth, patched_host, pick
+from mailgate.providers.recording import ProviderRecorder
 from mailgate.providers.sealing import ProviderSecrets, Sealed, Secret
 from mailgate.providers.secret_rule import secret_rule
 from mailgate.secrets import SecretBox
@@ -90,32 +92,36 @@ class ProviderCommands:
         self._repo = repo
         self._box = box
         self._reuse_any_host = allow_secret_reuse_any_host
+        self._recorder = ProviderRecorder(box)
 
     # --- SMTP ---
 
-    async def add_smtp(self, instance_id: str, data: SmtpInput) -> tuple[Change, str]:
+    async def add_smtp(
+        self, instance_id: str, data: SmtpInput, *, actor: Actor = SYSTEM
+    ) -> tuple[Change, str]:
         """ZITADEL's Add: a new inactive provider, which must have a sender address."""
         _check_smtp_input(data, "COMMAND-SAAFpV8VKV", "COMMAND-EvAtufIinh")
         _check_sender(data)
-        change, provider = await self._insert_smtp(instance_id, data, activate=False)
+        change, provider = await self._insert_smtp(instance_id, data, activate=False, actor=actor)
         return change, provider.id
 
-    async def create_smtp(self, instance_id: str, data: SmtpInput, *, activate: bool = False) -> Provider:
+    async def create_smtp(
+        self, instance_id: str, data: SmtpInput, *, activate: bool = False, actor: Actor = SYSTEM
+    ) -> Provider:
         """Okta's create: any auth variant, no sender address needed, active at once when `activate`."""
         _check_smtp_input(data, None, "COMMAND-EvAtufIinh")
         _check_sender(data)
-        _, provider = await self._insert_smtp(instance_id, data, activate=activate)
+        _, provider = await self._insert_smtp(instance_id, data, activate=activate, actor=actor)
         return provider
 
     async def _insert_smtp(
-        self, instance_id: str, data: SmtpInput, activate: bool
+        self, instance_id: str, data: SmtpInput, activate: bool, actor: Actor
     ) -> tuple[Change, Provider]:
         provider_id = new_provider_id()
         auth = sealed(merged(data.auth, data.user, None), self._secrets(instance_id, provider_id))
         async with self._repo.write(instance_id) as tx:
             change = await tx.begin_change()
-            if activate:
-                await tx.deactivate_others(provider_id, change)
+            others = await tx.deactivate_others(provider_id, change) if activate else []
             provider = Provider(
                 instance_id=instance_id,
                 id=provider_id,
@@ -128,9 +134,16 @@ class ProviderCommands:
                 smtp=self._smtp_settings(data, auth),
             )
             await tx.insert(provider)
+            drafts = [self._recorder.added(provider)]
+            if activate:
+                drafts += [self._recorder.state(other, active=False) for other in others]
+                drafts.append(self._recorder.state(provider_id, active=True))
+            await tx.record(actor, drafts)
         return change, provider
 
-    async def update_smtp(self, instance_id: str, provider_id: str, data: SmtpInput) -> Change:
+    async def update_smtp(
+        self, instance_id: str, provider_id: str, data: SmtpInput, *, actor: Actor = SYSTEM
+    ) -> Change:
         _check_smtp_input(data, "COMMAND-gyPUXOTA4N", "COMMAND-kZNVkuL32L")
         _check_sender(data)
 
@@ -142,9 +155,11 @@ class ProviderCommands:
                 current, description=data.description.strip(), smtp=self._smtp_settings(data, auth)
             )
 
-        return await self._change(instance_id, provider_id, "COMMAND-j5IDFtt3T1", apply)
+        return await self._change(instance_id, provider_id, "COMMAND-j5IDFtt3T1", apply, actor)
 
-    async def set_smtp_password(self, instance_id: str, provider_id: str, password: str) -> Change:
+    async def set_smtp_password(
+        self, instance_id: str, provider_id: str, password: str, *, actor: Actor = SYSTEM
+    ) -> Change:
         """Set (or, when empty, clear) the plain password of any SMTP provider, active or not."""
 
         def apply(current: Provider) -> Provider:
@@ -157,9 +172,11 @@ class ProviderCommands:
                 auth = PlainAuth(password=None) if current.smtp.user else NoAuth()
             return replace(current, smtp=replace(current.smtp, auth=auth))
 
-        return await self._change(instance_id, provider_id, "COMMAND-rDHzqjGuKQ", apply)
+        return await self._change(instance_id, provider_id, "COMMAND-rDHzqjGuKQ", apply, actor)
 
-    async def patch_smtp(self, instance_id: str, provider_id: str, patch: SmtpPatch) -> Provider:
+    async def patch_smtp(
+        self, instance_id: str, provider_id: str, patch: SmtpPatch, *, actor: Actor = SYSTEM
+    ) -> Provider:
         """Okta's PATCH: change only what `patch` gives; a stored secret never follows a new destination.
 
         Changing host, port, user, token endpoint or client id needs the secret again (decision
@@ -192,12 +209,14 @@ class ProviderCommands:
                 smtp=self._smtp_settings(data, auth),
             )
 
-        written = await self._write(instance_id, provider_id, "COMMAND-j5IDFtt3T1", apply)
+        written = await self._write(instance_id, provider_id, "COMMAND-j5IDFtt3T1", apply, actor)
         return written.provider
 
     # --- HTTP ---
 
-    async def add_http(self, instance_id: str, endpoint: str, description: str) -> tuple[Change, str, str]:
+    async def add_http(
+        self, instance_id: str, endpoint: str, description: str, *, actor: Actor = SYSTEM
+    ) -> tuple[Change, str, str]:
         """Add an HTTP provider; returns its new signing key, shown this once."""
         _check_endpoint(endpoint, description)
         provider_id = new_provider_id()
@@ -205,23 +224,30 @@ class ProviderCommands:
         sealed_key = self._signing_key(instance_id, provider_id, key)
         async with self._repo.write(instance_id) as tx:
             change = await tx.begin_change()
-            await tx.insert(
-                Provider(
-                    instance_id=instance_id,
-                    id=provider_id,
-                    state=State.INACTIVE,
-                    description=description.strip(),
-                    creation_sequence=change.sequence,
-                    sequence=change.sequence,
-                    created_at=change.at,
-                    changed_at=change.at,
-                    http=HttpSettings(endpoint=endpoint.strip(), signing_key_sealed=sealed_key),
-                )
+            provider = Provider(
+                instance_id=instance_id,
+                id=provider_id,
+                state=State.INACTIVE,
+                description=description.strip(),
+                creation_sequence=change.sequence,
+                sequence=change.sequence,
+                created_at=change.at,
+                changed_at=change.at,
+                http=HttpSettings(endpoint=endpoint.strip(), signing_key_sealed=sealed_key),
             )
+            await tx.insert(provider)
+            await tx.record(actor, [self._recorder.added(provider)])
         return change, provider_id, key
 
     async def update_http(
-        self, instance_id: str, provider_id: str, endpoint: str, description: str, rotate_key: bool
+        self,
+        instance_id: str,
+        provider_id: str,
+        endpoint: str,
+        description: str,
+        rotate_key: bool,
+        *,
+        actor: Actor = SYSTEM,
     ) -> tuple[Change, str | None]:
         """Replace endpoint and description; with `rotate_key` a new key replaces the old at once."""
         _check_endpoint(endpoint, description)
@@ -238,12 +264,12 @@ class ProviderCommands:
             http = HttpSettings(endpoint=endpoint.strip(), signing_key_sealed=sealed_key)
             return replace(current, description=description.strip(), http=http)
 
-        change = await self._change(instance_id, provider_id, "COMMAND-xIrdledqv4", apply)
+        change = await self._change(instance_id, provider_id, "COMMAND-xIrdledqv4", apply, actor)
         return change, new_key
 
     # --- state ---
 
-    async def activate(self, instance_id: str, provider_id: str) -> Change:
+    async def activate(self, instance_id: str, provider_id: str, *, actor: Actor = SYSTEM) -> Change:
         """Make the provider the instance's one active provider, deactivating any other."""
 
         def apply(current: Provider) -> Provider:
@@ -251,9 +277,9 @@ class ProviderCommands:
                 raise precondition("COMMAND-vUHBSmBzaw", "SMTP configuration already active")
             return replace(current, state=State.ACTIVE)
 
-        return await self._change(instance_id, provider_id, "COMMAND-E9K20hxOS9", apply)
+        return await self._change(instance_id, provider_id, "COMMAND-E9K20hxOS9", apply, actor)
 
-    async def deactivate(self, instance_id: str, provider_id: str) -> Change:
+    async def deactivate(self, instance_id: str, provider_id: str, *, actor: Actor = SYSTEM) -> Change:
         """Leave the instance without an active provider (allowed)."""
 
         def apply(current: Provider) -> Provider:
@@ -261,9 +287,11 @@ class ProviderCommands:
                 raise precondition("COMMAND-km8g3", "SMTP configuration already deactivated")
             return replace(current, state=State.INACTIVE)
 
-        return await self._change(instance_id, provider_id, "COMMAND-k39PJ", apply)
+        return await self._change(instance_id, provider_id, "COMMAND-k39PJ", apply, actor)
 
-    async def remove(self, instance_id: str, provider_id: str, *, smtp_only: bool = False) -> Change:
+    async def remove(
+        self, instance_id: str, provider_id: str, *, smtp_only: bool = False, actor: Actor = SYSTEM
+    ) -> Change:
         """Delete the provider, active or not; an instance may be left with none active.
 
         With `smtp_only` an HTTP provider is as unknown as a made-up id (Okta's API sees only SMTP).
@@ -274,14 +302,19 @@ class ProviderCommands:
             if current is None or (smtp_only and current.smtp is None):
                 raise not_found("COMMAND-09CXlTDL6w")
             await tx.delete(provider_id)
+            await tx.record(actor, [self._recorder.removed(current)])
         return change
 
     # --- helpers ---
 
-    async def _change(self, instance_id: str, provider_id: str, not_found_id: str, apply: _Apply) -> Change:
-        return (await self._write(instance_id, provider_id, not_found_id, apply)).change
+    async def _change(
+        self, instance_id: str, provider_id: str, not_found_id: str, apply: _Apply, actor: Actor
+    ) -> Change:
+        return (await self._write(instance_id, provider_id, not_found_id, apply, actor)).change
 
-    async def _write(self, instance_id: str, provider_id: str, not_found_id: str, apply: _Apply) -> Written:
+    async def _write(
+        self, instance_id: str, provider_id: str, not_found_id: str, apply: _Apply, actor: Actor
+    ) -> Written:
         """Load, apply, and save when something changed; an unchanged provider keeps its details.
 
         A provider `apply` makes active first deactivates any other, in the same transaction.
@@ -296,10 +329,13 @@ class ProviderCommands:
                 last = Change(current.sequence, current.changed_at, instance_id)
                 return Written(last, current, changed=False)
             change = await tx.begin_change()
+            others: list[str] = []
             if updated.is_active and not current.is_active:
-                await tx.deactivate_others(provider_id, change)
+                others = await tx.deactivate_others(provider_id, change)
             updated = replace(updated, sequence=change.sequence, changed_at=change.at)
             await tx.save(updated)
+            drafts = [self._recorder.state(other, active=False) for other in others]
+            await tx.record(actor, drafts + self._recorder.changed(current, updated))
         return Written(change, updated, changed=True)
 
     def _smtp_settings(self, data: SmtpInput, auth: StoredAuth) -> SmtpSettings:

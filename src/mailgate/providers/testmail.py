@@ -6,7 +6,9 @@ from dataclasses import dataclass, replace
 
 from mailgate.delivery.report import TestReport
 from mailgate.delivery.smtp import SmtpTester, TestEmail
-from mailgate.errors import invalid, not_found, precondition
+from mailgate.errors import TestFailed, invalid, not_found, precondition
+from mailgate.history.actor import SYSTEM, Actor
+from mailgate.history.events import TESTED, Draft
 from mailgate.providers.auth import (
     ClientCredentials,
     MergedAuth,
@@ -54,7 +56,25 @@ class TestMailService:
         self._tester = tester
         self._reuse_any_host = allow_secret_reuse_any_host
 
-    async def test_inline(self, instance_id: str, test: InlineTest) -> TestReport:
+    async def _send(self, instance_id: str, provider_id: str, actor: Actor, email: TestEmail) -> TestReport:
+        """Send, and record that a test was sent: its result class and stage only (no address,
+        no reply text), in a transaction of its own after the test; the report."""
+        try:
+            report = await self._tester.send_test(email)
+        except TestFailed as failed:
+            await self._record(instance_id, provider_id, actor, "failed", failed.stage.value)
+            raise
+        await self._record(instance_id, provider_id, actor, "sent", "done")
+        return report
+
+    async def _record(
+        self, instance_id: str, provider_id: str, actor: Actor, result: str, stage: str
+    ) -> None:
+        payload = {"id": provider_id, "result": result, "stage": stage}
+        async with self._repo.write(instance_id) as tx:
+            await tx.record(actor, [Draft(TESTED, provider_id, payload)])
+
+    async def test_inline(self, instance_id: str, test: InlineTest, *, actor: Actor = SYSTEM) -> TestReport:
         """Test the request's settings (an empty secret plus an id may reuse the stored one); the report."""
         if not test.receiver_address:
             raise invalid("SMTP-p9uy", "Email address for test not found")
@@ -65,7 +85,10 @@ class TestMailService:
         if not isinstance(auth, NoAuth) and auth.secret is None:
             auth = await self._borrowed(instance_id, test, wanted)
         secrets = ProviderSecrets(self._box, instance_id, test.provider_id)
-        return await self._tester.send_test(
+        return await self._send(
+            instance_id,
+            test.provider_id,
+            actor,
             TestEmail(
                 host=test.host.strip(),
                 tls=test.tls,
@@ -75,11 +98,17 @@ class TestMailService:
                 user=test.user,
                 auth=opened(auth, secrets),
                 secret_from_store=carries_stored_secret(auth),
-            )
+            ),
         )
 
     async def test_stored(
-        self, instance_id: str, provider_id: str, receiver_address: str, sender_address: str = ""
+        self,
+        instance_id: str,
+        provider_id: str,
+        receiver_address: str,
+        sender_address: str = "",
+        *,
+        actor: Actor = SYSTEM,
     ) -> TestReport:
         """Send through a stored SMTP provider, active or not, with its stored secrets.
 
@@ -99,7 +128,10 @@ class TestMailService:
                 MISSING_SENDER_ID,
                 "the provider has no sender address: set sender_address with UpdateEmailProviderSMTP first",
             )
-        return await self._tester.send_test(
+        return await self._send(
+            instance_id,
+            provider.id,
+            actor,
             TestEmail(
                 host=smtp.host,
                 tls=smtp.tls,
@@ -109,7 +141,7 @@ class TestMailService:
                 user=smtp.user,
                 auth=opened(smtp.auth, ProviderSecrets(self._box, instance_id, provider.id)),
                 secret_from_store=smtp.auth.secret is not None,
-            )
+            ),
         )
 
     async def _borrowed(self, instance_id: str, test: InlineTest, wanted: SmtpAuth[str]) -> MergedAuth:

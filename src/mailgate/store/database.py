@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from mailgate.config import Settings
 from mailgate.errors import MailgateError
+from mailgate.history.bell import Bell
 
 SQLITE_FILE = "mailgate.db"
+HISTORY_COMMITTED = "mailgate_history_committed"  # in a connection's info: it appended events
 
 
 def database_url(settings: Settings) -> str:
@@ -57,6 +59,8 @@ class Database:
         if not self.is_sqlite:
             options.update(pool_size=10, max_overflow=20)
         self.engine: AsyncEngine = create_async_engine(database_url(settings), **options)
+        # Rung after a write transaction that recorded history events commits (store.history).
+        self.history_bell = Bell()
         if self.is_sqlite:
             _tune_sqlite(self.engine)
 
@@ -83,8 +87,13 @@ class Database:
         async with self._connection() as conn:
             if self.is_sqlite:
                 conn = await conn.execution_options(mailgate_write=True)
-            async with conn.begin():
-                yield conn
+            try:
+                async with conn.begin():
+                    yield conn
+            finally:
+                recorded = conn.info.pop(HISTORY_COMMITTED, False)
+            if recorded:  # only after a commit: a rolled-back transaction left no event
+                self.history_bell.ring()
 
     async def close(self) -> None:
         await self.engine.dispose()

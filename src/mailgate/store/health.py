@@ -13,8 +13,11 @@ from sqlalchemy import ColumnElement, RowMapping, and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from mailgate.history.actor import SYSTEM
+from mailgate.history.events import BREAKER_CHANGED, Draft, FieldChange
 from mailgate.outbox.breaker import CLOSED, BreakerState, Health
 from mailgate.providers.model import State
+from mailgate.store import history
 from mailgate.store.database import Database
 from mailgate.store.tables import fallbacks, provider_health, providers
 
@@ -104,7 +107,10 @@ class HealthStore:
                 .where(_key(instance_id, provider_id), _is(seen))
                 .values(_values(probe, now_us))
             )
-        return result.rowcount == 1
+            taken = result.rowcount == 1
+            if taken:
+                await record_breaker_changes(conn, [(instance_id, provider_id, seen, probe)])
+        return taken
 
     async def breakers(self) -> list[tuple[str, BreakerState]]:
         """Every provider's breaker state, for the metrics."""
@@ -113,12 +119,34 @@ class HealthStore:
             return [(provider_id, BreakerState(state)) for provider_id, state in rows]
 
 
+BreakerTransition = tuple[str, str, Health, Health]  # instance, provider, before, after
+
+
+async def record_breaker_changes(conn: AsyncConnection, changed: list[BreakerTransition]) -> None:
+    """Record breaker state changes in the history, in this transaction, instance by instance in
+    one order (after every breaker row this transaction locks, so writers never deadlock)."""
+    by_instance: dict[str, list[Draft]] = {}
+    for instance_id, provider_id, before, after in changed:
+        payload = {
+            "id": provider_id,
+            "state": after.state.value,
+            "consecutiveFaults": after.consecutive_faults,
+        }
+        change = FieldChange("state", before.state.value, after.state.value)
+        draft = Draft(BREAKER_CHANGED, provider_id, payload, (change,))
+        by_instance.setdefault(instance_id, []).append(draft)
+    for instance_id in sorted(by_instance):
+        await history.append(conn, instance_id, SYSTEM, by_instance[instance_id])
+
+
 class Breakers:
     """Breaker updates within one transaction (`conn`), each provider's row read once."""
 
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
         self._known: dict[tuple[str, str], Health] = {}
+        # Each breaker whose state changed: recorded by `record_breaker_changes` at the end.
+        self.changed: list[BreakerTransition] = []
 
     async def apply(
         self, instance_id: str, provider_id: str, evolve: Callable[[Health], Health], now_us: int
@@ -148,6 +176,8 @@ class Breakers:
             await conn.execute(
                 update(provider_health).where(_key(instance_id, provider_id)).values(_values(after, now_us))
             )
+            if after.state is not before.state:
+                self.changed.append((instance_id, provider_id, before, after))
         self._known[key] = after
         return before, after
 

@@ -218,6 +218,7 @@ class LeaseStore:
                 (i for i, ok in enumerate(held) if ok), key=lambda i: _breaker_key(outcomes[i])
             ):
                 recorded[index] = await _recorded(breakers, outcomes[index])
+            await health.record_breaker_changes(conn, breakers.changed)
             return [recorded.get(index) for index in range(len(outcomes))]
 
 

@@ -12,6 +12,8 @@ from sqlalchemy import RowMapping, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from mailgate.history.actor import Actor
+from mailgate.history.events import Draft
 from mailgate.providers.auth import (
     ClientCredentials,
     JwtBearer,
@@ -22,7 +24,7 @@ from mailgate.providers.auth import (
 )
 from mailgate.providers.model import Change, HttpSettings, Page, Provider, SmtpSettings, State
 from mailgate.providers.sealing import Sealed
-from mailgate.store import changes, fallbacks
+from mailgate.store import changes, fallbacks, history
 from mailgate.store.cache import TtlCache
 from mailgate.store.clock import now_us, to_datetime
 from mailgate.store.database import Database
@@ -200,11 +202,19 @@ def _provider_to_row(provider: Provider) -> dict[str, Any]:
 class ProviderWrite:
     """One write transaction on one instance; `lock` or `begin_change` comes first: each orders writers."""
 
-    def __init__(self, conn: AsyncConnection, instance_id: str, is_sqlite: bool) -> None:
+    def __init__(
+        self, conn: AsyncConnection, instance_id: str, is_sqlite: bool, record_history: bool = True
+    ) -> None:
         self._conn = conn
         self._is_sqlite = is_sqlite
+        self._record_history = record_history
         self.instance_id = instance_id
         self.changed = False
+
+    async def record(self, actor: Actor, drafts: list[Draft]) -> None:
+        """Append the change's events to the instance's history, in this same transaction."""
+        if self._record_history:
+            await history.append(self._conn, self.instance_id, actor, drafts)
 
     async def lock(self) -> None:
         """Order this write after the instance's other writers without taking a sequence yet (a
@@ -259,9 +269,10 @@ class ProviderWrite:
             .values(row)
         )
 
-    async def deactivate_others(self, provider_id: str, change: Change) -> None:
-        """Make every other active provider of the instance inactive (activation's first half)."""
-        await self._conn.execute(
+    async def deactivate_others(self, provider_id: str, change: Change) -> list[str]:
+        """Make every other active provider of the instance inactive (activation's first half);
+        returns their ids."""
+        result = await self._conn.execute(
             update(providers)
             .where(
                 providers.c.instance_id == self.instance_id,
@@ -273,7 +284,9 @@ class ProviderWrite:
                 sequence=change.sequence,
                 changed_us=int(change.at.timestamp() * 1_000_000),
             )
+            .returning(providers.c.id)
         )
+        return list(result.scalars())
 
     async def delete(self, provider_id: str) -> None:
         """Remove the provider, and with it its place in the instance's fallback list."""
@@ -285,6 +298,10 @@ class ProviderWrite:
         )
         await fallbacks.drop_fallback(self._conn, self.instance_id, provider_id)
 
+    async def fallbacks(self) -> tuple[str, ...]:
+        """The instance's fallback provider ids, in order, as this transaction sees them."""
+        return await fallbacks.read_fallbacks(self._conn, self.instance_id)
+
     async def set_fallbacks(self, provider_ids: tuple[str, ...]) -> None:
         """Replace the instance's ordered fallback providers (after `lock`, so no removal races it)."""
         await fallbacks.replace_fallbacks(self._conn, self.instance_id, provider_ids)
@@ -293,9 +310,13 @@ class ProviderWrite:
 class ProviderRepository:
     """Reads and write transactions over the email_providers table."""
 
-    def __init__(self, db: Database, cache: TtlCache[Provider] | None = None) -> None:
+    def __init__(
+        self, db: Database, cache: TtlCache[Provider] | None = None, record_history: bool = True
+    ) -> None:
         self._db = db
         self._cache: TtlCache[Provider] = cache or TtlCache()
+        # Off only in bench/history.py, which measures what recording costs.
+        self._record_history = record_history
 
     @asynccontextmanager
     async def write(self, instance_id: str) -> AsyncIterator[ProviderWrite]:
@@ -303,7 +324,7 @@ class ProviderRepository:
         tx: ProviderWrite | None = None
         try:
             async with self._db.write() as conn:
-                tx = ProviderWrite(conn, instance_id, self._db.is_sqlite)
+                tx = ProviderWrite(conn, instance_id, self._db.is_sqlite, self._record_history)
                 yield tx
                 if tx.changed:
                     await changes.announce(conn, changes.PROVIDERS)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from mailgate.store import history
 from mailgate.store.database import Database
 from mailgate.store.tables import attempts, messages
 
@@ -25,15 +26,19 @@ class Swept:
     bodies: int  # messages whose bodies were deleted
     messages: int  # messages deleted with their attempts
     skipped: bool = False  # another replica was sweeping
+    events: int = 0  # history events older than the history retention
 
 
 class Retention:
     """Sweeps the outbox: bodies older than `bodies_us` since final, rows older than `rows_us`."""
 
-    def __init__(self, db: Database, bodies_us: int, rows_us: int, batch: int = BATCH) -> None:
+    def __init__(
+        self, db: Database, bodies_us: int, rows_us: int, batch: int = BATCH, history_us: int | None = None
+    ) -> None:
         self._db = db
         self._bodies_us = bodies_us
         self._rows_us = rows_us
+        self._history_us = history_us
         self._batch = batch
         # Bodies of messages final before this were all deleted by an earlier sweep of this process,
         # so later sweeps do not read those rows again.
@@ -57,7 +62,29 @@ class Retention:
                 return Swept(bodies, rows, skipped=True)
             rows += count
             if count < self._batch:
-                return Swept(bodies, rows)
+                break
+        events = await self._sweep_history(now_us)
+        return Swept(bodies, rows, skipped=events is None, events=events or 0)
+
+    async def _sweep_history(self, now_us: int) -> int | None:
+        """Delete each instance's events older than the history retention, oldest first, moving the
+        instance's anchor along (so `history verify` starts at the oldest event kept)."""
+        if self._history_us is None:
+            return 0
+        cutoff = now_us - self._history_us
+        async with self._db.read() as conn:
+            instance_ids = await history.instance_ids(conn)
+        deleted = 0
+        for instance_id in instance_ids:
+            while True:
+                async with self._db.write() as conn:
+                    if not await self._locked(conn):
+                        return None
+                    count = await history.delete_before(conn, instance_id, cutoff, self._batch)
+                deleted += count
+                if count < self._batch:
+                    break
+        return deleted
 
     async def _batch_of(
         self, step: Callable[[AsyncConnection, int], Awaitable[int]], cutoff: int

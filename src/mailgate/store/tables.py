@@ -25,6 +25,11 @@ instances = Table(
     metadata,
     Column("id", String(200), primary_key=True),
     Column("sequence", BigInteger, nullable=False),
+    # The history's chain: its head, and the last event retention deleted (verify starts there).
+    Column("history_sequence", BigInteger, nullable=False, default=0),
+    Column("history_hash", String(64), nullable=False, default=""),
+    Column("history_anchor_sequence", BigInteger, nullable=False, default=0),
+    Column("history_anchor_hash", String(64), nullable=False, default=""),
 )
 
 providers = Table(
@@ -171,3 +176,35 @@ provider_health = Table(
     Column("open_until_us", BigInteger),  # an open breaker lets a probe through after this
     Column("changed_us", BigInteger, nullable=False),
 )
+
+# The change history: one row per event, numbered 1, 2, 3, ... per instance and chained by hash.
+history_events = Table(
+    "history_events",
+    metadata,
+    Column("instance_id", String(200), primary_key=True),
+    Column("sequence", BigInteger, primary_key=True),
+    Column("type", String(100), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("provider_id", String(100), nullable=False),  # "" when the event is about no provider
+    Column("actor_token_id", String(32), nullable=False),
+    Column("actor", JSON, nullable=False),
+    Column("payload", JSON, nullable=False),  # never a secret, not even sealed
+    Column("changes", JSON, nullable=False),  # [[field, old, new], ...]
+    Column("secrets", JSON, nullable=False),  # [[field, fingerprint], ...]
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+Index("history_by_type", history_events.c.instance_id, history_events.c.type, history_events.c.sequence)
+Index(
+    "history_by_provider",
+    history_events.c.instance_id,
+    history_events.c.provider_id,
+    history_events.c.sequence,
+)
+Index(
+    "history_by_actor",
+    history_events.c.instance_id,
+    history_events.c.actor_token_id,
+    history_events.c.sequence,
+)
+Index("history_by_time", history_events.c.instance_id, history_events.c.created_us)

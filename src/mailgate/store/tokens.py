@@ -9,7 +9,9 @@ from datetime import datetime
 
 from sqlalchemy import RowMapping, insert, select, update
 
-from mailgate.store import changes
+from mailgate.history.actor import SYSTEM, Actor
+from mailgate.history.events import TOKEN_ADDED, TOKEN_REVOKED, Draft
+from mailgate.store import changes, history
 from mailgate.store.clock import now_us, to_datetime
 from mailgate.store.database import Database
 from mailgate.store.tables import tokens
@@ -36,9 +38,10 @@ class TokenRepository:
         self._db = db
 
     async def create(
-        self, instance_id: str, permission: str, description: str = ""
+        self, instance_id: str, permission: str, description: str = "", *, actor: Actor = SYSTEM
     ) -> tuple[TokenRecord, str]:
-        """Store a new token and return it with its plaintext, which is never stored."""
+        """Store a new token and return it with its plaintext, which is never stored (nor recorded:
+        the history keeps the token's id, permission and description)."""
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         record = TokenRecord(
             id=secrets.token_hex(6),
@@ -59,6 +62,8 @@ class TokenRepository:
                     created_us=int(record.created_at.timestamp() * 1_000_000),
                 )
             )
+            about = {"id": record.id, "permission": permission, "description": description}
+            await history.append(conn, instance_id, actor, [Draft(TOKEN_ADDED, payload=about)])
         return record, token
 
     async def find_active(self, token: str) -> TokenRecord | None:
@@ -75,16 +80,22 @@ class TokenRepository:
             result = await conn.execute(select(tokens).order_by(tokens.c.created_us))
             return [_record(row) for row in result.mappings()]
 
-    async def revoke(self, token_id: str) -> bool:
+    async def revoke(self, token_id: str, *, actor: Actor = SYSTEM) -> bool:
         """Revoke by id; False when there is no such unrevoked token."""
         async with self._db.write() as conn:
             result = await conn.execute(
                 update(tokens)
                 .where(tokens.c.id == token_id, tokens.c.revoked_us.is_(None))
                 .values(revoked_us=now_us())
+                .returning(tokens.c.instance_id, tokens.c.permission, tokens.c.description)
             )
+            revoked = result.first()
+            if revoked is not None:
+                instance_id, permission, description = revoked
+                about = {"id": token_id, "permission": permission, "description": description}
+                await history.append(conn, instance_id, actor, [Draft(TOKEN_REVOKED, payload=about)])
             await changes.announce(conn, changes.TOKENS)
-        return bool(result.rowcount)
+        return revoked is not None
 
 
 def _record(row: RowMapping) -> TokenRecord:

@@ -25,7 +25,7 @@ from google.protobuf.message import DecodeError, Message
 from google.rpc import code_pb2, status_pb2
 
 from mailgate.errors import MailgateError
-from mailgate.pipeline.methods import Method, MethodTable
+from mailgate.pipeline.methods import STREAM_TRANSPORTS_TEXT, Method, MethodTable
 from mailgate.pipeline.runner import Pipeline
 from mailgate.transports.gateway.httpstatus import http_status
 from mailgate.transports.gateway.marshal import TranscodeError, dumps, merge_json, message_json
@@ -128,6 +128,9 @@ class ConnectEndpoint:
             # No such procedure: 404, the status Connect clients read as `unimplemented`.
             reply = failure(code_pb2.UNIMPLEMENTED, f"method not found: {path}", http=404)
             return self.refuse(path, code_pb2.UNIMPLEMENTED, reply, started)
+        if method.streaming:
+            reply = failure(code_pb2.UNIMPLEMENTED, STREAM_TRANSPORTS_TEXT)
+            return self.refuse(method.name, code_pb2.UNIMPLEMENTED, reply, started)
         exchange = _exchange_headers(headers)
         refusal = _refusal(http_method, exchange)
         if refusal is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import grpc
 from google.protobuf.message import Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -38,6 +40,26 @@ def _behavior(pipeline: Pipeline, method: Method):  # type: ignore[no-untyped-de
     return handle
 
 
+def _stream_behavior(pipeline: Pipeline, method: Method):  # type: ignore[no-untyped-def]
+    """A server-streaming RPC: the pipeline answers a stream, sent until it ends or the client goes
+    (grpc then cancels this generator, which closes the stream at its next await)."""
+
+    async def handle(payload: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[Message]:
+        metadata = {
+            key: value for key, value in (context.invocation_metadata() or ()) if isinstance(value, str)
+        }
+        reply = await method.call_encoded(
+            pipeline, payload, metadata, "grpc", context.time_remaining(), _peer(context.peer())
+        )
+        if reply.status.code or reply.stream is None:
+            await context.abort_with_status(rpc_status.to_status(reply.status))
+            return
+        async for message in reply.stream:
+            yield message
+
+    return handle
+
+
 def _peer(peer: str) -> str:
     """The address in grpc's peer string ("ipv4:127.0.0.1:5000", "ipv6:[::1]:5000")."""
     _, _, address = peer.partition(":")
@@ -51,7 +73,14 @@ def generic_handlers(pipeline: Pipeline, table: MethodTable) -> list[grpc.Generi
     for method in table.values():
         # No request deserializer: grpc would answer a request it cannot parse with UNKNOWN and
         # leave it out of the call log; the pipeline decodes it and answers INVALID_ARGUMENT.
-        by_service.setdefault(method.service, {})[method.name] = grpc.unary_unary_rpc_method_handler(
+        handlers = by_service.setdefault(method.service, {})
+        if method.streaming:
+            handlers[method.name] = grpc.unary_stream_rpc_method_handler(
+                _stream_behavior(pipeline, method),
+                response_serializer=method.response_type.SerializeToString,
+            )
+            continue
+        handlers[method.name] = grpc.unary_unary_rpc_method_handler(
             _behavior(pipeline, method),
             response_serializer=method.response_type.SerializeToString,
         )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from google.rpc import code_pb2, status_pb2
 
 from mailgate.errors import MailgateError
-from mailgate.pipeline.methods import MethodTable
+from mailgate.pipeline.methods import STREAM_TRANSPORTS_TEXT, MethodTable
 from mailgate.pipeline.runner import Pipeline
 from mailgate.transports.metadata import GRPC_WEB, BadTimeout
 
@@ -148,6 +148,8 @@ async def call(
     method = table.get(path)
     if method is None:
         return refuse(pipeline, path, code_pb2.UNIMPLEMENTED, f"Method not found: {path}", text, started)
+    if method.streaming:
+        return refuse(pipeline, method.name, code_pb2.UNIMPLEMENTED, STREAM_TRANSPORTS_TEXT, text, started)
     incoming = GRPC_WEB.read(headers)
     call_metadata = incoming.metadata
     try:

@@ -31,7 +31,7 @@ from mailgate.pipeline.methods import MethodTable, encode_plain
 from mailgate.pipeline.runner import Pipeline
 from mailgate.transports import connect, grpcweb
 from mailgate.transports.console import ConsoleApp
-from mailgate.transports.gateway import openapi
+from mailgate.transports.gateway import openapi, sse
 from mailgate.transports.gateway.httpstatus import http_status
 from mailgate.transports.gateway.marshal import TranscodeError, encode_response, error_json, status_json
 from mailgate.transports.gateway.request import decode_request
@@ -244,7 +244,12 @@ class HttpApp:
             invalid = error_json(code_pb2.INVALID_ARGUMENT, str(exc))
             await self._refuse(send, name, 400, code_pb2.INVALID_ARGUMENT, invalid, started)
             return
+        if match.route.spec.streaming:
+            sse.resume(request, scope["headers"])
         result = await match.route.spec.call(self.pipeline, request, metadata, "http", seconds, _peer(scope))
+        if result.status.code == 0 and result.stream is not None:
+            await sse.stream(send, receive, result.stream)
+            return
         if result.status.code == 0 and result.response is not None:
             await respond(send, 200, encode_response(match.route, result.response))
             return

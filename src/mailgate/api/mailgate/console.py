@@ -56,7 +56,9 @@ class ConsoleServicer:
     ) -> pb.TestSmtpSettingsResponse:
         # The same fields under the same numbers: read as ZITADEL's request (see console.proto).
         settings = admin_pb2.TestEmailProviderSMTPRequest.FromString(request.SerializeToString())
-        report = await self._tests.test_inline(ctx.principal.instance_id, inline_test(settings))
+        report = await self._tests.test_inline(
+            ctx.principal.instance_id, inline_test(settings), actor=ctx.actor
+        )
         return pb.TestSmtpSettingsResponse(report=status.smtp_test_report(report))
 
     async def TestSmtpProvider(

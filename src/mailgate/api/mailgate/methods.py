@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from mailgate.api import status
 from mailgate.api.mailgate.console import ConsoleServicer
+from mailgate.api.mailgate.history import HistoryServicer
 from mailgate.api.mailgate.servicer import DeliveryServicer
-from mailgate.gen.mailgate.v1 import console_pb2, delivery_pb2
+from mailgate.gen.mailgate.v1 import console_pb2, delivery_pb2, history_pb2
 from mailgate.pipeline.auth import Authenticator
 from mailgate.pipeline.methods import Method, bind_service
 from mailgate.pipeline.stages import VALIDATE, Authenticate, Authorize, Limit, Stages
@@ -36,3 +37,12 @@ def console_methods(servicer: ConsoleServicer, authenticator: Authenticator, sen
         lambda rpc: mailing if rpc.name in CONSOLE_TEST_RPCS else plain,
         status.encode,
     )
+
+
+HISTORY_SERVICE = history_pb2.DESCRIPTOR.services_by_name["HistoryService"]
+
+
+def history_methods(servicer: HistoryServicer, authenticator: Authenticator) -> list[Method]:
+    """ListHistory and WatchHistory, with DeliveryService's stages and errors."""
+    stages: Stages = (Authenticate(authenticator), Authorize(), VALIDATE)
+    return bind_service(HISTORY_SERVICE, servicer, lambda _rpc: stages, status.encode)

@@ -69,5 +69,7 @@ class DeliveryServicer:
     async def SetDeliveryFallbacks(
         self, request: pb.SetDeliveryFallbacksRequest, ctx: CallContext
     ) -> pb.SetDeliveryFallbacksResponse:
-        stored = await self._outbox.set_fallbacks(ctx.principal.instance_id, tuple(request.provider_ids))
+        stored = await self._outbox.set_fallbacks(
+            ctx.principal.instance_id, tuple(request.provider_ids), actor=ctx.actor
+        )
         return pb.SetDeliveryFallbacksResponse(provider_ids=stored)

@@ -69,7 +69,7 @@ class EmailServers:
         """POST: a new provider, enabled at once when the body says so; 201."""
         new = request.body
         provider = await self._commands.create_smtp(
-            ctx.principal.instance_id, new.settings, activate=new.enabled
+            ctx.principal.instance_id, new.settings, activate=new.enabled, actor=ctx.actor
         )
         return Reply(201, wire.render(provider))
 
@@ -80,19 +80,27 @@ class EmailServers:
 
     async def patch(self, request: Request[SmtpPatch], ctx: CallContext) -> Reply:
         """PATCH: change what the body names; answers the whole provider."""
-        provider = await self._commands.patch_smtp(ctx.principal.instance_id, request.server_id, request.body)
+        provider = await self._commands.patch_smtp(
+            ctx.principal.instance_id, request.server_id, request.body, actor=ctx.actor
+        )
         return Reply(200, wire.render(provider))
 
     async def delete(self, request: Request[None], ctx: CallContext) -> Reply:
         """DELETE: remove an SMTP provider, active or not; 204."""
-        await self._commands.remove(ctx.principal.instance_id, request.server_id, smtp_only=True)
+        await self._commands.remove(
+            ctx.principal.instance_id, request.server_id, smtp_only=True, actor=ctx.actor
+        )
         return Reply(204)
 
     async def test(self, request: Request[Addresses], ctx: CallContext) -> Reply:
         """POST .../test: a real email from `fromAddress` to `toAddress` through the stored settings; 204."""
         addresses = request.body
         await self._tests.test_stored(
-            ctx.principal.instance_id, request.server_id, addresses.receiver, sender_address=addresses.sender
+            ctx.principal.instance_id,
+            request.server_id,
+            addresses.receiver,
+            sender_address=addresses.sender,
+            actor=ctx.actor,
         )
         return Reply(204)
 

@@ -9,6 +9,7 @@ from typing import TypeVar
 from google.protobuf.message import Message
 
 from mailgate.api.zitadel import convert
+from mailgate.api.zitadel.events import EventsApi
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.gen.zitadel import object_pb2
 from mailgate.pipeline.runner import CallContext
@@ -93,12 +94,15 @@ def _deprecated(
 
 
 class AdminServicer:
-    """The 24 email-provider RPCs of zitadel.admin.v1.AdminService."""
+    """The 24 email-provider RPCs and the 3 event RPCs of zitadel.admin.v1.AdminService."""
 
-    def __init__(self, commands: ProviderCommands, queries: ProviderQueries, tests: TestMailService) -> None:
+    def __init__(
+        self, commands: ProviderCommands, queries: ProviderQueries, tests: TestMailService, events: EventsApi
+    ) -> None:
         self._commands = commands
         self._queries = queries
         self._tests = tests
+        self._events = events
 
     # --- email providers ---
 
@@ -126,20 +130,24 @@ class AdminServicer:
     async def AddEmailProviderSMTP(
         self, request: AddSmtp, ctx: CallContext
     ) -> pb.AddEmailProviderSMTPResponse:
-        change, provider_id = await self._commands.add_smtp(ctx.principal.instance_id, _smtp_input(request))
+        change, provider_id = await self._commands.add_smtp(
+            ctx.principal.instance_id, _smtp_input(request), actor=ctx.actor
+        )
         return pb.AddEmailProviderSMTPResponse(details=convert.change_details(change), id=provider_id)
 
     async def UpdateEmailProviderSMTP(
         self, request: UpdateSmtp, ctx: CallContext
     ) -> pb.UpdateEmailProviderSMTPResponse:
-        change = await self._commands.update_smtp(ctx.principal.instance_id, request.id, _smtp_input(request))
+        change = await self._commands.update_smtp(
+            ctx.principal.instance_id, request.id, _smtp_input(request), actor=ctx.actor
+        )
         return pb.UpdateEmailProviderSMTPResponse(details=convert.change_details(change))
 
     async def UpdateEmailProviderSMTPPassword(
         self, request: Password, ctx: CallContext
     ) -> pb.UpdateEmailProviderSMTPPasswordResponse:
         change = await self._commands.set_smtp_password(
-            ctx.principal.instance_id, request.id, request.password
+            ctx.principal.instance_id, request.id, request.password, actor=ctx.actor
         )
         return pb.UpdateEmailProviderSMTPPasswordResponse(details=convert.change_details(change))
 
@@ -147,7 +155,7 @@ class AdminServicer:
         self, request: pb.AddEmailProviderHTTPRequest, ctx: CallContext
     ) -> pb.AddEmailProviderHTTPResponse:
         change, provider_id, key = await self._commands.add_http(
-            ctx.principal.instance_id, request.endpoint, request.description
+            ctx.principal.instance_id, request.endpoint, request.description, actor=ctx.actor
         )
         return pb.AddEmailProviderHTTPResponse(
             details=convert.change_details(change), id=provider_id, signing_key=key
@@ -162,6 +170,7 @@ class AdminServicer:
             request.endpoint,
             request.description,
             rotate_key=request.HasField("expiration_signing_key"),
+            actor=ctx.actor,
         )
         response = pb.UpdateEmailProviderHTTPResponse(details=convert.change_details(change))
         if key is not None:
@@ -171,30 +180,47 @@ class AdminServicer:
     async def ActivateEmailProvider(
         self, request: Activate, ctx: CallContext
     ) -> pb.ActivateEmailProviderResponse:
-        change = await self._commands.activate(ctx.principal.instance_id, request.id)
+        change = await self._commands.activate(ctx.principal.instance_id, request.id, actor=ctx.actor)
         return pb.ActivateEmailProviderResponse(details=convert.state_change_details(change))
 
     async def DeactivateEmailProvider(
         self, request: Deactivate, ctx: CallContext
     ) -> pb.DeactivateEmailProviderResponse:
-        change = await self._commands.deactivate(ctx.principal.instance_id, request.id)
+        change = await self._commands.deactivate(ctx.principal.instance_id, request.id, actor=ctx.actor)
         return pb.DeactivateEmailProviderResponse(details=convert.state_change_details(change))
 
     async def RemoveEmailProvider(self, request: Remove, ctx: CallContext) -> pb.RemoveEmailProviderResponse:
-        change = await self._commands.remove(ctx.principal.instance_id, request.id)
+        change = await self._commands.remove(ctx.principal.instance_id, request.id, actor=ctx.actor)
         return pb.RemoveEmailProviderResponse(details=convert.change_details(change))
 
     async def TestEmailProviderSMTPById(
         self, request: StoredTest, ctx: CallContext
     ) -> pb.TestEmailProviderSMTPByIdResponse:
-        await self._tests.test_stored(ctx.principal.instance_id, request.id, request.receiver_address)
+        await self._tests.test_stored(
+            ctx.principal.instance_id, request.id, request.receiver_address, actor=ctx.actor
+        )
         return pb.TestEmailProviderSMTPByIdResponse()
 
     async def TestEmailProviderSMTP(
         self, request: InlineTestRequest, ctx: CallContext
     ) -> pb.TestEmailProviderSMTPResponse:
-        await self._tests.test_inline(ctx.principal.instance_id, inline_test(request))
+        await self._tests.test_inline(ctx.principal.instance_id, inline_test(request), actor=ctx.actor)
         return pb.TestEmailProviderSMTPResponse()
+
+    # --- events (mailgate's change history) ---
+
+    async def ListEvents(self, request: pb.ListEventsRequest, ctx: CallContext) -> pb.ListEventsResponse:
+        return await self._events.list_events(request, ctx)
+
+    async def ListEventTypes(
+        self, request: pb.ListEventTypesRequest, ctx: CallContext
+    ) -> pb.ListEventTypesResponse:
+        return await self._events.list_event_types(request, ctx)
+
+    async def ListAggregateTypes(
+        self, request: pb.ListAggregateTypesRequest, ctx: CallContext
+    ) -> pb.ListAggregateTypesResponse:
+        return await self._events.list_aggregate_types(request, ctx)
 
     # --- deprecated SMTPConfig views of the same providers ---
 

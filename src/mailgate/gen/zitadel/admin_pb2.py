@@ -23,13 +23,15 @@ from mailgate.gen.buf.validate import validate_pb2 as buf_dot_validate_dot_valid
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from mailgate.gen.zitadel import event_pb2 as zitadel_dot_event__pb2
 from mailgate.gen.zitadel import object_pb2 as zitadel_dot_object__pb2
 from mailgate.gen.zitadel import option_pb2 as zitadel_dot_option__pb2
 from mailgate.gen.zitadel import settings_pb2 as zitadel_dot_settings__pb2
 
 
 DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n\x13zitadel/admin.proto\x12\x10zitadel.admin.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x14zitadel/object.proto\x1a\x14zitadel/option.proto\x1a\x16zitadel/settings.proto"\x16\n\x14GetSMTPConfigRequest"M\n\x15GetSMTPConfigResponse\x12\x34\n\x0bsmtp_config\x18\x01 \x01(\x0b\x32\x1f.zitadel.settings.v1.SMTPConfig"1\n\x18GetSMTPConfigByIdRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64"Q\n\x19GetSMTPConfigByIdResponse\x12\x34\n\x0bsmtp_config\x18\x01 \x01(\x0b\x32\x1f.zitadel.settings.v1.SMTPConfig">\n\x16ListSMTPConfigsRequest\x12$\n\x05query\x18\x01 \x01(\x0b\x32\x15.zitadel.v1.ListQuery"t\n\x17ListSMTPConfigsResponse\x12(\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x17.zitadel.v1.ListDetails\x12/\n\x06result\x18\x02 \x03(\x0b\x32\x1f.zitadel.settings.v1.SMTPConfig"\xf1\x01\n\x14\x41\x64\x64SMTPConfigRequest\x12&\n\x0esender_address\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12#\n\x0bsender_name\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12\x0b\n\x03tls\x18\x03 \x01(\x08\x12\x1c\n\x04host\x18\x04 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xf4\x03\x12\x0c\n\x04user\x18\x05 \x01(\t\x12\x10\n\x08password\x18\x06 \x01(\t\x12"\n\x10reply_to_address\x18\x07 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01\x12\x1d\n\x0b\x64\x65scription\x18\x08 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01"O\n\x15\x41\x64\x64SMTPConfigResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails\x12\n\n\x02id\x18\x02 \x01(\t"\x8b\x02\n\x17UpdateSMTPConfigRequest\x12&\n\x0esender_address\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12#\n\x0bsender_name\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12\x0b\n\x03tls\x18\x03 \x01(\x08\x12\x1c\n\x04host\x18\x04 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xf4\x03\x12\x0c\n\x04user\x18\x05 \x01(\t\x12"\n\x10reply_to_address\x18\x06 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01\x12\x10\n\x08password\x18\x07 \x01(\t\x12\x1d\n\x0b\x64\x65scription\x18\x08 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01\x12\x15\n\x02id\x18\t \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64"F\n\x18UpdateSMTPConfigResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails"J\n\x1fUpdateSMTPConfigPasswordRequest\x12\x10\n\x08password\x18\x01 \x01(\t\x12\x15\n\x02id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64"N\n UpdateSMTPConfigPasswordResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails"3\n\x19\x41\x63tivateSMTPConfigRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\xc8\x01"H\n\x1a\x41\x63tivateSMTPConfigResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails"5\n\x1b\x44\x65\x61\x63tivateSMTPConfigRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\xc8\x01"J\n\x1c\x44\x65\x61\x63tivateSMTPConfigResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails"0\n\x17RemoveSMTPConfigRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64"F\n\x18RemoveSMTPConfigResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails"^\n\x19TestSMTPConfigByIdRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64\x12*\n\x10receiver_address\x18\x02 \x01(\tB\x10\xe2\x41\x01\x02\xbaH\tr\x07\x10\x01\x18\xc8\x01`\x01"\x1c\n\x1aTestSMTPConfigByIdResponse"\xe7\x01\n\x15TestSMTPConfigRequest\x12&\n\x0esender_address\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12#\n\x0bsender_name\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12\x0b\n\x03tls\x18\x03 \x01(\x08\x12\x1c\n\x04host\x18\x04 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xf4\x03\x12\x0c\n\x04user\x18\x05 \x01(\t\x12\x10\n\x08password\x18\x06 \x01(\t\x12*\n\x10receiver_address\x18\x07 \x01(\tB\x10\xe2\x41\x01\x02\xbaH\tr\x07\x10\x01\x18\xc8\x01`\x01\x12\n\n\x02id\x18\x08 \x01(\t"\x18\n\x16TestSMTPConfigResponse"A\n\x19ListEmailProvidersRequest\x12$\n\x05query\x18\x01 \x01(\x0b\x32\x15.zitadel.v1.ListQuery"z\n\x1aListEmailProvidersResponse\x12(\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x17.zitadel.v1.ListDetails\x12\x32\n\x06result\x18\x02 \x03(\x0b\x32".zitadel.settings.v1.EmailProvider"\x19\n\x17GetEmailProviderRequest"N\n\x18GetEmailProviderResponse\x12\x32\n\x06\x63onfig\x18\x01 \x01(\x0b\x32".zitadel.settings.v1.EmailProvider"4\n\x1bGetEmailProviderByIdRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64"R\n\x1cGetEmailProviderByIdResponse\x12\x32\n\x06\x63onfig\x18\x01 \x01(\x0b\x32".zitadel.settings.v1.EmailProvider"\x96\x03\n\x1b\x41\x64\x64\x45mailProviderSMTPRequest\x12&\n\x0esender_address\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12#\n\x0bsender_name\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12\x0b\n\x03tls\x18\x03 \x01(\x08\x12\x1c\n\x04host\x18\x04 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xf4\x03\x12\x0c\n\x04user\x18\x05 \x01(\t\x12\x10\n\x08password\x18\x06 \x01(\t\x12"\n\x10reply_to_address\x18\x07 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01\x12\x1d\n\x0b\x64\x65scription\x18\x08 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01\x12,\n\x04none\x18\t \x01(\x0b\x32\x1c.zitadel.admin.v1.SMTPNoAuthH\x00\x12\x30\n\x05plain\x18\n \x01(\x0b\x32\x1f.zitadel.admin.v1.SMTPPlainAuthH\x00\x12\x34\n\x07xoauth2\x18\x0b \x01(\x0b\x32!.zitadel.admin.v1.SMTPXOAuth2AuthH\x00\x42\x06\n\x04\x41uth"\x0c\n\nSMTPNoAuth"/\n\rSMTPPlainAuth\x12\x1e\n\x08password\x18\x01 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\x18\xc8\x01"\x99\x02\n\x0fSMTPXOAuth2Auth\x12$\n\x0etoken_endpoint\x18\x01 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\x18\xc8\x01\x12$\n\x06scopes\x18\x02 \x03(\tB\x14\xe2\x41\x01\x02\xbaH\r\x92\x01\n\x10\x14"\x06r\x04\x10\x01\x18\x64\x12Q\n\x12\x63lient_credentials\x18\x03 \x01(\x0b\x32\x33.zitadel.admin.v1.SMTPXOAuth2Auth.ClientCredentialsH\x00\x1aY\n\x11\x43lientCredentials\x12\x1f\n\tclient_id\x18\x01 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\x18\xc8\x01\x12#\n\rclient_secret\x18\x02 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\x18\xc8\x01\x42\x0c\n\nOAuth2Type"V\n\x1c\x41\x64\x64\x45mailProviderSMTPResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails\x12\n\n\x02id\x18\x02 \x01(\t"\xb0\x03\n\x1eUpdateEmailProviderSMTPRequest\x12&\n\x0esender_address\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12#\n\x0bsender_name\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12\x0b\n\x03tls\x18\x03 \x01(\x08\x12\x1c\n\x04host\x18\x04 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xf4\x03\x12\x0c\n\x04user\x18\x05 \x01(\t\x12"\n\x10reply_to_address\x18\x06 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01\x12\x10\n\x08password\x18\x07 \x01(\t\x12\x1d\n\x0b\x64\x65scription\x18\x08 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01\x12\x15\n\x02id\x18\t \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64\x12,\n\x04none\x18\n \x01(\x0b\x32\x1c.zitadel.admin.v1.SMTPNoAuthH\x00\x12\x30\n\x05plain\x18\x0b \x01(\x0b\x32\x1f.zitadel.admin.v1.SMTPPlainAuthH\x00\x12\x34\n\x07xoauth2\x18\x0c \x01(\x0b\x32!.zitadel.admin.v1.SMTPXOAuth2AuthH\x00\x42\x06\n\x04\x41uth"M\n\x1fUpdateEmailProviderSMTPResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails"Q\n&UpdateEmailProviderSMTPPasswordRequest\x12\x10\n\x08password\x18\x01 \x01(\t\x12\x15\n\x02id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64"U\n\'UpdateEmailProviderSMTPPasswordResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails"^\n\x1b\x41\x64\x64\x45mailProviderHTTPRequest\x12 \n\x08\x65ndpoint\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\x80\x10\x12\x1d\n\x0b\x64\x65scription\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01"k\n\x1c\x41\x64\x64\x45mailProviderHTTPResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails\x12\n\n\x02id\x18\x02 \x01(\t\x12\x13\n\x0bsigning_key\x18\x03 \x01(\t"\xdd\x01\n\x1eUpdateEmailProviderHTTPRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64\x12 \n\x08\x65ndpoint\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\x80\x10\x12\x1d\n\x0b\x64\x65scription\x18\x03 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01\x12H\n\x16\x65xpiration_signing_key\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationB\x08\xbaH\x05\xaa\x01\x02\x12\x00H\x00\x88\x01\x01\x42\x19\n\x17_expiration_signing_key"w\n\x1fUpdateEmailProviderHTTPResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails\x12\x18\n\x0bsigning_key\x18\x02 \x01(\tH\x00\x88\x01\x01\x42\x0e\n\x0c_signing_key"6\n\x1c\x41\x63tivateEmailProviderRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\xc8\x01"K\n\x1d\x41\x63tivateEmailProviderResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails"8\n\x1e\x44\x65\x61\x63tivateEmailProviderRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\xc8\x01"M\n\x1f\x44\x65\x61\x63tivateEmailProviderResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails"3\n\x1aRemoveEmailProviderRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64"I\n\x1bRemoveEmailProviderResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails"e\n TestEmailProviderSMTPByIdRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64\x12*\n\x10receiver_address\x18\x02 \x01(\tB\x10\xe2\x41\x01\x02\xbaH\tr\x07\x10\x01\x18\xc8\x01`\x01"#\n!TestEmailProviderSMTPByIdResponse"\x8c\x03\n\x1cTestEmailProviderSMTPRequest\x12&\n\x0esender_address\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12#\n\x0bsender_name\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12\x0b\n\x03tls\x18\x03 \x01(\x08\x12\x1c\n\x04host\x18\x04 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xf4\x03\x12\x0c\n\x04user\x18\x05 \x01(\t\x12\x10\n\x08password\x18\x06 \x01(\t\x12*\n\x10receiver_address\x18\x07 \x01(\tB\x10\xe2\x41\x01\x02\xbaH\tr\x07\x10\x01\x18\xc8\x01`\x01\x12\n\n\x02id\x18\x08 \x01(\t\x12,\n\x04none\x18\t \x01(\x0b\x32\x1c.zitadel.admin.v1.SMTPNoAuthH\x00\x12\x30\n\x05plain\x18\n \x01(\x0b\x32\x1f.zitadel.admin.v1.SMTPPlainAuthH\x00\x12\x34\n\x07xoauth2\x18\x0b \x01(\x0b\x32!.zitadel.admin.v1.SMTPXOAuth2AuthH\x00\x42\x06\n\x04\x41uth"\x1f\n\x1dTestEmailProviderSMTPResponse2\xfe\x1d\n\x0c\x41\x64minService\x12}\n\rGetSMTPConfig\x12&.zitadel.admin.v1.GetSMTPConfigRequest\x1a\'.zitadel.admin.v1.GetSMTPConfigResponse"\x1b\x82\xb5\x18\n\n\x08iam.read\x82\xd3\xe4\x93\x02\x07\x12\x05/smtp\x12\x8e\x01\n\x11GetSMTPConfigById\x12*.zitadel.admin.v1.GetSMTPConfigByIdRequest\x1a+.zitadel.admin.v1.GetSMTPConfigByIdResponse" \x82\xb5\x18\n\n\x08iam.read\x82\xd3\xe4\x93\x02\x0c\x12\n/smtp/{id}\x12\x81\x01\n\rAddSMTPConfig\x12&.zitadel.admin.v1.AddSMTPConfigRequest\x1a\'.zitadel.admin.v1.AddSMTPConfigResponse"\x1f\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\n"\x05/smtp:\x01*\x12\x8f\x01\n\x10UpdateSMTPConfig\x12).zitadel.admin.v1.UpdateSMTPConfigRequest\x1a*.zitadel.admin.v1.UpdateSMTPConfigResponse"$\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x0f\x1a\n/smtp/{id}:\x01*\x12\xb0\x01\n\x18UpdateSMTPConfigPassword\x12\x31.zitadel.admin.v1.UpdateSMTPConfigPasswordRequest\x1a\x32.zitadel.admin.v1.UpdateSMTPConfigPasswordResponse"-\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x18\x1a\x13/smtp/{id}/password:\x01*\x12\x9f\x01\n\x12\x41\x63tivateSMTPConfig\x12+.zitadel.admin.v1.ActivateSMTPConfigRequest\x1a,.zitadel.admin.v1.ActivateSMTPConfigResponse".\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x19"\x14/smtp/{id}/_activate:\x01*\x12\xa7\x01\n\x14\x44\x65\x61\x63tivateSMTPConfig\x12-.zitadel.admin.v1.DeactivateSMTPConfigRequest\x1a..zitadel.admin.v1.DeactivateSMTPConfigResponse"0\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x1b"\x16/smtp/{id}/_deactivate:\x01*\x12\x8c\x01\n\x10RemoveSMTPConfig\x12).zitadel.admin.v1.RemoveSMTPConfigRequest\x1a*.zitadel.admin.v1.RemoveSMTPConfigResponse"!\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x0c*\n/smtp/{id}\x12\x9b\x01\n\x12TestSMTPConfigById\x12+.zitadel.admin.v1.TestSMTPConfigByIdRequest\x1a,.zitadel.admin.v1.TestSMTPConfigByIdResponse"*\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x15"\x10/smtp/{id}/_test:\x01*\x12\x8a\x01\n\x0eTestSMTPConfig\x12\'.zitadel.admin.v1.TestSMTPConfigRequest\x1a(.zitadel.admin.v1.TestSMTPConfigResponse"%\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x10"\x0b/smtp/_test:\x01*\x12\x8e\x01\n\x0fListSMTPConfigs\x12(.zitadel.admin.v1.ListSMTPConfigsRequest\x1a).zitadel.admin.v1.ListSMTPConfigsResponse"&\x82\xb5\x18\n\n\x08iam.read\x82\xd3\xe4\x93\x02\x12"\r/smtp/_search:\x01*\x12\x98\x01\n\x12ListEmailProviders\x12+.zitadel.admin.v1.ListEmailProvidersRequest\x1a,.zitadel.admin.v1.ListEmailProvidersResponse"\'\x82\xb5\x18\n\n\x08iam.read\x82\xd3\xe4\x93\x02\x13"\x0e/email/_search:\x01*\x12\x87\x01\n\x10GetEmailProvider\x12).zitadel.admin.v1.GetEmailProviderRequest\x1a*.zitadel.admin.v1.GetEmailProviderResponse"\x1c\x82\xb5\x18\n\n\x08iam.read\x82\xd3\xe4\x93\x02\x08\x12\x06/email\x12\x98\x01\n\x14GetEmailProviderById\x12-.zitadel.admin.v1.GetEmailProviderByIdRequest\x1a..zitadel.admin.v1.GetEmailProviderByIdResponse"!\x82\xb5\x18\n\n\x08iam.read\x82\xd3\xe4\x93\x02\r\x12\x0b/email/{id}\x12\x9c\x01\n\x14\x41\x64\x64\x45mailProviderSMTP\x12-.zitadel.admin.v1.AddEmailProviderSMTPRequest\x1a..zitadel.admin.v1.AddEmailProviderSMTPResponse"%\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x10"\x0b/email/smtp:\x01*\x12\xaa\x01\n\x17UpdateEmailProviderSMTP\x12\x30.zitadel.admin.v1.UpdateEmailProviderSMTPRequest\x1a\x31.zitadel.admin.v1.UpdateEmailProviderSMTPResponse"*\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x15\x1a\x10/email/smtp/{id}:\x01*\x12\x9c\x01\n\x14\x41\x64\x64\x45mailProviderHTTP\x12-.zitadel.admin.v1.AddEmailProviderHTTPRequest\x1a..zitadel.admin.v1.AddEmailProviderHTTPResponse"%\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x10"\x0b/email/http:\x01*\x12\xaa\x01\n\x17UpdateEmailProviderHTTP\x12\x30.zitadel.admin.v1.UpdateEmailProviderHTTPRequest\x1a\x31.zitadel.admin.v1.UpdateEmailProviderHTTPResponse"*\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x15\x1a\x10/email/http/{id}:\x01*\x12\xcb\x01\n\x1fUpdateEmailProviderSMTPPassword\x12\x38.zitadel.admin.v1.UpdateEmailProviderSMTPPasswordRequest\x1a\x39.zitadel.admin.v1.UpdateEmailProviderSMTPPasswordResponse"3\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x1e\x1a\x19/email/smtp/{id}/password:\x01*\x12\xa9\x01\n\x15\x41\x63tivateEmailProvider\x12..zitadel.admin.v1.ActivateEmailProviderRequest\x1a/.zitadel.admin.v1.ActivateEmailProviderResponse"/\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x1a"\x15/email/{id}/_activate:\x01*\x12\xb1\x01\n\x17\x44\x65\x61\x63tivateEmailProvider\x12\x30.zitadel.admin.v1.DeactivateEmailProviderRequest\x1a\x31.zitadel.admin.v1.DeactivateEmailProviderResponse"1\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x1c"\x17/email/{id}/_deactivate:\x01*\x12\x96\x01\n\x13RemoveEmailProvider\x12,.zitadel.admin.v1.RemoveEmailProviderRequest\x1a-.zitadel.admin.v1.RemoveEmailProviderResponse""\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\r*\x0b/email/{id}\x12\xb6\x01\n\x19TestEmailProviderSMTPById\x12\x32.zitadel.admin.v1.TestEmailProviderSMTPByIdRequest\x1a\x33.zitadel.admin.v1.TestEmailProviderSMTPByIdResponse"0\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x1b"\x16/email/smtp/{id}/_test:\x01*\x12\xa5\x01\n\x15TestEmailProviderSMTP\x12..zitadel.admin.v1.TestEmailProviderSMTPRequest\x1a/.zitadel.admin.v1.TestEmailProviderSMTPResponse"+\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x16"\x11/email/smtp/_test:\x01*B+Z)github.com/zitadel/zitadel/pkg/grpc/adminb\x06proto3'
+    b'\n\x13zitadel/admin.proto\x12\x10zitadel.admin.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13zitadel/event.proto\x1a\x14zitadel/object.proto\x1a\x14zitadel/option.proto\x1a\x16zitadel/settings.proto"\x16\n\x14GetSMTPConfigRequest"M\n\x15GetSMTPConfigResponse\x12\x34\n\x0bsmtp_config\x18\x01 \x01(\x0b\x32\x1f.zitadel.settings.v1.SMTPConfig"1\n\x18GetSMTPConfigByIdRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64"Q\n\x19GetSMTPConfigByIdResponse\x12\x34\n\x0bsmtp_config\x18\x01 \x01(\x0b\x32\x1f.zitadel.settings.v1.SMTPConfig">\n\x16ListSMTPConfigsRequest\x12$\n\x05query\x18\x01 \x01(\x0b\x32\x15.zitadel.v1.ListQuery"t\n\x17ListSMTPConfigsResponse\x12(\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x17.zitadel.v1.ListDetails\x12/\n\x06result\x18\x02 \x03(\x0b\x32\x1f.zitadel.settings.v1.SMTPConfig"\xf1\x01\n\x14\x41\x64\x64SMTPConfigRequest\x12&\n\x0esender_address\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12#\n\x0bsender_name\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12\x0b\n\x03tls\x18\x03 \x01(\x08\x12\x1c\n\x04host\x18\x04 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xf4\x03\x12\x0c\n\x04user\x18\x05 \x01(\t\x12\x10\n\x08password\x18\x06 \x01(\t\x12"\n\x10reply_to_address\x18\x07 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01\x12\x1d\n\x0b\x64\x65scription\x18\x08 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01"O\n\x15\x41\x64\x64SMTPConfigResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails\x12\n\n\x02id\x18\x02 \x01(\t"\x8b\x02\n\x17UpdateSMTPConfigRequest\x12&\n\x0esender_address\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12#\n\x0bsender_name\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12\x0b\n\x03tls\x18\x03 \x01(\x08\x12\x1c\n\x04host\x18\x04 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xf4\x03\x12\x0c\n\x04user\x18\x05 \x01(\t\x12"\n\x10reply_to_address\x18\x06 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01\x12\x10\n\x08password\x18\x07 \x01(\t\x12\x1d\n\x0b\x64\x65scription\x18\x08 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01\x12\x15\n\x02id\x18\t \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64"F\n\x18UpdateSMTPConfigResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails"J\n\x1fUpdateSMTPConfigPasswordRequest\x12\x10\n\x08password\x18\x01 \x01(\t\x12\x15\n\x02id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64"N\n UpdateSMTPConfigPasswordResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails"3\n\x19\x41\x63tivateSMTPConfigRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\xc8\x01"H\n\x1a\x41\x63tivateSMTPConfigResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails"5\n\x1b\x44\x65\x61\x63tivateSMTPConfigRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\xc8\x01"J\n\x1c\x44\x65\x61\x63tivateSMTPConfigResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails"0\n\x17RemoveSMTPConfigRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64"F\n\x18RemoveSMTPConfigResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails"^\n\x19TestSMTPConfigByIdRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64\x12*\n\x10receiver_address\x18\x02 \x01(\tB\x10\xe2\x41\x01\x02\xbaH\tr\x07\x10\x01\x18\xc8\x01`\x01"\x1c\n\x1aTestSMTPConfigByIdResponse"\xe7\x01\n\x15TestSMTPConfigRequest\x12&\n\x0esender_address\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12#\n\x0bsender_name\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12\x0b\n\x03tls\x18\x03 \x01(\x08\x12\x1c\n\x04host\x18\x04 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xf4\x03\x12\x0c\n\x04user\x18\x05 \x01(\t\x12\x10\n\x08password\x18\x06 \x01(\t\x12*\n\x10receiver_address\x18\x07 \x01(\tB\x10\xe2\x41\x01\x02\xbaH\tr\x07\x10\x01\x18\xc8\x01`\x01\x12\n\n\x02id\x18\x08 \x01(\t"\x18\n\x16TestSMTPConfigResponse"A\n\x19ListEmailProvidersRequest\x12$\n\x05query\x18\x01 \x01(\x0b\x32\x15.zitadel.v1.ListQuery"z\n\x1aListEmailProvidersResponse\x12(\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x17.zitadel.v1.ListDetails\x12\x32\n\x06result\x18\x02 \x03(\x0b\x32".zitadel.settings.v1.EmailProvider"\x19\n\x17GetEmailProviderRequest"N\n\x18GetEmailProviderResponse\x12\x32\n\x06\x63onfig\x18\x01 \x01(\x0b\x32".zitadel.settings.v1.EmailProvider"4\n\x1bGetEmailProviderByIdRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64"R\n\x1cGetEmailProviderByIdResponse\x12\x32\n\x06\x63onfig\x18\x01 \x01(\x0b\x32".zitadel.settings.v1.EmailProvider"\x96\x03\n\x1b\x41\x64\x64\x45mailProviderSMTPRequest\x12&\n\x0esender_address\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12#\n\x0bsender_name\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12\x0b\n\x03tls\x18\x03 \x01(\x08\x12\x1c\n\x04host\x18\x04 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xf4\x03\x12\x0c\n\x04user\x18\x05 \x01(\t\x12\x10\n\x08password\x18\x06 \x01(\t\x12"\n\x10reply_to_address\x18\x07 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01\x12\x1d\n\x0b\x64\x65scription\x18\x08 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01\x12,\n\x04none\x18\t \x01(\x0b\x32\x1c.zitadel.admin.v1.SMTPNoAuthH\x00\x12\x30\n\x05plain\x18\n \x01(\x0b\x32\x1f.zitadel.admin.v1.SMTPPlainAuthH\x00\x12\x34\n\x07xoauth2\x18\x0b \x01(\x0b\x32!.zitadel.admin.v1.SMTPXOAuth2AuthH\x00\x42\x06\n\x04\x41uth"\x0c\n\nSMTPNoAuth"/\n\rSMTPPlainAuth\x12\x1e\n\x08password\x18\x01 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\x18\xc8\x01"\x99\x02\n\x0fSMTPXOAuth2Auth\x12$\n\x0etoken_endpoint\x18\x01 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\x18\xc8\x01\x12$\n\x06scopes\x18\x02 \x03(\tB\x14\xe2\x41\x01\x02\xbaH\r\x92\x01\n\x10\x14"\x06r\x04\x10\x01\x18\x64\x12Q\n\x12\x63lient_credentials\x18\x03 \x01(\x0b\x32\x33.zitadel.admin.v1.SMTPXOAuth2Auth.ClientCredentialsH\x00\x1aY\n\x11\x43lientCredentials\x12\x1f\n\tclient_id\x18\x01 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\x18\xc8\x01\x12#\n\rclient_secret\x18\x02 \x01(\tB\x0c\xe2\x41\x01\x02\xbaH\x05r\x03\x18\xc8\x01\x42\x0c\n\nOAuth2Type"V\n\x1c\x41\x64\x64\x45mailProviderSMTPResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails\x12\n\n\x02id\x18\x02 \x01(\t"\xb0\x03\n\x1eUpdateEmailProviderSMTPRequest\x12&\n\x0esender_address\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12#\n\x0bsender_name\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12\x0b\n\x03tls\x18\x03 \x01(\x08\x12\x1c\n\x04host\x18\x04 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xf4\x03\x12\x0c\n\x04user\x18\x05 \x01(\t\x12"\n\x10reply_to_address\x18\x06 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01\x12\x10\n\x08password\x18\x07 \x01(\t\x12\x1d\n\x0b\x64\x65scription\x18\x08 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01\x12\x15\n\x02id\x18\t \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64\x12,\n\x04none\x18\n \x01(\x0b\x32\x1c.zitadel.admin.v1.SMTPNoAuthH\x00\x12\x30\n\x05plain\x18\x0b \x01(\x0b\x32\x1f.zitadel.admin.v1.SMTPPlainAuthH\x00\x12\x34\n\x07xoauth2\x18\x0c \x01(\x0b\x32!.zitadel.admin.v1.SMTPXOAuth2AuthH\x00\x42\x06\n\x04\x41uth"M\n\x1fUpdateEmailProviderSMTPResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails"Q\n&UpdateEmailProviderSMTPPasswordRequest\x12\x10\n\x08password\x18\x01 \x01(\t\x12\x15\n\x02id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64"U\n\'UpdateEmailProviderSMTPPasswordResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails"^\n\x1b\x41\x64\x64\x45mailProviderHTTPRequest\x12 \n\x08\x65ndpoint\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\x80\x10\x12\x1d\n\x0b\x64\x65scription\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01"k\n\x1c\x41\x64\x64\x45mailProviderHTTPResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails\x12\n\n\x02id\x18\x02 \x01(\t\x12\x13\n\x0bsigning_key\x18\x03 \x01(\t"\xdd\x01\n\x1eUpdateEmailProviderHTTPRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64\x12 \n\x08\x65ndpoint\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\x80\x10\x12\x1d\n\x0b\x64\x65scription\x18\x03 \x01(\tB\x08\xbaH\x05r\x03\x18\xc8\x01\x12H\n\x16\x65xpiration_signing_key\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationB\x08\xbaH\x05\xaa\x01\x02\x12\x00H\x00\x88\x01\x01\x42\x19\n\x17_expiration_signing_key"w\n\x1fUpdateEmailProviderHTTPResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails\x12\x18\n\x0bsigning_key\x18\x02 \x01(\tH\x00\x88\x01\x01\x42\x0e\n\x0c_signing_key"6\n\x1c\x41\x63tivateEmailProviderRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\xc8\x01"K\n\x1d\x41\x63tivateEmailProviderResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails"8\n\x1e\x44\x65\x61\x63tivateEmailProviderRequest\x12\x16\n\x02id\x18\x01 \x01(\tB\n\xbaH\x07r\x05\x10\x01\x18\xc8\x01"M\n\x1f\x44\x65\x61\x63tivateEmailProviderResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails"3\n\x1aRemoveEmailProviderRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64"I\n\x1bRemoveEmailProviderResponse\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails"e\n TestEmailProviderSMTPByIdRequest\x12\x15\n\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x64\x12*\n\x10receiver_address\x18\x02 \x01(\tB\x10\xe2\x41\x01\x02\xbaH\tr\x07\x10\x01\x18\xc8\x01`\x01"#\n!TestEmailProviderSMTPByIdResponse"\x8c\x03\n\x1cTestEmailProviderSMTPRequest\x12&\n\x0esender_address\x18\x01 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12#\n\x0bsender_name\x18\x02 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xc8\x01\x12\x0b\n\x03tls\x18\x03 \x01(\x08\x12\x1c\n\x04host\x18\x04 \x01(\tB\x0e\xe2\x41\x01\x02\xbaH\x07r\x05\x10\x01\x18\xf4\x03\x12\x0c\n\x04user\x18\x05 \x01(\t\x12\x10\n\x08password\x18\x06 \x01(\t\x12*\n\x10receiver_address\x18\x07 \x01(\tB\x10\xe2\x41\x01\x02\xbaH\tr\x07\x10\x01\x18\xc8\x01`\x01\x12\n\n\x02id\x18\x08 \x01(\t\x12,\n\x04none\x18\t \x01(\x0b\x32\x1c.zitadel.admin.v1.SMTPNoAuthH\x00\x12\x30\n\x05plain\x18\n \x01(\x0b\x32\x1f.zitadel.admin.v1.SMTPPlainAuthH\x00\x12\x34\n\x07xoauth2\x18\x0b \x01(\x0b\x32!.zitadel.admin.v1.SMTPXOAuth2AuthH\x00\x42\x06\n\x04\x41uth"\x1f\n\x1dTestEmailProviderSMTPResponse"\xfb\x03\n\x11ListEventsRequest\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\r\n\x05limit\x18\x02 \x01(\r\x12\x0b\n\x03\x61sc\x18\x03 \x01(\x08\x12\x16\n\x0e\x65\x64itor_user_id\x18\x04 \x01(\t\x12\x1d\n\x0b\x65vent_types\x18\x05 \x03(\tB\x08\xbaH\x05\x92\x01\x02\x10\x1e\x12\x14\n\x0c\x61ggregate_id\x18\x06 \x01(\t\x12!\n\x0f\x61ggregate_types\x18\x07 \x03(\tB\x08\xbaH\x05\x92\x01\x02\x10\n\x12\x16\n\x0eresource_owner\x18\x08 \x01(\t\x12\x35\n\rcreation_date\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x02\x18\x01\x12H\n\x05range\x18\n \x01(\x0b\x32\x37.zitadel.admin.v1.ListEventsRequest.creation_date_rangeH\x00\x12*\n\x04\x66rom\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampH\x00\x1ak\n\x13\x63reation_date_range\x12)\n\x05since\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x16\n\x14\x63reation_date_filter"=\n\x12ListEventsResponse\x12\'\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x17.zitadel.event.v1.Event"\x17\n\x15ListEventTypesRequest"J\n\x16ListEventTypesResponse\x12\x30\n\x0b\x65vent_types\x18\x01 \x03(\x0b\x32\x1b.zitadel.event.v1.EventType"\x1b\n\x19ListAggregateTypesRequest"V\n\x1aListAggregateTypesResponse\x12\x38\n\x0f\x61ggregate_types\x18\x01 \x03(\x0b\x32\x1f.zitadel.event.v1.AggregateType2\xc7!\n\x0c\x41\x64minService\x12}\n\rGetSMTPConfig\x12&.zitadel.admin.v1.GetSMTPConfigRequest\x1a\'.zitadel.admin.v1.GetSMTPConfigResponse"\x1b\x82\xb5\x18\n\n\x08iam.read\x82\xd3\xe4\x93\x02\x07\x12\x05/smtp\x12\x8e\x01\n\x11GetSMTPConfigById\x12*.zitadel.admin.v1.GetSMTPConfigByIdRequest\x1a+.zitadel.admin.v1.GetSMTPConfigByIdResponse" \x82\xb5\x18\n\n\x08iam.read\x82\xd3\xe4\x93\x02\x0c\x12\n/smtp/{id}\x12\x81\x01\n\rAddSMTPConfig\x12&.zitadel.admin.v1.AddSMTPConfigRequest\x1a\'.zitadel.admin.v1.AddSMTPConfigResponse"\x1f\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\n"\x05/smtp:\x01*\x12\x8f\x01\n\x10UpdateSMTPConfig\x12).zitadel.admin.v1.UpdateSMTPConfigRequest\x1a*.zitadel.admin.v1.UpdateSMTPConfigResponse"$\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x0f\x1a\n/smtp/{id}:\x01*\x12\xb0\x01\n\x18UpdateSMTPConfigPassword\x12\x31.zitadel.admin.v1.UpdateSMTPConfigPasswordRequest\x1a\x32.zitadel.admin.v1.UpdateSMTPConfigPasswordResponse"-\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x18\x1a\x13/smtp/{id}/password:\x01*\x12\x9f\x01\n\x12\x41\x63tivateSMTPConfig\x12+.zitadel.admin.v1.ActivateSMTPConfigRequest\x1a,.zitadel.admin.v1.ActivateSMTPConfigResponse".\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x19"\x14/smtp/{id}/_activate:\x01*\x12\xa7\x01\n\x14\x44\x65\x61\x63tivateSMTPConfig\x12-.zitadel.admin.v1.DeactivateSMTPConfigRequest\x1a..zitadel.admin.v1.DeactivateSMTPConfigResponse"0\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x1b"\x16/smtp/{id}/_deactivate:\x01*\x12\x8c\x01\n\x10RemoveSMTPConfig\x12).zitadel.admin.v1.RemoveSMTPConfigRequest\x1a*.zitadel.admin.v1.RemoveSMTPConfigResponse"!\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x0c*\n/smtp/{id}\x12\x9b\x01\n\x12TestSMTPConfigById\x12+.zitadel.admin.v1.TestSMTPConfigByIdRequest\x1a,.zitadel.admin.v1.TestSMTPConfigByIdResponse"*\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x15"\x10/smtp/{id}/_test:\x01*\x12\x8a\x01\n\x0eTestSMTPConfig\x12\'.zitadel.admin.v1.TestSMTPConfigRequest\x1a(.zitadel.admin.v1.TestSMTPConfigResponse"%\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x10"\x0b/smtp/_test:\x01*\x12\x8e\x01\n\x0fListSMTPConfigs\x12(.zitadel.admin.v1.ListSMTPConfigsRequest\x1a).zitadel.admin.v1.ListSMTPConfigsResponse"&\x82\xb5\x18\n\n\x08iam.read\x82\xd3\xe4\x93\x02\x12"\r/smtp/_search:\x01*\x12\x98\x01\n\x12ListEmailProviders\x12+.zitadel.admin.v1.ListEmailProvidersRequest\x1a,.zitadel.admin.v1.ListEmailProvidersResponse"\'\x82\xb5\x18\n\n\x08iam.read\x82\xd3\xe4\x93\x02\x13"\x0e/email/_search:\x01*\x12\x87\x01\n\x10GetEmailProvider\x12).zitadel.admin.v1.GetEmailProviderRequest\x1a*.zitadel.admin.v1.GetEmailProviderResponse"\x1c\x82\xb5\x18\n\n\x08iam.read\x82\xd3\xe4\x93\x02\x08\x12\x06/email\x12\x98\x01\n\x14GetEmailProviderById\x12-.zitadel.admin.v1.GetEmailProviderByIdRequest\x1a..zitadel.admin.v1.GetEmailProviderByIdResponse"!\x82\xb5\x18\n\n\x08iam.read\x82\xd3\xe4\x93\x02\r\x12\x0b/email/{id}\x12\x9c\x01\n\x14\x41\x64\x64\x45mailProviderSMTP\x12-.zitadel.admin.v1.AddEmailProviderSMTPRequest\x1a..zitadel.admin.v1.AddEmailProviderSMTPResponse"%\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x10"\x0b/email/smtp:\x01*\x12\xaa\x01\n\x17UpdateEmailProviderSMTP\x12\x30.zitadel.admin.v1.UpdateEmailProviderSMTPRequest\x1a\x31.zitadel.admin.v1.UpdateEmailProviderSMTPResponse"*\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x15\x1a\x10/email/smtp/{id}:\x01*\x12\x9c\x01\n\x14\x41\x64\x64\x45mailProviderHTTP\x12-.zitadel.admin.v1.AddEmailProviderHTTPRequest\x1a..zitadel.admin.v1.AddEmailProviderHTTPResponse"%\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x10"\x0b/email/http:\x01*\x12\xaa\x01\n\x17UpdateEmailProviderHTTP\x12\x30.zitadel.admin.v1.UpdateEmailProviderHTTPRequest\x1a\x31.zitadel.admin.v1.UpdateEmailProviderHTTPResponse"*\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x15\x1a\x10/email/http/{id}:\x01*\x12\xcb\x01\n\x1fUpdateEmailProviderSMTPPassword\x12\x38.zitadel.admin.v1.UpdateEmailProviderSMTPPasswordRequest\x1a\x39.zitadel.admin.v1.UpdateEmailProviderSMTPPasswordResponse"3\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x1e\x1a\x19/email/smtp/{id}/password:\x01*\x12\xa9\x01\n\x15\x41\x63tivateEmailProvider\x12..zitadel.admin.v1.ActivateEmailProviderRequest\x1a/.zitadel.admin.v1.ActivateEmailProviderResponse"/\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x1a"\x15/email/{id}/_activate:\x01*\x12\xb1\x01\n\x17\x44\x65\x61\x63tivateEmailProvider\x12\x30.zitadel.admin.v1.DeactivateEmailProviderRequest\x1a\x31.zitadel.admin.v1.DeactivateEmailProviderResponse"1\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x1c"\x17/email/{id}/_deactivate:\x01*\x12\x96\x01\n\x13RemoveEmailProvider\x12,.zitadel.admin.v1.RemoveEmailProviderRequest\x1a-.zitadel.admin.v1.RemoveEmailProviderResponse""\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\r*\x0b/email/{id}\x12\xb6\x01\n\x19TestEmailProviderSMTPById\x12\x32.zitadel.admin.v1.TestEmailProviderSMTPByIdRequest\x1a\x33.zitadel.admin.v1.TestEmailProviderSMTPByIdResponse"0\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x1b"\x16/email/smtp/{id}/_test:\x01*\x12\xa5\x01\n\x15TestEmailProviderSMTP\x12..zitadel.admin.v1.TestEmailProviderSMTPRequest\x1a/.zitadel.admin.v1.TestEmailProviderSMTPResponse"+\x82\xb5\x18\x0b\n\tiam.write\x82\xd3\xe4\x93\x02\x16"\x11/email/smtp/_test:\x01*\x12\x84\x01\n\nListEvents\x12#.zitadel.admin.v1.ListEventsRequest\x1a$.zitadel.admin.v1.ListEventsResponse"+\x82\xb5\x18\r\n\x0b\x65vents.read\x82\xd3\xe4\x93\x02\x14"\x0f/events/_search:\x01*\x12\x96\x01\n\x0eListEventTypes\x12\'.zitadel.admin.v1.ListEventTypesRequest\x1a(.zitadel.admin.v1.ListEventTypesResponse"1\x82\xb5\x18\r\n\x0b\x65vents.read\x82\xd3\xe4\x93\x02\x1a"\x15/events/types/_search:\x01*\x12\xa6\x01\n\x12ListAggregateTypes\x12+.zitadel.admin.v1.ListAggregateTypesRequest\x1a,.zitadel.admin.v1.ListAggregateTypesResponse"5\x82\xb5\x18\r\n\x0b\x65vents.read\x82\xd3\xe4\x93\x02\x1e"\x19/aggregates/types/_search:\x01*B+Z)github.com/zitadel/zitadel/pkg/grpc/adminb\x06proto3'
 )
 
 _globals = globals()
@@ -260,6 +262,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
     _globals["_TESTEMAILPROVIDERSMTPREQUEST"].fields_by_name[
         "receiver_address"
     ]._serialized_options = b"\342A\001\002\272H\tr\007\020\001\030\310\001`\001"
+    _globals["_LISTEVENTSREQUEST"].fields_by_name["event_types"]._loaded_options = None
+    _globals["_LISTEVENTSREQUEST"].fields_by_name[
+        "event_types"
+    ]._serialized_options = b"\272H\005\222\001\002\020\036"
+    _globals["_LISTEVENTSREQUEST"].fields_by_name["aggregate_types"]._loaded_options = None
+    _globals["_LISTEVENTSREQUEST"].fields_by_name[
+        "aggregate_types"
+    ]._serialized_options = b"\272H\005\222\001\002\020\n"
+    _globals["_LISTEVENTSREQUEST"].fields_by_name["creation_date"]._loaded_options = None
+    _globals["_LISTEVENTSREQUEST"].fields_by_name["creation_date"]._serialized_options = b"\030\001"
     _globals["_ADMINSERVICE"].methods_by_name["GetSMTPConfig"]._loaded_options = None
     _globals["_ADMINSERVICE"].methods_by_name[
         "GetSMTPConfig"
@@ -378,110 +390,142 @@ if not _descriptor._USE_C_DESCRIPTORS:
     ]._serialized_options = (
         b'\202\265\030\013\n\tiam.write\202\323\344\223\002\026"\021/email/smtp/_test:\001*'
     )
-    _globals["_GETSMTPCONFIGREQUEST"]._serialized_start = 233
-    _globals["_GETSMTPCONFIGREQUEST"]._serialized_end = 255
-    _globals["_GETSMTPCONFIGRESPONSE"]._serialized_start = 257
-    _globals["_GETSMTPCONFIGRESPONSE"]._serialized_end = 334
-    _globals["_GETSMTPCONFIGBYIDREQUEST"]._serialized_start = 336
-    _globals["_GETSMTPCONFIGBYIDREQUEST"]._serialized_end = 385
-    _globals["_GETSMTPCONFIGBYIDRESPONSE"]._serialized_start = 387
-    _globals["_GETSMTPCONFIGBYIDRESPONSE"]._serialized_end = 468
-    _globals["_LISTSMTPCONFIGSREQUEST"]._serialized_start = 470
-    _globals["_LISTSMTPCONFIGSREQUEST"]._serialized_end = 532
-    _globals["_LISTSMTPCONFIGSRESPONSE"]._serialized_start = 534
-    _globals["_LISTSMTPCONFIGSRESPONSE"]._serialized_end = 650
-    _globals["_ADDSMTPCONFIGREQUEST"]._serialized_start = 653
-    _globals["_ADDSMTPCONFIGREQUEST"]._serialized_end = 894
-    _globals["_ADDSMTPCONFIGRESPONSE"]._serialized_start = 896
-    _globals["_ADDSMTPCONFIGRESPONSE"]._serialized_end = 975
-    _globals["_UPDATESMTPCONFIGREQUEST"]._serialized_start = 978
-    _globals["_UPDATESMTPCONFIGREQUEST"]._serialized_end = 1245
-    _globals["_UPDATESMTPCONFIGRESPONSE"]._serialized_start = 1247
-    _globals["_UPDATESMTPCONFIGRESPONSE"]._serialized_end = 1317
-    _globals["_UPDATESMTPCONFIGPASSWORDREQUEST"]._serialized_start = 1319
-    _globals["_UPDATESMTPCONFIGPASSWORDREQUEST"]._serialized_end = 1393
-    _globals["_UPDATESMTPCONFIGPASSWORDRESPONSE"]._serialized_start = 1395
-    _globals["_UPDATESMTPCONFIGPASSWORDRESPONSE"]._serialized_end = 1473
-    _globals["_ACTIVATESMTPCONFIGREQUEST"]._serialized_start = 1475
-    _globals["_ACTIVATESMTPCONFIGREQUEST"]._serialized_end = 1526
-    _globals["_ACTIVATESMTPCONFIGRESPONSE"]._serialized_start = 1528
-    _globals["_ACTIVATESMTPCONFIGRESPONSE"]._serialized_end = 1600
-    _globals["_DEACTIVATESMTPCONFIGREQUEST"]._serialized_start = 1602
-    _globals["_DEACTIVATESMTPCONFIGREQUEST"]._serialized_end = 1655
-    _globals["_DEACTIVATESMTPCONFIGRESPONSE"]._serialized_start = 1657
-    _globals["_DEACTIVATESMTPCONFIGRESPONSE"]._serialized_end = 1731
-    _globals["_REMOVESMTPCONFIGREQUEST"]._serialized_start = 1733
-    _globals["_REMOVESMTPCONFIGREQUEST"]._serialized_end = 1781
-    _globals["_REMOVESMTPCONFIGRESPONSE"]._serialized_start = 1783
-    _globals["_REMOVESMTPCONFIGRESPONSE"]._serialized_end = 1853
-    _globals["_TESTSMTPCONFIGBYIDREQUEST"]._serialized_start = 1855
-    _globals["_TESTSMTPCONFIGBYIDREQUEST"]._serialized_end = 1949
-    _globals["_TESTSMTPCONFIGBYIDRESPONSE"]._serialized_start = 1951
-    _globals["_TESTSMTPCONFIGBYIDRESPONSE"]._serialized_end = 1979
-    _globals["_TESTSMTPCONFIGREQUEST"]._serialized_start = 1982
-    _globals["_TESTSMTPCONFIGREQUEST"]._serialized_end = 2213
-    _globals["_TESTSMTPCONFIGRESPONSE"]._serialized_start = 2215
-    _globals["_TESTSMTPCONFIGRESPONSE"]._serialized_end = 2239
-    _globals["_LISTEMAILPROVIDERSREQUEST"]._serialized_start = 2241
-    _globals["_LISTEMAILPROVIDERSREQUEST"]._serialized_end = 2306
-    _globals["_LISTEMAILPROVIDERSRESPONSE"]._serialized_start = 2308
-    _globals["_LISTEMAILPROVIDERSRESPONSE"]._serialized_end = 2430
-    _globals["_GETEMAILPROVIDERREQUEST"]._serialized_start = 2432
-    _globals["_GETEMAILPROVIDERREQUEST"]._serialized_end = 2457
-    _globals["_GETEMAILPROVIDERRESPONSE"]._serialized_start = 2459
-    _globals["_GETEMAILPROVIDERRESPONSE"]._serialized_end = 2537
-    _globals["_GETEMAILPROVIDERBYIDREQUEST"]._serialized_start = 2539
-    _globals["_GETEMAILPROVIDERBYIDREQUEST"]._serialized_end = 2591
-    _globals["_GETEMAILPROVIDERBYIDRESPONSE"]._serialized_start = 2593
-    _globals["_GETEMAILPROVIDERBYIDRESPONSE"]._serialized_end = 2675
-    _globals["_ADDEMAILPROVIDERSMTPREQUEST"]._serialized_start = 2678
-    _globals["_ADDEMAILPROVIDERSMTPREQUEST"]._serialized_end = 3084
-    _globals["_SMTPNOAUTH"]._serialized_start = 3086
-    _globals["_SMTPNOAUTH"]._serialized_end = 3098
-    _globals["_SMTPPLAINAUTH"]._serialized_start = 3100
-    _globals["_SMTPPLAINAUTH"]._serialized_end = 3147
-    _globals["_SMTPXOAUTH2AUTH"]._serialized_start = 3150
-    _globals["_SMTPXOAUTH2AUTH"]._serialized_end = 3431
-    _globals["_SMTPXOAUTH2AUTH_CLIENTCREDENTIALS"]._serialized_start = 3328
-    _globals["_SMTPXOAUTH2AUTH_CLIENTCREDENTIALS"]._serialized_end = 3417
-    _globals["_ADDEMAILPROVIDERSMTPRESPONSE"]._serialized_start = 3433
-    _globals["_ADDEMAILPROVIDERSMTPRESPONSE"]._serialized_end = 3519
-    _globals["_UPDATEEMAILPROVIDERSMTPREQUEST"]._serialized_start = 3522
-    _globals["_UPDATEEMAILPROVIDERSMTPREQUEST"]._serialized_end = 3954
-    _globals["_UPDATEEMAILPROVIDERSMTPRESPONSE"]._serialized_start = 3956
-    _globals["_UPDATEEMAILPROVIDERSMTPRESPONSE"]._serialized_end = 4033
-    _globals["_UPDATEEMAILPROVIDERSMTPPASSWORDREQUEST"]._serialized_start = 4035
-    _globals["_UPDATEEMAILPROVIDERSMTPPASSWORDREQUEST"]._serialized_end = 4116
-    _globals["_UPDATEEMAILPROVIDERSMTPPASSWORDRESPONSE"]._serialized_start = 4118
-    _globals["_UPDATEEMAILPROVIDERSMTPPASSWORDRESPONSE"]._serialized_end = 4203
-    _globals["_ADDEMAILPROVIDERHTTPREQUEST"]._serialized_start = 4205
-    _globals["_ADDEMAILPROVIDERHTTPREQUEST"]._serialized_end = 4299
-    _globals["_ADDEMAILPROVIDERHTTPRESPONSE"]._serialized_start = 4301
-    _globals["_ADDEMAILPROVIDERHTTPRESPONSE"]._serialized_end = 4408
-    _globals["_UPDATEEMAILPROVIDERHTTPREQUEST"]._serialized_start = 4411
-    _globals["_UPDATEEMAILPROVIDERHTTPREQUEST"]._serialized_end = 4632
-    _globals["_UPDATEEMAILPROVIDERHTTPRESPONSE"]._serialized_start = 4634
-    _globals["_UPDATEEMAILPROVIDERHTTPRESPONSE"]._serialized_end = 4753
-    _globals["_ACTIVATEEMAILPROVIDERREQUEST"]._serialized_start = 4755
-    _globals["_ACTIVATEEMAILPROVIDERREQUEST"]._serialized_end = 4809
-    _globals["_ACTIVATEEMAILPROVIDERRESPONSE"]._serialized_start = 4811
-    _globals["_ACTIVATEEMAILPROVIDERRESPONSE"]._serialized_end = 4886
-    _globals["_DEACTIVATEEMAILPROVIDERREQUEST"]._serialized_start = 4888
-    _globals["_DEACTIVATEEMAILPROVIDERREQUEST"]._serialized_end = 4944
-    _globals["_DEACTIVATEEMAILPROVIDERRESPONSE"]._serialized_start = 4946
-    _globals["_DEACTIVATEEMAILPROVIDERRESPONSE"]._serialized_end = 5023
-    _globals["_REMOVEEMAILPROVIDERREQUEST"]._serialized_start = 5025
-    _globals["_REMOVEEMAILPROVIDERREQUEST"]._serialized_end = 5076
-    _globals["_REMOVEEMAILPROVIDERRESPONSE"]._serialized_start = 5078
-    _globals["_REMOVEEMAILPROVIDERRESPONSE"]._serialized_end = 5151
-    _globals["_TESTEMAILPROVIDERSMTPBYIDREQUEST"]._serialized_start = 5153
-    _globals["_TESTEMAILPROVIDERSMTPBYIDREQUEST"]._serialized_end = 5254
-    _globals["_TESTEMAILPROVIDERSMTPBYIDRESPONSE"]._serialized_start = 5256
-    _globals["_TESTEMAILPROVIDERSMTPBYIDRESPONSE"]._serialized_end = 5291
-    _globals["_TESTEMAILPROVIDERSMTPREQUEST"]._serialized_start = 5294
-    _globals["_TESTEMAILPROVIDERSMTPREQUEST"]._serialized_end = 5690
-    _globals["_TESTEMAILPROVIDERSMTPRESPONSE"]._serialized_start = 5692
-    _globals["_TESTEMAILPROVIDERSMTPRESPONSE"]._serialized_end = 5723
-    _globals["_ADMINSERVICE"]._serialized_start = 5726
-    _globals["_ADMINSERVICE"]._serialized_end = 9564
+    _globals["_ADMINSERVICE"].methods_by_name["ListEvents"]._loaded_options = None
+    _globals["_ADMINSERVICE"].methods_by_name[
+        "ListEvents"
+    ]._serialized_options = (
+        b'\202\265\030\r\n\013events.read\202\323\344\223\002\024"\017/events/_search:\001*'
+    )
+    _globals["_ADMINSERVICE"].methods_by_name["ListEventTypes"]._loaded_options = None
+    _globals["_ADMINSERVICE"].methods_by_name[
+        "ListEventTypes"
+    ]._serialized_options = (
+        b'\202\265\030\r\n\013events.read\202\323\344\223\002\032"\025/events/types/_search:\001*'
+    )
+    _globals["_ADMINSERVICE"].methods_by_name["ListAggregateTypes"]._loaded_options = None
+    _globals["_ADMINSERVICE"].methods_by_name[
+        "ListAggregateTypes"
+    ]._serialized_options = (
+        b'\202\265\030\r\n\013events.read\202\323\344\223\002\036"\031/aggregates/types/_search:\001*'
+    )
+    _globals["_GETSMTPCONFIGREQUEST"]._serialized_start = 287
+    _globals["_GETSMTPCONFIGREQUEST"]._serialized_end = 309
+    _globals["_GETSMTPCONFIGRESPONSE"]._serialized_start = 311
+    _globals["_GETSMTPCONFIGRESPONSE"]._serialized_end = 388
+    _globals["_GETSMTPCONFIGBYIDREQUEST"]._serialized_start = 390
+    _globals["_GETSMTPCONFIGBYIDREQUEST"]._serialized_end = 439
+    _globals["_GETSMTPCONFIGBYIDRESPONSE"]._serialized_start = 441
+    _globals["_GETSMTPCONFIGBYIDRESPONSE"]._serialized_end = 522
+    _globals["_LISTSMTPCONFIGSREQUEST"]._serialized_start = 524
+    _globals["_LISTSMTPCONFIGSREQUEST"]._serialized_end = 586
+    _globals["_LISTSMTPCONFIGSRESPONSE"]._serialized_start = 588
+    _globals["_LISTSMTPCONFIGSRESPONSE"]._serialized_end = 704
+    _globals["_ADDSMTPCONFIGREQUEST"]._serialized_start = 707
+    _globals["_ADDSMTPCONFIGREQUEST"]._serialized_end = 948
+    _globals["_ADDSMTPCONFIGRESPONSE"]._serialized_start = 950
+    _globals["_ADDSMTPCONFIGRESPONSE"]._serialized_end = 1029
+    _globals["_UPDATESMTPCONFIGREQUEST"]._serialized_start = 1032
+    _globals["_UPDATESMTPCONFIGREQUEST"]._serialized_end = 1299
+    _globals["_UPDATESMTPCONFIGRESPONSE"]._serialized_start = 1301
+    _globals["_UPDATESMTPCONFIGRESPONSE"]._serialized_end = 1371
+    _globals["_UPDATESMTPCONFIGPASSWORDREQUEST"]._serialized_start = 1373
+    _globals["_UPDATESMTPCONFIGPASSWORDREQUEST"]._serialized_end = 1447
+    _globals["_UPDATESMTPCONFIGPASSWORDRESPONSE"]._serialized_start = 1449
+    _globals["_UPDATESMTPCONFIGPASSWORDRESPONSE"]._serialized_end = 1527
+    _globals["_ACTIVATESMTPCONFIGREQUEST"]._serialized_start = 1529
+    _globals["_ACTIVATESMTPCONFIGREQUEST"]._serialized_end = 1580
+    _globals["_ACTIVATESMTPCONFIGRESPONSE"]._serialized_start = 1582
+    _globals["_ACTIVATESMTPCONFIGRESPONSE"]._serialized_end = 1654
+    _globals["_DEACTIVATESMTPCONFIGREQUEST"]._serialized_start = 1656
+    _globals["_DEACTIVATESMTPCONFIGREQUEST"]._serialized_end = 1709
+    _globals["_DEACTIVATESMTPCONFIGRESPONSE"]._serialized_start = 1711
+    _globals["_DEACTIVATESMTPCONFIGRESPONSE"]._serialized_end = 1785
+    _globals["_REMOVESMTPCONFIGREQUEST"]._serialized_start = 1787
+    _globals["_REMOVESMTPCONFIGREQUEST"]._serialized_end = 1835
+    _globals["_REMOVESMTPCONFIGRESPONSE"]._serialized_start = 1837
+    _globals["_REMOVESMTPCONFIGRESPONSE"]._serialized_end = 1907
+    _globals["_TESTSMTPCONFIGBYIDREQUEST"]._serialized_start = 1909
+    _globals["_TESTSMTPCONFIGBYIDREQUEST"]._serialized_end = 2003
+    _globals["_TESTSMTPCONFIGBYIDRESPONSE"]._serialized_start = 2005
+    _globals["_TESTSMTPCONFIGBYIDRESPONSE"]._serialized_end = 2033
+    _globals["_TESTSMTPCONFIGREQUEST"]._serialized_start = 2036
+    _globals["_TESTSMTPCONFIGREQUEST"]._serialized_end = 2267
+    _globals["_TESTSMTPCONFIGRESPONSE"]._serialized_start = 2269
+    _globals["_TESTSMTPCONFIGRESPONSE"]._serialized_end = 2293
+    _globals["_LISTEMAILPROVIDERSREQUEST"]._serialized_start = 2295
+    _globals["_LISTEMAILPROVIDERSREQUEST"]._serialized_end = 2360
+    _globals["_LISTEMAILPROVIDERSRESPONSE"]._serialized_start = 2362
+    _globals["_LISTEMAILPROVIDERSRESPONSE"]._serialized_end = 2484
+    _globals["_GETEMAILPROVIDERREQUEST"]._serialized_start = 2486
+    _globals["_GETEMAILPROVIDERREQUEST"]._serialized_end = 2511
+    _globals["_GETEMAILPROVIDERRESPONSE"]._serialized_start = 2513
+    _globals["_GETEMAILPROVIDERRESPONSE"]._serialized_end = 2591
+    _globals["_GETEMAILPROVIDERBYIDREQUEST"]._serialized_start = 2593
+    _globals["_GETEMAILPROVIDERBYIDREQUEST"]._serialized_end = 2645
+    _globals["_GETEMAILPROVIDERBYIDRESPONSE"]._serialized_start = 2647
+    _globals["_GETEMAILPROVIDERBYIDRESPONSE"]._serialized_end = 2729
+    _globals["_ADDEMAILPROVIDERSMTPREQUEST"]._serialized_start = 2732
+    _globals["_ADDEMAILPROVIDERSMTPREQUEST"]._serialized_end = 3138
+    _globals["_SMTPNOAUTH"]._serialized_start = 3140
+    _globals["_SMTPNOAUTH"]._serialized_end = 3152
+    _globals["_SMTPPLAINAUTH"]._serialized_start = 3154
+    _globals["_SMTPPLAINAUTH"]._serialized_end = 3201
+    _globals["_SMTPXOAUTH2AUTH"]._serialized_start = 3204
+    _globals["_SMTPXOAUTH2AUTH"]._serialized_end = 3485
+    _globals["_SMTPXOAUTH2AUTH_CLIENTCREDENTIALS"]._serialized_start = 3382
+    _globals["_SMTPXOAUTH2AUTH_CLIENTCREDENTIALS"]._serialized_end = 3471
+    _globals["_ADDEMAILPROVIDERSMTPRESPONSE"]._serialized_start = 3487
+    _globals["_ADDEMAILPROVIDERSMTPRESPONSE"]._serialized_end = 3573
+    _globals["_UPDATEEMAILPROVIDERSMTPREQUEST"]._serialized_start = 3576
+    _globals["_UPDATEEMAILPROVIDERSMTPREQUEST"]._serialized_end = 4008
+    _globals["_UPDATEEMAILPROVIDERSMTPRESPONSE"]._serialized_start = 4010
+    _globals["_UPDATEEMAILPROVIDERSMTPRESPONSE"]._serialized_end = 4087
+    _globals["_UPDATEEMAILPROVIDERSMTPPASSWORDREQUEST"]._serialized_start = 4089
+    _globals["_UPDATEEMAILPROVIDERSMTPPASSWORDREQUEST"]._serialized_end = 4170
+    _globals["_UPDATEEMAILPROVIDERSMTPPASSWORDRESPONSE"]._serialized_start = 4172
+    _globals["_UPDATEEMAILPROVIDERSMTPPASSWORDRESPONSE"]._serialized_end = 4257
+    _globals["_ADDEMAILPROVIDERHTTPREQUEST"]._serialized_start = 4259
+    _globals["_ADDEMAILPROVIDERHTTPREQUEST"]._serialized_end = 4353
+    _globals["_ADDEMAILPROVIDERHTTPRESPONSE"]._serialized_start = 4355
+    _globals["_ADDEMAILPROVIDERHTTPRESPONSE"]._serialized_end = 4462
+    _globals["_UPDATEEMAILPROVIDERHTTPREQUEST"]._serialized_start = 4465
+    _globals["_UPDATEEMAILPROVIDERHTTPREQUEST"]._serialized_end = 4686
+    _globals["_UPDATEEMAILPROVIDERHTTPRESPONSE"]._serialized_start = 4688
+    _globals["_UPDATEEMAILPROVIDERHTTPRESPONSE"]._serialized_end = 4807
+    _globals["_ACTIVATEEMAILPROVIDERREQUEST"]._serialized_start = 4809
+    _globals["_ACTIVATEEMAILPROVIDERREQUEST"]._serialized_end = 4863
+    _globals["_ACTIVATEEMAILPROVIDERRESPONSE"]._serialized_start = 4865
+    _globals["_ACTIVATEEMAILPROVIDERRESPONSE"]._serialized_end = 4940
+    _globals["_DEACTIVATEEMAILPROVIDERREQUEST"]._serialized_start = 4942
+    _globals["_DEACTIVATEEMAILPROVIDERREQUEST"]._serialized_end = 4998
+    _globals["_DEACTIVATEEMAILPROVIDERRESPONSE"]._serialized_start = 5000
+    _globals["_DEACTIVATEEMAILPROVIDERRESPONSE"]._serialized_end = 5077
+    _globals["_REMOVEEMAILPROVIDERREQUEST"]._serialized_start = 5079
+    _globals["_REMOVEEMAILPROVIDERREQUEST"]._serialized_end = 5130
+    _globals["_REMOVEEMAILPROVIDERRESPONSE"]._serialized_start = 5132
+    _globals["_REMOVEEMAILPROVIDERRESPONSE"]._serialized_end = 5205
+    _globals["_TESTEMAILPROVIDERSMTPBYIDREQUEST"]._serialized_start = 5207
+    _globals["_TESTEMAILPROVIDERSMTPBYIDREQUEST"]._serialized_end = 5308
+    _globals["_TESTEMAILPROVIDERSMTPBYIDRESPONSE"]._serialized_start = 5310
+    _globals["_TESTEMAILPROVIDERSMTPBYIDRESPONSE"]._serialized_end = 5345
+    _globals["_TESTEMAILPROVIDERSMTPREQUEST"]._serialized_start = 5348
+    _globals["_TESTEMAILPROVIDERSMTPREQUEST"]._serialized_end = 5744
+    _globals["_TESTEMAILPROVIDERSMTPRESPONSE"]._serialized_start = 5746
+    _globals["_TESTEMAILPROVIDERSMTPRESPONSE"]._serialized_end = 5777
+    _globals["_LISTEVENTSREQUEST"]._serialized_start = 5780
+    _globals["_LISTEVENTSREQUEST"]._serialized_end = 6287
+    _globals["_LISTEVENTSREQUEST_CREATION_DATE_RANGE"]._serialized_start = 6156
+    _globals["_LISTEVENTSREQUEST_CREATION_DATE_RANGE"]._serialized_end = 6263
+    _globals["_LISTEVENTSRESPONSE"]._serialized_start = 6289
+    _globals["_LISTEVENTSRESPONSE"]._serialized_end = 6350
+    _globals["_LISTEVENTTYPESREQUEST"]._serialized_start = 6352
+    _globals["_LISTEVENTTYPESREQUEST"]._serialized_end = 6375
+    _globals["_LISTEVENTTYPESRESPONSE"]._serialized_start = 6377
+    _globals["_LISTEVENTTYPESRESPONSE"]._serialized_end = 6451
+    _globals["_LISTAGGREGATETYPESREQUEST"]._serialized_start = 6453
+    _globals["_LISTAGGREGATETYPESREQUEST"]._serialized_end = 6480
+    _globals["_LISTAGGREGATETYPESRESPONSE"]._serialized_start = 6482
+    _globals["_LISTAGGREGATETYPESRESPONSE"]._serialized_end = 6568
+    _globals["_ADMINSERVICE"]._serialized_start = 6571
+    _globals["_ADMINSERVICE"]._serialized_end = 10866
 # @@protoc_insertion_point(module_scope)

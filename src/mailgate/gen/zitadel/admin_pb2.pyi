@@ -4,6 +4,8 @@ from mailgate.gen.buf.validate import validate_pb2 as _validate_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from mailgate.gen.zitadel import event_pb2 as _event_pb2
 from mailgate.gen.zitadel import object_pb2 as _object_pb2
 from mailgate.gen.zitadel import option_pb2 as _option_pb2
 from mailgate.gen.zitadel import settings_pb2 as _settings_pb2
@@ -613,3 +615,94 @@ class TestEmailProviderSMTPRequest(_message.Message):
 class TestEmailProviderSMTPResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class ListEventsRequest(_message.Message):
+    __slots__ = (
+        "sequence",
+        "limit",
+        "asc",
+        "editor_user_id",
+        "event_types",
+        "aggregate_id",
+        "aggregate_types",
+        "resource_owner",
+        "creation_date",
+        "range",
+    )
+    class creation_date_range(_message.Message):
+        __slots__ = ("since", "until")
+        SINCE_FIELD_NUMBER: _ClassVar[int]
+        UNTIL_FIELD_NUMBER: _ClassVar[int]
+        since: _timestamp_pb2.Timestamp
+        until: _timestamp_pb2.Timestamp
+        def __init__(
+            self,
+            since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...,
+            until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...,
+        ) -> None: ...
+
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    ASC_FIELD_NUMBER: _ClassVar[int]
+    EDITOR_USER_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TYPES_FIELD_NUMBER: _ClassVar[int]
+    AGGREGATE_ID_FIELD_NUMBER: _ClassVar[int]
+    AGGREGATE_TYPES_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_OWNER_FIELD_NUMBER: _ClassVar[int]
+    CREATION_DATE_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    FROM_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    limit: int
+    asc: bool
+    editor_user_id: str
+    event_types: _containers.RepeatedScalarFieldContainer[str]
+    aggregate_id: str
+    aggregate_types: _containers.RepeatedScalarFieldContainer[str]
+    resource_owner: str
+    creation_date: _timestamp_pb2.Timestamp
+    range: ListEventsRequest.creation_date_range
+    def __init__(
+        self,
+        sequence: _Optional[int] = ...,
+        limit: _Optional[int] = ...,
+        asc: _Optional[bool] = ...,
+        editor_user_id: _Optional[str] = ...,
+        event_types: _Optional[_Iterable[str]] = ...,
+        aggregate_id: _Optional[str] = ...,
+        aggregate_types: _Optional[_Iterable[str]] = ...,
+        resource_owner: _Optional[str] = ...,
+        creation_date: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...,
+        range: _Optional[_Union[ListEventsRequest.creation_date_range, _Mapping]] = ...,
+        **kwargs,
+    ) -> None: ...
+
+class ListEventsResponse(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[_event_pb2.Event]
+    def __init__(self, events: _Optional[_Iterable[_Union[_event_pb2.Event, _Mapping]]] = ...) -> None: ...
+
+class ListEventTypesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListEventTypesResponse(_message.Message):
+    __slots__ = ("event_types",)
+    EVENT_TYPES_FIELD_NUMBER: _ClassVar[int]
+    event_types: _containers.RepeatedCompositeFieldContainer[_event_pb2.EventType]
+    def __init__(
+        self, event_types: _Optional[_Iterable[_Union[_event_pb2.EventType, _Mapping]]] = ...
+    ) -> None: ...
+
+class ListAggregateTypesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListAggregateTypesResponse(_message.Message):
+    __slots__ = ("aggregate_types",)
+    AGGREGATE_TYPES_FIELD_NUMBER: _ClassVar[int]
+    aggregate_types: _containers.RepeatedCompositeFieldContainer[_event_pb2.AggregateType]
+    def __init__(
+        self, aggregate_types: _Optional[_Iterable[_Union[_event_pb2.AggregateType, _Mapping]]] = ...
+    ) -> None: ...

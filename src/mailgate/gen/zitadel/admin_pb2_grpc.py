@@ -180,6 +180,24 @@ class AdminServiceStub:
             response_deserializer=zitadel_dot_admin__pb2.TestEmailProviderSMTPResponse.FromString,
             _registered_method=True,
         )
+        self.ListEvents = channel.unary_unary(
+            "/zitadel.admin.v1.AdminService/ListEvents",
+            request_serializer=zitadel_dot_admin__pb2.ListEventsRequest.SerializeToString,
+            response_deserializer=zitadel_dot_admin__pb2.ListEventsResponse.FromString,
+            _registered_method=True,
+        )
+        self.ListEventTypes = channel.unary_unary(
+            "/zitadel.admin.v1.AdminService/ListEventTypes",
+            request_serializer=zitadel_dot_admin__pb2.ListEventTypesRequest.SerializeToString,
+            response_deserializer=zitadel_dot_admin__pb2.ListEventTypesResponse.FromString,
+            _registered_method=True,
+        )
+        self.ListAggregateTypes = channel.unary_unary(
+            "/zitadel.admin.v1.AdminService/ListAggregateTypes",
+            request_serializer=zitadel_dot_admin__pb2.ListAggregateTypesRequest.SerializeToString,
+            response_deserializer=zitadel_dot_admin__pb2.ListAggregateTypesResponse.FromString,
+            _registered_method=True,
+        )
 
 
 class AdminServiceServicer:
@@ -329,6 +347,24 @@ class AdminServiceServicer:
         context.set_details("Method not implemented!")
         raise NotImplementedError("Method not implemented!")
 
+    def ListEvents(self, request, context):
+        """The instance's events (mailgate's change history), filtered; paged by sequence or time."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("Method not implemented!")
+        raise NotImplementedError("Method not implemented!")
+
+    def ListEventTypes(self, request, context):
+        """Every event type ListEvents may answer (and filter by)."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("Method not implemented!")
+        raise NotImplementedError("Method not implemented!")
+
+    def ListAggregateTypes(self, request, context):
+        """Every aggregate type ListEvents may answer: "instance"."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("Method not implemented!")
+        raise NotImplementedError("Method not implemented!")
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -451,6 +487,21 @@ def add_AdminServiceServicer_to_server(servicer, server):
             servicer.TestEmailProviderSMTP,
             request_deserializer=zitadel_dot_admin__pb2.TestEmailProviderSMTPRequest.FromString,
             response_serializer=zitadel_dot_admin__pb2.TestEmailProviderSMTPResponse.SerializeToString,
+        ),
+        "ListEvents": grpc.unary_unary_rpc_method_handler(
+            servicer.ListEvents,
+            request_deserializer=zitadel_dot_admin__pb2.ListEventsRequest.FromString,
+            response_serializer=zitadel_dot_admin__pb2.ListEventsResponse.SerializeToString,
+        ),
+        "ListEventTypes": grpc.unary_unary_rpc_method_handler(
+            servicer.ListEventTypes,
+            request_deserializer=zitadel_dot_admin__pb2.ListEventTypesRequest.FromString,
+            response_serializer=zitadel_dot_admin__pb2.ListEventTypesResponse.SerializeToString,
+        ),
+        "ListAggregateTypes": grpc.unary_unary_rpc_method_handler(
+            servicer.ListAggregateTypes,
+            request_deserializer=zitadel_dot_admin__pb2.ListAggregateTypesRequest.FromString,
+            response_serializer=zitadel_dot_admin__pb2.ListAggregateTypesResponse.SerializeToString,
         ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1173,6 +1224,96 @@ class AdminService:
             "/zitadel.admin.v1.AdminService/TestEmailProviderSMTP",
             zitadel_dot_admin__pb2.TestEmailProviderSMTPRequest.SerializeToString,
             zitadel_dot_admin__pb2.TestEmailProviderSMTPResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True,
+        )
+
+    @staticmethod
+    def ListEvents(
+        request,
+        target,
+        options=(),
+        channel_credentials=None,
+        call_credentials=None,
+        insecure=False,
+        compression=None,
+        wait_for_ready=None,
+        timeout=None,
+        metadata=None,
+    ):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            "/zitadel.admin.v1.AdminService/ListEvents",
+            zitadel_dot_admin__pb2.ListEventsRequest.SerializeToString,
+            zitadel_dot_admin__pb2.ListEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True,
+        )
+
+    @staticmethod
+    def ListEventTypes(
+        request,
+        target,
+        options=(),
+        channel_credentials=None,
+        call_credentials=None,
+        insecure=False,
+        compression=None,
+        wait_for_ready=None,
+        timeout=None,
+        metadata=None,
+    ):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            "/zitadel.admin.v1.AdminService/ListEventTypes",
+            zitadel_dot_admin__pb2.ListEventTypesRequest.SerializeToString,
+            zitadel_dot_admin__pb2.ListEventTypesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True,
+        )
+
+    @staticmethod
+    def ListAggregateTypes(
+        request,
+        target,
+        options=(),
+        channel_credentials=None,
+        call_credentials=None,
+        insecure=False,
+        compression=None,
+        wait_for_ready=None,
+        timeout=None,
+        metadata=None,
+    ):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            "/zitadel.admin.v1.AdminService/ListAggregateTypes",
+            zitadel_dot_admin__pb2.ListAggregateTypesRequest.SerializeToString,
+            zitadel_dot_admin__pb2.ListAggregateTypesResponse.FromString,
             options,
             channel_credentials,
             insecure,

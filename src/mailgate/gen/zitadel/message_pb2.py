@@ -20,7 +20,7 @@ _sym_db = _symbol_database.Default()
 
 
 DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n\x15zitadel/message.proto\x12\nzitadel.v1"*\n\x0b\x45rrorDetail\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\tB-Z+github.com/zitadel/zitadel/pkg/grpc/messageb\x06proto3'
+    b'\n\x15zitadel/message.proto\x12\nzitadel.v1"*\n\x0b\x45rrorDetail\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t":\n\x10LocalizedMessage\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x19\n\x11localized_message\x18\x02 \x01(\tB-Z+github.com/zitadel/zitadel/pkg/grpc/messageb\x06proto3'
 )
 
 _globals = globals()
@@ -31,4 +31,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
     _globals["DESCRIPTOR"]._serialized_options = b"Z+github.com/zitadel/zitadel/pkg/grpc/message"
     _globals["_ERRORDETAIL"]._serialized_start = 37
     _globals["_ERRORDETAIL"]._serialized_end = 79
+    _globals["_LOCALIZEDMESSAGE"]._serialized_start = 81
+    _globals["_LOCALIZEDMESSAGE"]._serialized_end = 139
 # @@protoc_insertion_point(module_scope)

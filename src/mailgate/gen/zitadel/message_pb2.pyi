@@ -11,3 +11,11 @@ class ErrorDetail(_message.Message):
     id: str
     message: str
     def __init__(self, id: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class LocalizedMessage(_message.Message):
+    __slots__ = ("key", "localized_message")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    LOCALIZED_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    localized_message: str
+    def __init__(self, key: _Optional[str] = ..., localized_message: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,1 @@
+"""The change history: what changed, who changed it, chained by hash; never a secret."""

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo proto proto-check lint bench clean
+.PHONY: run test demo proto proto-check console console-check screenshots lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,29 @@ proto-check: proto
 	@test -z "$$(git status --porcelain -- src/mailgate/gen)" || \
 		{ git status --short -- src/mailgate/gen; echo "generated code is stale: run make proto"; exit 1; }
 
+# The admin console (console/, TypeScript): npm's locked packages, the client generated from proto/
+# with protoc-gen-es, type-checked, bundled by esbuild into src/mailgate/console/static (committed,
+# so `make run` needs no Node).
+NODE_STAMP := console/node_modules/.installed
+
+$(NODE_STAMP): console/package-lock.json
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+console: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python tools/genconsole.py
+	cd console && npx tsc --noEmit && node build.mjs
+
+# Fails when the committed client or build differs from a fresh `make console`.
+console-check: console
+	@test -z "$$(git status --porcelain -- console/src/gen src/mailgate/console/static)" || \
+		{ git status --short -- console/src/gen src/mailgate/console/static; \
+		  echo "the console build is stale: run make console"; exit 1; }
+
+# docs/screenshots/*.png, taken by the console's browser tests.
+screenshots: $(STAMP)
+	MAILGATE_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q -p no:cacheprovider tests/console
+
 lint: $(STAMP) proto
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -43,4 +66,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build
+	rm -rf $(VENV) build console/node_modules

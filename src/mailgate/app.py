@@ -9,6 +9,7 @@ import signal
 from dataclasses import dataclass
 
 from mailgate.api.mailgate import methods as mailgate_api
+from mailgate.api.mailgate.console import ConsoleServicer
 from mailgate.api.mailgate.history import HistoryServicer
 from mailgate.api.mailgate.servicer import DeliveryServicer
 from mailgate.api.okta import openapi as okta_openapi
@@ -110,6 +111,7 @@ async def build_services(
             *mailgate_api.delivery_methods(
                 DeliveryServicer(outbox, settings.delivery_max_attempts), authenticator
             ),
+            *mailgate_api.console_methods(ConsoleServicer(tests), authenticator, sending),
             *mailgate_api.history_methods(HistoryServicer(history), authenticator),
         ]
     )
@@ -159,6 +161,7 @@ class App:
             [
                 (zitadel.ADMIN_SERVICE, zitadel.MOUNT),
                 (mailgate_api.DELIVERY_SERVICE, mailgate_api.MOUNT),
+                (mailgate_api.CONSOLE_SERVICE, mailgate_api.MOUNT),
                 (mailgate_api.HISTORY_SERVICE, mailgate_api.MOUNT),
             ],
             table,

@@ -167,6 +167,9 @@ async def test_starttls_after_plaintext_answer(tester: SmtpTester, smtp_servers:
     assert "* the server answered in plaintext: reconnecting to require STARTTLS" in report.transcript
     assert "C: STARTTLS" in report.transcript
     assert any(line.startswith("* TLS established: TLSv1.") for line in report.transcript)
+    # The certificate the server showed, as the console's TLS stage names it.
+    [certificate] = [line for line in report.transcript if line.startswith("* certificate subject ")]
+    assert "names mail.test" in certificate and "valid until" in certificate
     # Nothing but EHLO and STARTTLS went out before TLS.
     sent = [line for line in report.transcript if line.startswith("C: ")]
     assert sent[:2] == ["C: EHLO client.test", "C: STARTTLS"]

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
 ADMIN = "zitadel.admin.v1.AdminService"
 DELIVERY = "mailgate.v1.DeliveryService"
+CONSOLE = "mailgate.v1.ConsoleService"
 HISTORY = "mailgate.v1.HistoryService"
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -30,7 +31,13 @@ async def test_list_answers_every_service_with_its_status(
     health = health_pb2_grpc.HealthStub(server.channel)
     with caplog.at_level(logging.ERROR):
         answer = await health.List(health_pb2.HealthListRequest(), timeout=10)
-    assert listed(answer) == {"": SERVING, ADMIN: SERVING, DELIVERY: SERVING, HISTORY: SERVING}
+    assert listed(answer) == {
+        "": SERVING,
+        ADMIN: SERVING,
+        DELIVERY: SERVING,
+        CONSOLE: SERVING,
+        HISTORY: SERVING,
+    }
     assert not caplog.records  # no traceback for a method the server advertises
 
     await server.app.grpc.health.set(ADMIN, NOT_SERVING)
@@ -40,6 +47,7 @@ async def test_list_answers_every_service_with_its_status(
         "": SERVING,
         ADMIN: NOT_SERVING,
         DELIVERY: SERVING,
+        CONSOLE: SERVING,
         HISTORY: SERVING,
         "extra.v1.Service": SERVING,
     }

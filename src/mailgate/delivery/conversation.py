@@ -19,7 +19,7 @@ import socket
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiosmtplib
 
@@ -440,6 +440,9 @@ class Conversation:
         if isinstance(tls, ssl.SSLObject):
             cipher = tls.cipher()
             self.rec.note(f"TLS established: {tls.version()}, {cipher[0] if cipher else 'unknown cipher'}")
+            certificate = certificate_note(tls)
+            if certificate:
+                self.rec.note(certificate)
 
     async def open_plain(self, name: str) -> None:
         """Read the greeting of a plaintext connection."""
@@ -643,3 +646,23 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, aiosmtplib.SMTPException):
         return exc.message
     return str(exc) or type(exc).__name__
+
+
+_NAMES = {"commonName": "CN", "organizationName": "O", "countryName": "C", "organizationalUnitName": "OU"}
+
+
+def certificate_note(tls: ssl.SSLObject) -> str:
+    """The verified server certificate's subject, issuer and expiry as a transcript note ("" unverified)."""
+    cert: dict[str, Any] = dict(tls.getpeercert() or {})
+    if not cert:
+        return ""
+
+    def name(field: str) -> str:
+        pairs = [pair for rdn in cert.get(field, ()) for pair in rdn]
+        return ", ".join(f"{_NAMES.get(str(pair[0]), str(pair[0]))}={pair[1]}" for pair in pairs)
+
+    names = ", ".join(str(value) for _, value in cert.get("subjectAltName", ()))
+    expiry = cert.get("notAfter", "?")
+    return (
+        f"certificate subject {name('subject')}; names {names}; issuer {name('issuer')}; valid until {expiry}"
+    )

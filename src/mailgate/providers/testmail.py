@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from mailgate.delivery.report import TestReport
 from mailgate.delivery.smtp import SmtpTester, TestEmail
 from mailgate.errors import TestFailed, invalid, not_found, precondition
 from mailgate.history.actor import SYSTEM, Actor
@@ -55,15 +56,16 @@ class TestMailService:
         self._tester = tester
         self._reuse_any_host = allow_secret_reuse_any_host
 
-    async def _send(self, instance_id: str, provider_id: str, actor: Actor, email: TestEmail) -> None:
+    async def _send(self, instance_id: str, provider_id: str, actor: Actor, email: TestEmail) -> TestReport:
         """Send, and record that a test was sent: its result class and stage only (no address,
-        no reply text), in a transaction of its own after the test."""
+        no reply text), in a transaction of its own after the test; the report."""
         try:
-            await self._tester.send_test(email)
+            report = await self._tester.send_test(email)
         except TestFailed as failed:
             await self._record(instance_id, provider_id, actor, "failed", failed.stage.value)
             raise
         await self._record(instance_id, provider_id, actor, "sent", "done")
+        return report
 
     async def _record(
         self, instance_id: str, provider_id: str, actor: Actor, result: str, stage: str
@@ -72,8 +74,8 @@ class TestMailService:
         async with self._repo.write(instance_id) as tx:
             await tx.record(actor, [Draft(TESTED, provider_id, payload)])
 
-    async def test_inline(self, instance_id: str, test: InlineTest, *, actor: Actor = SYSTEM) -> None:
-        """Send through the request's settings; an empty secret plus an id may reuse the stored one."""
+    async def test_inline(self, instance_id: str, test: InlineTest, *, actor: Actor = SYSTEM) -> TestReport:
+        """Test the request's settings (an empty secret plus an id may reuse the stored one); the report."""
         if not test.receiver_address:
             raise invalid("SMTP-p9uy", "Email address for test not found")
         check_header_fields(sender_name=test.sender_name, sender_address=test.sender_address)
@@ -83,7 +85,7 @@ class TestMailService:
         if not isinstance(auth, NoAuth) and auth.secret is None:
             auth = await self._borrowed(instance_id, test, wanted)
         secrets = ProviderSecrets(self._box, instance_id, test.provider_id)
-        await self._send(
+        return await self._send(
             instance_id,
             test.provider_id,
             actor,
@@ -107,7 +109,7 @@ class TestMailService:
         sender_address: str = "",
         *,
         actor: Actor = SYSTEM,
-    ) -> None:
+    ) -> TestReport:
         """Send through a stored SMTP provider, active or not, with its stored secrets.
 
         `sender_address` replaces the stored sender (Okta's test names its own `fromAddress`).
@@ -126,7 +128,7 @@ class TestMailService:
                 MISSING_SENDER_ID,
                 "the provider has no sender address: set sender_address with UpdateEmailProviderSMTP first",
             )
-        await self._send(
+        return await self._send(
             instance_id,
             provider.id,
             actor,

@@ -1,9 +1,10 @@
 """The HTTP port: one ASGI app under uvicorn, in the gRPC server's event loop.
 
-Paths under a mounted app's prefix go to that app (Okta's API), `/healthz` and `/openapi.json`
-are answered here, POSTs with a grpc-web content type go to grpc-web, any other request to a gRPC
-method path (`/<package.Service>/<Method>`) to Connect, everything else is JSON transcoding. Every
-HTTP transport calls the same pipeline as native gRPC, in-process.
+Paths under a mounted app's prefix go to that app (Okta's API), `/console/` serves the admin
+console's built assets (transports/console.py), `/healthz` and `/openapi.json` are answered here,
+POSTs with a grpc-web content type go to grpc-web, any other request to a gRPC method path
+(`/<package.Service>/<Method>`) to Connect, everything else is JSON transcoding. Every HTTP
+transport calls the same pipeline as native gRPC, in-process.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from mailgate.pipeline import faults
 from mailgate.pipeline.methods import MethodTable, encode_plain
 from mailgate.pipeline.runner import Pipeline
 from mailgate.transports import connect, grpcweb
+from mailgate.transports.console import ConsoleApp
 from mailgate.transports.gateway import openapi, sse
 from mailgate.transports.gateway.httpstatus import http_status, stale_etag
 from mailgate.transports.gateway.marshal import TranscodeError, encode_response, error_json, status_json
@@ -161,6 +163,7 @@ class HttpApp:
         self.health = health_servicer
         self.mounts = tuple(mounts)
         self.connect = connect.ConnectEndpoint(pipeline, table)
+        self.console = ConsoleApp()
         document = openapi.document(routes, [(m.openapi_paths, m.openapi_schemas) for m in self.mounts])
         self.openapi = json.dumps(document, separators=(",", ":")).encode()
 
@@ -172,6 +175,9 @@ class HttpApp:
             if mounted.serves(path):
                 await mounted.app(scope, receive, send)
                 return
+        if self.console.serves(path):
+            await self.console(scope, receive, send)
+            return
         method: str = scope["method"]
         if path in _OWN_PATHS:
             await self._own_path(scope, send)

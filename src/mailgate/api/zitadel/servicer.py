@@ -65,7 +65,8 @@ def _smtp_input(request: AddSmtp | UpdateSmtp) -> SmtpInput:
     )
 
 
-def _inline_test(request: InlineTestRequest) -> InlineTest:
+def inline_test(request: InlineTestRequest) -> InlineTest:
+    """A TestEmailProviderSMTP(/TestSMTPConfig) request as the domain's inline test."""
     return InlineTest(
         sender_address=request.sender_address,
         sender_name=request.sender_name,
@@ -228,7 +229,7 @@ class AdminServicer:
     async def TestEmailProviderSMTP(
         self, request: InlineTestRequest, ctx: CallContext
     ) -> pb.TestEmailProviderSMTPResponse:
-        await self._tests.test_inline(ctx.principal.instance_id, _inline_test(request), actor=ctx.actor)
+        await self._tests.test_inline(ctx.principal.instance_id, inline_test(request), actor=ctx.actor)
         return pb.TestEmailProviderSMTPResponse()
 
     # --- events (mailgate's change history) ---

@@ -98,9 +98,13 @@ class Database:
             try:
                 async with conn.begin():
                     yield conn
-            finally:
-                recorded = conn.info.pop(HISTORY_COMMITTED, False)
-            if recorded:  # only after a commit: a rolled-back transaction left no event
+            except BaseException:
+                # A lost connection is invalidated: reading its info would try to reconnect, and the
+                # pool discards it (and its info) anyway.
+                if not conn.invalidated:
+                    conn.info.pop(HISTORY_COMMITTED, None)
+                raise
+            if conn.info.pop(HISTORY_COMMITTED, False):  # only after a commit: a rollback left no event
                 self.history_bell.ring()
 
     async def close(self) -> None:

@@ -35,8 +35,9 @@ async def test_schemathesis_finds_no_server_error_or_schema_violation(
         "--checks",
         CHECKS,
         # The test-email routes would connect to whatever host the generator invents: never leave the machine.
+        # The live history stream (Server-Sent Events) never ends by itself; tests/history covers it.
         "--exclude-path-regex",
-        "(_test|/test)$",
+        "(_test|/test|/_watch)$",
         "--max-examples",
         "10",
         "--seed",
@@ -56,4 +57,4 @@ async def test_schemathesis_finds_no_server_error_or_schema_violation(
     output, _ = await asyncio.wait_for(process.communicate(), timeout=90)
     text = output.decode(errors="replace")
     assert process.returncode == 0, text[-6000:]
-    assert "Tested: 36" in text, text[-3000:]
+    assert "Tested: 38" in text, text[-3000:]

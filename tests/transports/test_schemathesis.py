@@ -35,7 +35,7 @@ async def test_schemathesis_finds_no_server_error_or_schema_violation(
         "--checks",
         CHECKS,
         # The test-email routes would connect to whatever host the generator invents: never leave the machine.
-        # WatchHistory's SSE stream never ends and is no JSON answer (tests/history covers it).
+        # The live history stream (Server-Sent Events) never ends by itself; tests/history covers it.
         "--exclude-path-regex",
         "(_test|/test|/_watch)$",
         "--max-examples",

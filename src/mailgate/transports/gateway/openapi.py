@@ -115,12 +115,14 @@ def _operation(route: Route, operation_id: str, schemas: dict[str, Schema]) -> d
     if route.body != "*":
         parameters.extend(_query_parameters(method.input_type, route.reserved, schemas))
     response = _message_ref(method.output_type, schemas)
+    # A server-streaming method answers Server-Sent Events: each `data:` line one response message.
+    media = "text/event-stream" if method.server_streaming else "application/json"
     operation: dict[str, Any] = {
         "operationId": operation_id,
         "tags": [method.containing_service.name],
         "summary": method.name,
         "responses": {
-            "200": {"description": "OK", "content": {"application/json": {"schema": response}}},
+            "200": {"description": "OK", "content": {media: {"schema": response}}},
             "default": {
                 "description": "An error, as google.rpc.Status",
                 "content": {"application/json": {"schema": STATUS_REF}},

@@ -12,8 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from genproto import PROTO, ROOT, VALIDATE, write_validate_descriptor
-from google.protobuf import descriptor_pb2
+from genproto import PROTO, ROOT, VALIDATE, include_args, write_validate_descriptor
 
 CONSOLE = ROOT / "console"
 GEN = CONSOLE / "src" / "gen"
@@ -22,14 +21,11 @@ EXTRA = ("google/rpc/error_details.proto",)
 
 
 def main() -> None:
-    import grpc_tools
     from grpc_tools import protoc
 
     if not PLUGIN.exists():
         sys.exit("console/node_modules is missing: run `npm ci` in console/")
     files = sorted(str(p.relative_to(PROTO)) for p in PROTO.rglob("*.proto"))
-    include = Path(grpc_tools.__file__).parent / "_proto"
-    site = Path(descriptor_pb2.__file__).parent.parent.parent  # site-packages, for google/api and google/rpc
     with tempfile.TemporaryDirectory() as tmp:
         deps = Path(tmp) / "validate.binpb"
         write_validate_descriptor(deps)
@@ -37,10 +33,7 @@ def main() -> None:
         out.mkdir()
         args = [
             "grpc_tools.protoc",
-            f"--descriptor_set_in={deps}",
-            f"-I{PROTO}",
-            f"-I{site}",
-            f"-I{include}",
+            *include_args(deps),
             f"--plugin=protoc-gen-es={PLUGIN}",
             f"--es_out={out}",
             "--es_opt=target=ts,import_extension=none",

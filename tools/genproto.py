@@ -37,18 +37,20 @@ def image_path() -> Path:
     return ROOT / "build" / "proto-image.binpb"
 
 
-def protoc(out: Path, deps: Path, files: list[str]) -> None:
+def include_args(deps: Path) -> list[str]:
+    """protoc's inputs besides proto/: the buf/validate descriptor, google/api and google/rpc, the WKTs."""
     import grpc_tools
 
     include = Path(grpc_tools.__file__).parent / "_proto"
-    site = Path(descriptor_pb2.__file__).parent.parent.parent  # site-packages, for google/api
+    site = Path(descriptor_pb2.__file__).parent.parent.parent  # site-packages, for google/api and google/rpc
+    return [f"--descriptor_set_in={deps}", f"-I{PROTO}", f"-I{site}", f"-I{include}"]
+
+
+def protoc(out: Path, deps: Path, files: list[str]) -> None:
     image_path().parent.mkdir(exist_ok=True)
     args = [
         "grpc_tools.protoc",
-        f"--descriptor_set_in={deps}",
-        f"-I{PROTO}",
-        f"-I{site}",
-        f"-I{include}",
+        *include_args(deps),
         f"--python_out={out}",
         f"--pyi_out={out}",
         f"--grpc_python_out={out}",

@@ -228,9 +228,12 @@ async def test_a_replica_killed_mid_burst_loses_no_acknowledged_message(
     targets = [survivor.served.target, doomed.served.target]
     sending = asyncio.create_task(burst(targets, token, KILLED_BURST, halfway, after=KILLED_BURST // 3))
     await halfway.wait()
+    database_url, pid = cluster.env["MAILGATE_DATABASE_URL"], doomed.served.process.pid
+    # Kill it while it holds messages (on a busy machine its workers may be between claims at halfway).
+    await eventually(lambda: _holds_any(database_url, pid), timeout=WAIT, what="the replica holding messages")
     doomed.served.process.send_signal(signal.SIGKILL)  # no drain, no release: its leases must run out
     doomed.served.process.wait()
-    orphaned = await held_by(cluster.env["MAILGATE_DATABASE_URL"], doomed.served.process.pid)
+    orphaned = await held_by(database_url, pid)
     assert orphaned, "the killed replica held no message: the test tested nothing"
     acknowledged, _ = await sending
     assert len(acknowledged) >= KILLED_BURST // 3
@@ -245,6 +248,10 @@ async def test_a_replica_killed_mid_burst_loses_no_acknowledged_message(
         assert set(received[item.to]) == {item.internet_message_id}
     for to, internet_message_id in orphaned.items():
         assert set(received[to]) == {internet_message_id}
+
+
+async def _holds_any(database_url: str, pid: int) -> bool:
+    return bool(await held_by(database_url, pid))
 
 
 async def held_by(database_url: str, pid: int) -> dict[str, str]:

@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/mailgate serve
 
+# Three workers: most tests wait on servers and peers, so 2 cores run three files at once. A file
+# stays on one worker (its module-scoped servers and their order).
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 3 --dist loadfile
 
 # A sink, a server, a provider, one email and its status, on this machine (tools/demo.py).
 demo: $(STAMP)

@@ -14,8 +14,8 @@ from mailgate.delivery.report import Stage, TestStep
 from mailgate.gen.mailgate.v1 import delivery_pb2 as pb
 from mailgate.gen.mailgate.v1 import delivery_pb2_grpc
 from mailgate.outbox.model import Attempt, MessageState, ReplyClass
+from mailgate.store.attempts import recorded_row
 from mailgate.store.clock import now_us
-from mailgate.store.outbox_rows import attempt_row
 from mailgate.store.tables import attempts, messages
 from tests.fixtures.rpc import Failure, failure
 from tests.fixtures.servers import RunningServer
@@ -94,7 +94,7 @@ async def record_attempt(
 ) -> None:
     """What a worker records after an attempt: the attempt's row and the message's next state."""
     async with server.services.db.write() as conn:
-        await conn.execute(insert(attempts).values(attempt_row(server.instance, message_id, attempt)))
+        await conn.execute(insert(attempts).values(recorded_row(server.instance, message_id, attempt)))
         final = now_us() if state.final else None
         await conn.execute(
             update(messages)

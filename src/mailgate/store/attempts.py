@@ -12,7 +12,7 @@ from sqlalchemy import RowMapping
 
 from mailgate.delivery.report import Stage, TestStep
 from mailgate.outbox.model import Attempt, ReplyClass
-from mailgate.store.clock import to_datetime
+from mailgate.store.clock import to_datetime, to_us
 
 _TEXT_LIMIT = 1000  # reply_text and detail columns
 
@@ -51,20 +51,43 @@ def attempt_row(
     }
 
 
-def row_to_attempt(row: RowMapping) -> Attempt:
-    """The status API's view of a stored attempt."""
+def recorded_row(instance_id: str, message_key: str, attempt: Attempt) -> dict[str, Any]:
+    """The row of an attempt already read as an `Attempt` (what a test puts where a worker would)."""
+    return attempt_row(
+        instance_id,
+        message_key,
+        attempt.number,
+        to_us(attempt.at),
+        attempt.provider_id,
+        attempt.reply_class,
+        stage=attempt.stage,
+        reply_code=attempt.reply_code,
+        enhanced_status_code=attempt.enhanced_status_code,
+        reply_text=attempt.reply_text,
+        detail=attempt.detail,
+        duration_ms=attempt.duration_ms,
+        steps=attempt.steps,
+    )
+
+
+def row_to_attempt(row: RowMapping, prefix: str = "") -> Attempt:
+    """The status API's view of a stored attempt (its columns named `prefix` + column)."""
+
+    def get(name: str) -> Any:
+        return row[prefix + name]
+
     return Attempt(
-        number=row["number"],
-        at=to_datetime(row["at_us"]),
-        provider_id=row["provider_id"],
-        reply_class=ReplyClass(row["reply_class"]),
-        stage=Stage(row["stage"]),
-        reply_code=row["reply_code"],
-        enhanced_status_code=row["enhanced_status_code"],
-        reply_text=row["reply_text"],
-        detail=row["detail"],
-        duration_ms=row["duration_ms"],
-        steps=tuple(_step_from_json(step) for step in row["steps"] or ()),
+        number=get("number"),
+        at=to_datetime(get("at_us")),
+        provider_id=get("provider_id"),
+        reply_class=ReplyClass(get("reply_class")),
+        stage=Stage(get("stage")),
+        reply_code=get("reply_code"),
+        enhanced_status_code=get("enhanced_status_code"),
+        reply_text=get("reply_text"),
+        detail=get("detail"),
+        duration_ms=get("duration_ms"),
+        steps=tuple(_step_from_json(step) for step in get("steps") or ()),
     )
 
 

@@ -25,6 +25,7 @@ from mailgate.outbox.request import Cursor, MessageDetails, MessageFilter
 from mailgate.providers.model import State
 from mailgate.secrets import SecretBox
 from mailgate.store import changes
+from mailgate.store.attempts import row_to_attempt
 from mailgate.store.clock import to_us
 from mailgate.store.database import Database
 from mailgate.store.fallbacks import read_fallbacks
@@ -34,7 +35,6 @@ from mailgate.store.outbox_rows import (
     NewMessage,
     latest,
     new_row,
-    row_to_attempt,
     row_to_message,
 )
 from mailgate.store.tables import attempts, messages, providers

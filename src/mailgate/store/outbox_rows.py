@@ -1,5 +1,5 @@
-"""Outbox rows <-> read models: what a new message stores (subject and bodies sealed), and the
-attempts as workers record them and the status API reads them.
+"""Outbox rows <-> read models: what a new message stores (subject and bodies sealed), and a
+message as the status API reads it (its attempts' rows are `store.attempts`).
 
 A message is read with its latest attempt beside it (`SELECT_WITH_LATEST`, a LEFT JOIN on the
 attempt's number), so a page of messages is one query.
@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy import RowMapping, and_, select
 
-from mailgate.delivery.report import Stage, TestStep
-from mailgate.outbox.model import Attempt, Message, MessageState, ReplyClass
+from mailgate.outbox.model import Attempt, Message, MessageState
 from mailgate.outbox.request import EmailRequest
 from mailgate.outbox.sealing import HTML, SUBJECT, TEXT, MessageSecrets
 from mailgate.secrets import SecretBox
-from mailgate.store.clock import to_datetime, to_us
+from mailgate.store.attempts import row_to_attempt
+from mailgate.store.clock import to_datetime
 from mailgate.store.tables import attempts, messages
 
 _ATTEMPT_PREFIX = "attempt_"
@@ -35,66 +35,6 @@ class NewMessage:
     request_digest: str | None
     sender_token_id: str
     created_us: int
-
-
-def attempt_row(instance_id: str, message_id: str, attempt: Attempt) -> dict[str, Any]:
-    """An attempt as its message_attempts row (the steps as JSON); what workers record."""
-    return {
-        "instance_id": instance_id,
-        "message_id": message_id,
-        "number": attempt.number,
-        "at_us": to_us(attempt.at),
-        "provider_id": attempt.provider_id,
-        "reply_class": attempt.reply_class.value,
-        "stage": attempt.stage.value,
-        "reply_code": attempt.reply_code,
-        "enhanced_status_code": attempt.enhanced_status_code,
-        "reply_text": attempt.reply_text,
-        "detail": attempt.detail,
-        "duration_ms": attempt.duration_ms,
-        "steps": [
-            {
-                "stage": step.stage.value,
-                "started_ms": step.started_ms,
-                "duration_ms": step.duration_ms,
-                "reply_code": step.reply_code,
-                "enhanced_status_code": step.enhanced_status_code,
-                "reply_text": step.reply_text,
-            }
-            for step in attempt.steps
-        ],
-    }
-
-
-def row_to_attempt(row: RowMapping, prefix: str = "") -> Attempt:
-    """A message_attempts row (its columns named `prefix` + column) as an Attempt."""
-
-    def get(name: str) -> Any:
-        return row[prefix + name]
-
-    return Attempt(
-        number=get("number"),
-        at=to_datetime(get("at_us")),
-        provider_id=get("provider_id"),
-        reply_class=ReplyClass(get("reply_class")),
-        stage=Stage(get("stage")),
-        reply_code=get("reply_code"),
-        enhanced_status_code=get("enhanced_status_code"),
-        reply_text=get("reply_text"),
-        detail=get("detail"),
-        duration_ms=get("duration_ms"),
-        steps=tuple(
-            TestStep(
-                stage=Stage(step["stage"]),
-                started_ms=step["started_ms"],
-                duration_ms=step["duration_ms"],
-                reply_code=step.get("reply_code", 0),
-                enhanced_status_code=step.get("enhanced_status_code", ""),
-                reply_text=step.get("reply_text", ""),
-            )
-            for step in get("steps") or ()
-        ),
-    )
 
 
 def _optional_time(us: int | None) -> datetime | None:

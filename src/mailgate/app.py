@@ -6,7 +6,10 @@ import asyncio
 import gc
 import logging
 import signal
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry
 
 from mailgate.api.mailgate import methods as mailgate_api
 from mailgate.api.mailgate.console import ConsoleServicer
@@ -23,7 +26,9 @@ from mailgate.config import Settings
 from mailgate.delivery.deliver import DeliveryEngine
 from mailgate.delivery.sending import Sender
 from mailgate.delivery.smtp import SmtpTester
+from mailgate.delivery_process.supervisor import DeliveryProcess
 from mailgate.history.service import HistoryLog
+from mailgate.outbox.metrics import OutboxGauges
 from mailgate.outbox.runtime import Delivery
 from mailgate.outbox.service import Outbox
 from mailgate.pipeline.auth import Authenticator
@@ -36,10 +41,10 @@ from mailgate.providers.queries import ProviderQueries
 from mailgate.providers.testmail import TestMailService
 from mailgate.secrets import SecretBox, load_master_key
 from mailgate.store import changes
-from mailgate.store import history as store_history
 from mailgate.store.cache import DEFAULT_TTL, TtlCache
 from mailgate.store.changes import ChangeListener
 from mailgate.store.database import Database, describe_database, listener_dsn
+from mailgate.store.health import HealthStore
 from mailgate.store.migrate import migrate
 from mailgate.store.outbox import OutboxRepository
 from mailgate.store.providers import ProviderRepository
@@ -69,7 +74,9 @@ class Services:
     sending: Limit  # the per-instance test-email limit, shared by every API that sends mail
     tests: TestMailService
     outbox: Outbox  # its on_enqueued wakes this process's delivery workers
-    delivery: Delivery
+    delivery: Delivery | DeliveryProcess  # inline workers, or the delivery child's supervisor
+    registry: CollectorRegistry  # what /metrics serves (the child's counters are added to it)
+    gauges: OutboxGauges
     listener: ChangeListener | None = None
     new_database: bool = False  # migrate found no schema: this start created the database
     history: HistoryLog | None = None  # its watches end when the server stops
@@ -82,13 +89,18 @@ class Services:
 
 
 async def build_services(
-    settings: Settings, *, token_cache_seconds: float = DEFAULT_TTL, sender: Sender | None = None
+    settings: Settings,
+    *,
+    token_cache_seconds: float = DEFAULT_TTL,
+    sender: Sender | None = None,
+    child_env: Mapping[str, str] | None = None,
 ) -> Services:
     """Open the store (migrating it) and wire the domain and the pipeline.
 
     `token_cache_seconds`: how long a token revoked elsewhere may keep working here (tests set 0);
-    `sender`: what the delivery workers send through (default: the delivery engine, sharing the test
-    emails' outbound policy, TLS trust and token cache).
+    `sender`: what inline delivery workers send through (default: the delivery engine, sharing the
+    test emails' outbound policy, TLS trust and token cache); `child_env`: the environment for a
+    delivery child (`mailgate serve`; used when MAILGATE_DELIVERY_PROCESS is child and there are workers).
     """
     box = SecretBox(load_master_key(settings))
     db = Database(settings)
@@ -101,7 +113,17 @@ async def build_services(
     sending = sending_limit(TokenBucket(settings.test_rate, settings.test_burst))
     tester = SmtpTester(settings)
     tests = TestMailService(repo, box, tester, settings.allow_secret_reuse_any_host)
-    delivery = Delivery(settings, db, box, repo, sender or DeliveryEngine(settings, client=tester))
+    registry = CollectorRegistry()
+    gauges = OutboxGauges(db, HealthStore(db))
+    registry.register(gauges)
+    delivery: Delivery | DeliveryProcess
+    if child_env is not None and settings.delivery_process == "child" and settings.delivery_workers > 0:
+        delivery = DeliveryProcess(child_env, settings.shutdown_grace, lambda what: on_change(what))
+        if db.is_sqlite:
+            db.subscribe(delivery.forward)
+    else:
+        engine = sender or DeliveryEngine(settings, client=tester)
+        delivery = Delivery(settings, db, box, repo, engine, registry)
     outbox = Outbox(OutboxRepository(db, box), repo, box, on_enqueued=delivery.wake)
     history = HistoryLog(db, db.history_bell)
     admin = AdminServicer(commands, queries, tests, EventsApi(history))
@@ -129,21 +151,24 @@ async def build_services(
         tests,
         outbox,
         delivery,
+        registry,
+        gauges,
     )
     services.new_database = new_database
     services.history = history
+
+    def on_change(what: str | None) -> None:
+        """Another process (a replica, or the delivery child) committed a change to `what`."""
+        if what in (None, changes.PROVIDERS):
+            repo.forget()
+        if what in (None, changes.TOKENS):
+            authenticator.forget()
+        if what in (None, changes.OUTBOX):
+            delivery.wake()
+        if what in (None, changes.HISTORY):
+            db.history_bell.ring()
+
     if settings.uses_postgres:
-
-        def on_change(what: str | None) -> None:
-            if what in (None, changes.PROVIDERS):
-                repo.forget()
-            if what in (None, changes.TOKENS):
-                authenticator.forget()
-            if what in (None, changes.OUTBOX):
-                delivery.wake()
-            if what in (None, store_history.HISTORY):
-                db.history_bell.ring()
-
         services.listener = ChangeListener(listener_dsn(settings), on_change)
         services.listener.start()
     return services
@@ -174,9 +199,10 @@ class App:
             services.sending,
         )
         delivery = services.delivery
+        child = delivery.exposition if isinstance(delivery, DeliveryProcess) else None
         mounts = [
             MountedApp(OKTA_PREFIX, okta, okta_openapi.paths(), okta_openapi.schemas()),
-            metrics_mount(delivery.registry, delivery.gauges.refresh),
+            metrics_mount(services.registry, services.gauges.refresh, child),
         ]
         http_app = build_app(pipeline, table, self.routes, settings, self.grpc.health, mounts)
         limits = ConnectionLimits(
@@ -223,9 +249,10 @@ class App:
         log.info("stopped")
 
 
-async def serve(settings: Settings) -> None:
-    """Run until SIGTERM or SIGINT, then drain in-flight calls and return."""
-    services = await build_services(settings)
+async def serve(settings: Settings, env: Mapping[str, str]) -> None:
+    """Run until SIGTERM or SIGINT, then drain in-flight calls and return; `env` is what the
+    settings were read from, for the delivery child."""
+    services = await build_services(settings, child_env=env)
     app = App(services)
     try:
         app.bind()

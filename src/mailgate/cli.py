@@ -142,13 +142,14 @@ def _add_smtp_test(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     )
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _environment(args: argparse.Namespace) -> dict[str, str]:
+    """This process's environment with the command line's settings in it (a delivery child's too)."""
     env = dict(os.environ)
     for attribute, name in _FLAG_SETTINGS.items():
         value = getattr(args, attribute, None)
         if value:
             env[name] = value
-    return Settings.from_env(env)
+    return env
 
 
 def _announce_database(settings: Settings, fresh: bool) -> None:
@@ -331,7 +332,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     try:
-        settings = _settings(args)
+        env = _environment(args)
+        settings = Settings.from_env(env)
         if args.command == "smtp-test":
             # The timeline says what happened; log lines only when asked for with MAILGATE_LOG_LEVEL.
             logs.configure(settings.log_level if os.environ.get("MAILGATE_LOG_LEVEL") else "WARNING")
@@ -340,7 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             from mailgate.app import serve
 
-            asyncio.run(serve(settings))
+            asyncio.run(serve(settings, env))
             return EXIT_OK
         return asyncio.run(_with_store(settings, args))
     except (ConfigError, BindError, UsageError) as exc:

@@ -108,6 +108,23 @@ def _count(value: str) -> int:
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+DELIVERY_PROCESSES = ("child", "inline")
+
+
+def _delivery_process(value: str) -> str:
+    mode = value.strip().lower()
+    if mode not in DELIVERY_PROCESSES:
+        raise ValueError("must be child or inline")
+    return mode
+
+
+def _nice(value: str) -> int:
+    number = int(value)
+    if not 0 <= number <= 19:
+        raise ValueError("must be a whole number from 0 to 19")
+    return number
+
+
 def _duration(value: str) -> float:
     """Seconds, written as a number of seconds or with a unit: 90, 90s, 15m, 12h, 7d."""
     text = value.strip().lower()
@@ -417,6 +434,19 @@ class Settings:
         _count,
         16,
         "Notification emails this process sends at once; 0 makes an API-only replica that sends none.",
+    )
+    delivery_process: str = _setting(
+        "MAILGATE_DELIVERY_PROCESS",
+        _delivery_process,
+        "child",
+        "Where `mailgate serve` runs its delivery workers: child (a process of their own, at a lower CPU "
+        "priority, so sending never slows the API) or inline (the serving process itself).",
+    )
+    delivery_nice: int = _setting(
+        "MAILGATE_DELIVERY_NICE",
+        _nice,
+        10,
+        "How much lower the delivery child's CPU priority is than the API's (nice, 0 to 19).",
     )
     delivery_poll_interval: float = _setting(
         "MAILGATE_DELIVERY_POLL_INTERVAL",

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import signal
 from collections import defaultdict
 from collections.abc import Awaitable, Iterator
 from contextlib import ExitStack
@@ -228,12 +227,13 @@ async def test_a_replica_killed_mid_burst_loses_no_acknowledged_message(
     targets = [survivor.served.target, doomed.served.target]
     sending = asyncio.create_task(burst(targets, token, KILLED_BURST, halfway, after=KILLED_BURST // 3))
     await halfway.wait()
-    database_url, pid = cluster.env["MAILGATE_DATABASE_URL"], doomed.served.process.pid
+    database_url, pids = cluster.env["MAILGATE_DATABASE_URL"], doomed.served.pids()
     # Kill it while it holds messages (on a busy machine its workers may be between claims at halfway).
-    await eventually(lambda: _holds_any(database_url, pid), timeout=WAIT, what="the replica holding messages")
-    doomed.served.process.send_signal(signal.SIGKILL)  # no drain, no release: its leases must run out
-    doomed.served.process.wait()
-    orphaned = await held_by(database_url, pid)
+    await eventually(
+        lambda: _holds_any(database_url, pids), timeout=WAIT, what="the replica holding messages"
+    )
+    doomed.served.crash()  # serve and its delivery child: no drain, no release, its leases must run out
+    orphaned = await held_by(database_url, pids)
     assert orphaned, "the killed replica held no message: the test tested nothing"
     acknowledged, _ = await sending
     assert len(acknowledged) >= KILLED_BURST // 3
@@ -250,18 +250,19 @@ async def test_a_replica_killed_mid_burst_loses_no_acknowledged_message(
         assert set(received[to]) == {internet_message_id}
 
 
-async def _holds_any(database_url: str, pid: int) -> bool:
-    return bool(await held_by(database_url, pid))
+async def _holds_any(database_url: str, pids: set[int]) -> bool:
+    return bool(await held_by(database_url, pids))
 
 
-async def held_by(database_url: str, pid: int) -> dict[str, str]:
+async def held_by(database_url: str, pids: set[int]) -> dict[str, str]:
     """The messages (recipient: Message-ID) a replica's workers held when it died (worker names
-    carry the process id)."""
+    carry the process id: the delivery child's)."""
     conn = await asyncpg.connect(database_url)
     try:
         rows = await conn.fetch(
-            "SELECT recipients, message_id FROM messages WHERE state = 'sending' AND claimed_by LIKE $1",
-            f"%:{pid}:%",
+            "SELECT recipients, message_id FROM messages WHERE state = 'sending'"
+            " AND split_part(claimed_by, ':', 2) = ANY($1::text[])",
+            [str(pid) for pid in pids],
         )
     finally:
         await conn.close()

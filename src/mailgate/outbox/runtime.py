@@ -1,5 +1,5 @@
-"""Delivery in one process, composed: workers, retention sweep and metrics, started and stopped
-together by app.py."""
+"""Delivery in one process, composed: workers, retention sweep and their metrics, started and
+stopped together (by app.py inline, or by the delivery child)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from mailgate.config import Settings
 from mailgate.delivery.sending import Sender
 from mailgate.outbox.breaker import BreakerPolicy
 from mailgate.outbox.failover import Router
-from mailgate.outbox.metrics import DeliveryMetrics, OutboxGauges
+from mailgate.outbox.metrics import DeliveryMetrics
 from mailgate.outbox.retention import RetentionSweeper
 from mailgate.outbox.schedule import RetryPolicy, Schedule
 from mailgate.outbox.targets import Targets
@@ -26,7 +26,7 @@ _US = 1_000_000
 
 class Delivery:
     """The process's delivery: workers when `MAILGATE_DELIVERY_WORKERS` > 0 and an engine is given,
-    and the metrics registry every process serves at /metrics."""
+    their counters in `registry`."""
 
     def __init__(
         self,
@@ -35,12 +35,10 @@ class Delivery:
         box: SecretBox,
         repo: ProviderRepository,
         sender: Sender | None,
+        registry: CollectorRegistry,
     ) -> None:
-        self.registry = CollectorRegistry()
-        self.metrics = DeliveryMetrics(self.registry)
+        self.metrics = DeliveryMetrics(registry)
         health = HealthStore(db)
-        self.gauges = OutboxGauges(db, health)
-        self.registry.register(self.gauges)
         self.sender = sender
         self.worker: DeliveryWorker | None = None
         self.sweeper: RetentionSweeper | None = None

@@ -1,5 +1,7 @@
-"""Cross-replica cache invalidation and outbox wake-ups on PostgreSQL: writers NOTIFY, every
-process LISTENs.
+"""Cache invalidation and outbox wake-ups: a write transaction announces what it changed.
+
+Once it commits, the process's own subscribers hear of it (`Database.subscribe`: the history bell,
+the delivery child's pipe on SQLite); on PostgreSQL it also NOTIFYs, and every process LISTENs.
 
 The caches' short lifetime already bounds staleness; this makes other replicas see a change at
 once in the usual case. The listener outlives its connection: a lost one is logged and replaced,
@@ -28,12 +30,17 @@ CHANNEL = "mailgate_changes"
 PROVIDERS = "providers"
 TOKENS = "tokens"
 OUTBOX = "outbox"  # messages became due (enqueued, requeued, released): workers look at once
+HISTORY = "history"  # events were committed: live history streams read on
+ANNOUNCED = "mailgate_announced"  # in a connection's info: what its transaction announced
 CONNECT_TIMEOUT = 10.0
 APPLICATION_NAME = "mailgate-change-listener"  # how pg_stat_activity shows the listener's connection
 
 
 async def announce(conn: AsyncConnection, what: str) -> None:
-    """Tell every replica, when this transaction commits, that `what` changed (PostgreSQL only)."""
+    """Tell this process's subscribers and (on PostgreSQL) every replica, once this transaction
+    commits, that `what` changed; a rollback tells nobody."""
+    announced: set[str] = conn.info.setdefault(ANNOUNCED, set())
+    announced.add(what)
     if conn.dialect.name == "postgresql":
         await conn.execute(text("SELECT pg_notify(:channel, :what)"), {"channel": CHANNEL, "what": what})
 

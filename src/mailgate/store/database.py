@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -14,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from mailgate.config import Settings
 from mailgate.errors import MailgateError
 from mailgate.history.bell import Bell
+from mailgate.store.changes import ANNOUNCED, HISTORY
+
+log = logging.getLogger("mailgate.store")
 
 SQLITE_FILE = "mailgate.db"
-HISTORY_COMMITTED = "mailgate_history_committed"  # in a connection's info: it appended events
 
 
 def database_url(settings: Settings) -> str:
@@ -62,6 +65,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(database_url(settings), **options)
         # Rung after a write transaction that recorded history events commits (store.history).
         self.history_bell = Bell()
+        self._subscribers: list[Callable[[str], None]] = []
         if self.is_sqlite:
             _tune_sqlite(self.engine)
         # SQLite has one writer. Writers of this process queue here, first come first served, instead
@@ -102,10 +106,23 @@ class Database:
                 # A lost connection is invalidated: reading its info would try to reconnect, and the
                 # pool discards it (and its info) anyway.
                 if not conn.invalidated:
-                    conn.info.pop(HISTORY_COMMITTED, None)
+                    conn.info.pop(ANNOUNCED, None)
                 raise
-            if conn.info.pop(HISTORY_COMMITTED, False):  # only after a commit: a rollback left no event
+            self._committed(conn.info.pop(ANNOUNCED, ()))  # only after a commit: a rollback told nobody
+
+    def subscribe(self, subscriber: Callable[[str], None]) -> None:
+        """Call `subscriber(what)` for each change this process's write transactions commit."""
+        self._subscribers.append(subscriber)
+
+    def _committed(self, announced: set[str] | tuple[()]) -> None:
+        for what in sorted(announced):
+            if what == HISTORY:
                 self.history_bell.ring()
+            for subscriber in self._subscribers:
+                try:
+                    subscriber(what)
+                except Exception:  # the change is committed; one broken subscriber must not undo the call
+                    log.exception("a change subscriber failed", extra={"change": what})
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -19,10 +19,7 @@ from mailgate.history.events import Draft, Event, FieldChange, SecretSet, canoni
 from mailgate.history.query import HistoryFilter, HistoryRange
 from mailgate.store import changes
 from mailgate.store.clock import now_us, to_datetime, to_us
-from mailgate.store.database import HISTORY_COMMITTED
 from mailgate.store.tables import history_events, instances
-
-HISTORY = "history"  # the NOTIFY payload: events were committed
 
 
 async def append(
@@ -54,8 +51,7 @@ async def append(
         .values(history_sequence=events[-1].sequence, history_hash=prev)
     )
     await conn.execute(insert(history_events), [_row(event) for event in events])
-    await changes.announce(conn, HISTORY)
-    conn.info[HISTORY_COMMITTED] = True
+    await changes.announce(conn, changes.HISTORY)
     return events
 
 

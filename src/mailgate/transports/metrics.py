@@ -16,11 +16,18 @@ PATH = "/metrics"
 
 
 class MetricsApp:
-    """Answers GET and HEAD with the registry; `refresh` runs first (database-backed gauges)."""
+    """Answers GET and HEAD with the registry; `refresh` runs first (database-backed gauges), and
+    `more` adds another process's families (the delivery child's counters)."""
 
-    def __init__(self, registry: CollectorRegistry, refresh: Callable[[], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        refresh: Callable[[], Awaitable[None]],
+        more: Callable[[], Awaitable[bytes]] | None = None,
+    ) -> None:
         self._registry = registry
         self._refresh = refresh
+        self._more = more
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method: str = scope["method"]
@@ -32,11 +39,17 @@ class MetricsApp:
             return
         await self._refresh()
         body = generate_latest(self._registry)
+        if self._more is not None:
+            body += await self._more()
         await respond(
             send, 200, b"" if method == "HEAD" else body, CONTENT_TYPE_LATEST.encode(), length=len(body)
         )
 
 
-def metrics_mount(registry: CollectorRegistry, refresh: Callable[[], Awaitable[None]]) -> MountedApp:
+def metrics_mount(
+    registry: CollectorRegistry,
+    refresh: Callable[[], Awaitable[None]],
+    more: Callable[[], Awaitable[bytes]] | None = None,
+) -> MountedApp:
     """The metrics endpoint as the HTTP port mounts it."""
-    return MountedApp(PATH, MetricsApp(registry, refresh))
+    return MountedApp(PATH, MetricsApp(registry, refresh, more))

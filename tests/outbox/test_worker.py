@@ -289,6 +289,35 @@ async def test_failover_when_the_active_breaker_opens_and_back_after_a_probe(
     assert (opened.provider, opened.instance, opened.consecutive_faults) == (active, INSTANCE, 2)  # type: ignore[attr-defined]
 
 
+async def test_activating_the_fallback_during_an_outage_is_no_failover(store: Store, clock: Clock) -> None:
+    active = await add_smtp(store.db, store.box, INSTANCE, active=True)
+    fallback = await add_smtp(store.db, store.box, INSTANCE, active=False)
+    await set_fallbacks(store.db, INSTANCE, [fallback])
+    sender = ScriptedSender(
+        lambda _e, t: ReplyClass.PROVIDER_FAULT if t.provider_id == active else ReplyClass.DELIVERED
+    )
+    worker, _ = new_worker(store, clock, sender, faults=1, cooldown=60.0, concurrency=1)
+    async with running(worker):
+        first = await insert_message(store.db, store.box, INSTANCE, clock())
+        worker.wake()
+        await reaches(store, first, DEFERRED)
+        clock.advance(BASE)
+        await reaches(store, first, SENT)
+        # The admin makes the fallback the active provider: mail goes there by configuration now.
+        await ProviderCommands(ProviderRepository(store.db), store.box).activate(INSTANCE, fallback)
+        second = await insert_message(store.db, store.box, INSTANCE, clock())
+        worker.wake()
+        await reaches(store, second, SENT)
+    assert sender.providers() == [active, fallback, fallback]
+
+    recorded = await HistoryLog(store.db, Bell()).window(INSTANCE, HistoryFilter(), HistoryRange(100, True))
+    switches = [
+        (e.type, e.payload["toProviderId"]) for e in recorded if e.type.startswith("mailgate.delivery.")
+    ]
+    assert switches == [(FAILED_OVER, fallback)]  # the activation has its own event
+    assert "instance.smtp.config.activated" in [e.type for e in recorded]
+
+
 async def test_when_every_provider_is_open_a_message_waits_for_the_first_probe(
     store: Store, clock: Clock
 ) -> None:

@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from mailgate.api.mailgate import methods as mailgate_api
 from mailgate.api.mailgate.console import ConsoleServicer
 from mailgate.api.mailgate.history import HistoryServicer
+from mailgate.api.mailgate.providers import ProviderServicer
 from mailgate.api.mailgate.servicer import DeliveryServicer
 from mailgate.api.okta import openapi as okta_openapi
 from mailgate.api.okta.operations import EmailServers
@@ -135,6 +136,7 @@ async def build_services(
             ),
             *mailgate_api.console_methods(ConsoleServicer(tests), authenticator, sending),
             *mailgate_api.history_methods(HistoryServicer(history), authenticator),
+            *mailgate_api.provider_methods(ProviderServicer(commands, queries), authenticator),
         ]
     )
     services = Services(
@@ -188,6 +190,7 @@ class App:
                 (mailgate_api.DELIVERY_SERVICE, mailgate_api.MOUNT),
                 (mailgate_api.CONSOLE_SERVICE, mailgate_api.MOUNT),
                 (mailgate_api.HISTORY_SERVICE, mailgate_api.MOUNT),
+                (mailgate_api.PROVIDER_SERVICE, mailgate_api.MOUNT),
             ],
             table,
         )

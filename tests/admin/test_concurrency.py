@@ -1,5 +1,6 @@
 """At most one active provider per instance, under concurrent activations from two processes (item 5);
-under preconditions, exactly one of the writers that read the same etag wins (decisions 6 and 7)."""
+under preconditions (If-Match, or mailgate.v1's body etag), exactly one of the writers that read the
+same etag wins (decisions 6 and 7)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import grpc
 import pytest
 
+from mailgate.gen.mailgate.v1 import providers_pb2, providers_pb2_grpc
 from mailgate.gen.zitadel import admin_pb2 as pb
 from mailgate.gen.zitadel import admin_pb2_grpc
 from tests.fixtures.database import TEST_KEY
@@ -182,6 +184,29 @@ async def _race_preconditions(servers: list[Served], env: dict[str, str]) -> Non
                 pb.GetEmailProviderByIdRequest(id=target), metadata=metadata
             )
             assert updated.config.description == f"writer-{updates.index('OK')}"
+
+        # The same race through mailgate.v1's body etag, every provider inactive first, one of them
+        # activated twice under the same etag: one activation wins, on whichever process.
+        await stubs[0].DeactivateEmailProvider(
+            pb.DeactivateEmailProviderRequest(id=winner), metadata=metadata
+        )
+        services = [providers_pb2_grpc.ProviderServiceStub(channel) for channel in channels]
+        listed = await services[-1].ListProviders(providers_pb2.ListProvidersRequest(), metadata=metadata)
+        plan = [(p.provider.id, p.etag) for p in listed.result]
+        plan.append(plan[0])
+        bodies = await asyncio.gather(
+            *(
+                _outcome(
+                    services[n % len(services)].ActivateProvider(
+                        providers_pb2.ActivateProviderRequest(id=provider_id, etag=etag), metadata=metadata
+                    )
+                )
+                for n, (provider_id, etag) in enumerate(plan)
+            )
+        )
+        assert Counter(bodies) == {"OK": 1, "ABORTED": PROVIDERS}, bodies
+        listed = await services[0].ListProviders(providers_pb2.ListProvidersRequest(), metadata=metadata)
+        assert [p.provider.state for p in listed.result].count(ACTIVE) == 1
     finally:
         for channel in channels:
             await channel.close()

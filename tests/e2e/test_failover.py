@@ -1,8 +1,9 @@
 """Failover and recovery through a served mailgate (delivery.md decision 7): the active provider's
 server starts refusing with 421, its breaker opens after MAILGATE_BREAKER_FAULTS provider faults
 and mail goes to the fallback; once the server works again and the cool-down is over, one probe
-closes the breaker and mail is back on the active provider. One message, one Message-ID, in the
-bytes every server received."""
+closes the breaker and the next message is back on the active provider. One message, one
+Message-ID, in the bytes every server received; and in the history each switch once, by mailgate
+itself, the chain intact."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import asyncio
 
 import pytest
 
+from mailgate.history.events import FAILED_BACK, FAILED_OVER
+from mailgate.history.verify import verify_instance
 from tests.e2e.conftest import Serve
 from tests.e2e.tenant import Tenant, classes, data_lines, eventually, parsed, providers, state_name
 from tests.fixtures.smtp import RawServers, SmtpServer, unique
+from tests.history.helpers import events, payload
 
 COOLDOWN = 4.0  # seconds; long enough that the test sees the breaker open, even on a busy machine
 
@@ -76,11 +80,31 @@ async def test_failover_to_the_fallback_and_back_after_a_probe(
     await asyncio.sleep(COOLDOWN)  # a lower bound the breaker keeps, not a measurement
     probe = await tenant.settled((await tenant.send(unique("gina"))).id)
     assert (state_name(probe.state), providers(probe)) == ("sent", [active])
-    await eventually(lambda: len(history(caplog, tenant)) == 5, what="the breaker closed")
-    assert history(caplog, tenant)[2:] == [("half-open", active), ("back", active), ("closed", active)]
+    await eventually(lambda: len(history(caplog, tenant)) == 4, what="the breaker closed")
+    assert history(caplog, tenant)[2:] == [("half-open", active), ("closed", active)]
+    # The probe was one message; the next one is where mail goes again: back.
     after = await tenant.settled((await tenant.send(unique("hal"))).id)
     assert providers(after) == [active]
+    assert history(caplog, tenant)[4:] == [("back", active)]
     assert len(data_lines(peer.commands)) == 3  # erin's first attempt, gina's and hal's
+
+    # The history has each switch once, made by mailgate itself, and its chain holds.
+    switches = await events(tenant.admin, event_types=[FAILED_OVER, FAILED_BACK], asc=True)
+    assert [(e.type.type, payload(e)) for e in switches] == [
+        (
+            FAILED_OVER,
+            {
+                "fromProviderId": active,
+                "toProviderId": fallback,
+                "reason": "breaker_open",
+                "breaker": "open",
+                "consecutiveFaults": 2.0,
+            },
+        ),
+        (FAILED_BACK, {"fromProviderId": fallback, "toProviderId": active, "reason": "breaker_closed"}),
+    ]
+    assert all(e.editor.service == "system" and e.editor.user_id == "" for e in switches)
+    assert (await verify_instance(tenant.server.services.db, tenant.server.instance)).intact
 
 
 async def test_a_recipient_refusal_on_the_fallback_does_not_send_it_back(
@@ -100,3 +124,5 @@ async def test_a_recipient_refusal_on_the_fallback_does_not_send_it_back(
     assert (classes(message), providers(message)) == (["provider_fault", "permanent"], [active, fallback])
     assert down.accepted == 1
     assert history(caplog, tenant) == [("opened", active), ("failed over", fallback)]
+    [switch] = await events(tenant.admin, event_types=[FAILED_OVER, FAILED_BACK])
+    assert payload(switch)["fromProviderId"] == active and payload(switch)["toProviderId"] == fallback

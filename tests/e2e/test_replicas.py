@@ -1,7 +1,8 @@
 """Two `mailgate serve` processes on one PostgreSQL share the outbox (delivery.md decisions 1, 2
-and 4): a burst sent to both is delivered into one aiosmtpd sink exactly once, by both; and when
+and 4): a burst sent to both is delivered into one aiosmtpd sink exactly once, by both; when
 one process is killed (-9) mid-burst, every message either acknowledged is delivered, a duplicate
-only ever with the message's one Message-ID."""
+only ever with the message's one Message-ID; and when the active provider goes down under a
+burst both replicas fail over, recorded once in the history."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from tests.delivery.sinks import RunningSink, counting_sink
 from tests.e2e.tenant import eventually, parsed
 from tests.fixtures.database import PG_SKIP, PG_URL, TEST_KEY, fresh_database
 from tests.fixtures.network import LOCAL, LOCAL_ALLOW_ENV, free_port
-from tests.fixtures.processes import Served, clean_env, create_token
+from tests.fixtures.processes import Served, clean_env, create_token, run_cli
 
 # Minutes, not seconds, on a loaded machine: the processes and PostgreSQL share its cores.
 pytestmark = [pytest.mark.skipif(not PG_URL, reason=PG_SKIP), pytest.mark.timeout(300)]
@@ -212,6 +213,68 @@ async def test_two_replicas_deliver_a_burst_exactly_once_between_them(
     by_a, by_b = await counted()
     assert by_a + by_b == BURST
     assert by_a > 0 and by_b > 0, (by_a, by_b)
+
+
+async def test_both_replicas_fail_over_and_the_history_records_it_once(
+    cluster: Cluster, sink: RunningSink
+) -> None:
+    a, b = cluster.replicas[:2]
+    instance = f"failover-{secrets.token_hex(4)}"
+    admin_token = create_token(cluster.env, "iam.write", instance=instance)
+    metadata = (("authorization", f"Bearer {admin_token}"),)
+    async with grpc.aio.insecure_channel(a.served.target) as channel:
+        admin = admin_pb2_grpc.AdminServiceStub(channel)
+
+        async def provider(port: int) -> str:
+            added = await admin.AddEmailProviderSMTP(
+                admin_pb2.AddEmailProviderSMTPRequest(
+                    sender_address="noreply@example.com",
+                    sender_name="Example",
+                    host=f"{LOCAL}:{port}",
+                    tls=False,
+                    none=admin_pb2.SMTPNoAuth(),
+                ),
+                metadata=metadata,
+            )
+            return str(added.id)
+
+        down = await provider(free_port())  # nothing listens there: every attempt is a provider fault
+        fallback = await provider(sink.port)
+        await admin.ActivateEmailProvider(admin_pb2.ActivateEmailProviderRequest(id=down), metadata=metadata)
+        delivery = delivery_pb2_grpc.DeliveryServiceStub(channel)
+        await delivery.SetDeliveryFallbacks(
+            pb.SetDeliveryFallbacksRequest(provider_ids=[fallback]), metadata=metadata
+        )
+        token = create_token(cluster.env, "email.send", instance=instance)
+        count = 200
+        before = await a.delivered(), await b.delivered()
+        acknowledged, failed = await burst([a.served.target, b.served.target], token, count)
+        assert (len(acknowledged), failed) == (count, 0)
+        wanted = {item.to for item in acknowledged}
+        await eventually(lambda: wanted <= set(copies(sink)), timeout=WAIT, what="the burst on the fallback")
+        # Both replicas sent through the fallback (the counters follow the commit of each delivery).
+        await eventually(
+            lambda: _both_delivered(a, b, before), timeout=10, what="deliveries by both replicas"
+        )
+
+        found = await admin.ListEvents(
+            admin_pb2.ListEventsRequest(
+                event_types=["mailgate.delivery.failed_over", "mailgate.delivery.failed_back"]
+            ),
+            metadata=metadata,
+        )
+    # However many messages and replicas: one switch, by mailgate itself (the breaker stays open
+    # for MAILGATE_BREAKER_COOLDOWN's 30 s, so no probe brings it back during the test).
+    [switch] = found.events
+    assert switch.type.type == "mailgate.delivery.failed_over" and switch.editor.service == "system"
+    assert dict(switch.payload)["fromProviderId"] == down
+    assert dict(switch.payload)["toProviderId"] == fallback
+    verified = run_cli(["history", "verify", "--instance", instance], cluster.env)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+async def _both_delivered(a: Replica, b: Replica, before: tuple[float, float]) -> bool:
+    return await a.delivered() > before[0] and await b.delivered() > before[1]
 
 
 async def _adds_up(counts: Awaitable[tuple[float, float]]) -> bool:

@@ -208,6 +208,11 @@ async def test_event_and_aggregate_types_are_listed(reader: Admin) -> None:
         "instance.smtp.config.removed",
     ]
     assert all(name.startswith("mailgate.") for name in names[8:])
+    assert {
+        "mailgate.breaker.changed",
+        "mailgate.delivery.failed_over",
+        "mailgate.delivery.failed_back",
+    } <= set(names)
     assert [a.type for a in aggregates.aggregate_types] == ["instance"]
     assert aggregates.aggregate_types[0].localized.key == "AggregateTypes.instance"
 

@@ -18,6 +18,7 @@ from mailgate.secrets import SecretBox
 from mailgate.store.health import HealthStore
 from mailgate.store.leases import LeaseStore
 from mailgate.store.providers import ProviderRepository
+from mailgate.store.routes import RouteStore
 from tests.outbox.conftest import Clock, Store
 from tests.outbox.senders import ScriptedSender
 
@@ -44,7 +45,7 @@ def new_worker(
     registry = CollectorRegistry()
     worker = DeliveryWorker(
         LeaseStore(store.db),
-        Router(HealthStore(store.db), policy, cache_seconds=0),
+        Router(HealthStore(store.db), RouteStore(store.db), policy, cache_seconds=0),
         Targets(ProviderRepository(store.db), box),
         sender,
         Schedule(RetryPolicy(BASE, 900.0), lambda: draw),

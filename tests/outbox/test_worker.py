@@ -11,6 +11,12 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from mailgate.delivery.sending import HttpTarget, SmtpTarget
+from mailgate.history.actor import SYSTEM
+from mailgate.history.bell import Bell
+from mailgate.history.events import FAILED_BACK, FAILED_OVER
+from mailgate.history.query import HistoryFilter, HistoryRange
+from mailgate.history.service import HistoryLog
+from mailgate.history.verify import verify_instance
 from mailgate.outbox.model import MessageState, ReplyClass
 from mailgate.outbox.worker import NO_PROVIDER_WAIT, DeliveryWorker
 from mailgate.providers.commands import ProviderCommands
@@ -247,15 +253,69 @@ async def test_failover_when_the_active_breaker_opens_and_back_after_a_probe(
         assert sender.providers()[-1] == active
         health = await health_row(store.db, INSTANCE, active)
         assert health is not None and (health["state"], health["consecutive_faults"]) == ("closed", 0)
+        # A probe is not where mail goes yet: the message after it is, and that is the way back.
+        back = await insert_message(store.db, store.box, INSTANCE, clock())
+        worker.wake()
+        await reaches(store, back, SENT)
+        assert sender.providers()[-1] == active
 
     said = [record.getMessage() for record in caplog.records]
     assert "provider breaker opened: its messages fail over" in said
     assert said.count("delivery failed over to a fallback provider") == 1  # once, not per message
     assert "provider breaker half-open: one message probes the provider" in said
     assert "provider breaker closed" in said
-    assert "delivery back on the active provider" in said
+    assert said.count("delivery back on the active provider") == 1
+    # In the history: once each way, by mailgate itself, the chain intact.
+    switches = await HistoryLog(store.db, Bell()).window(
+        INSTANCE, HistoryFilter(type_prefix="mailgate.delivery."), HistoryRange(100, True)
+    )
+    assert [(e.type, e.provider_id, e.payload) for e in switches] == [
+        (
+            FAILED_OVER,
+            active,
+            {
+                "fromProviderId": active,
+                "toProviderId": first,
+                "reason": "breaker_open",
+                "breaker": "open",
+                "consecutiveFaults": 2,
+            },
+        ),
+        (FAILED_BACK, active, {"fromProviderId": first, "toProviderId": active, "reason": "breaker_closed"}),
+    ]
+    assert all(e.actor == SYSTEM for e in switches)
+    assert (await verify_instance(store.db, INSTANCE)).intact
     opened = next(r for r in caplog.records if r.getMessage().startswith("provider breaker opened"))
     assert (opened.provider, opened.instance, opened.consecutive_faults) == (active, INSTANCE, 2)  # type: ignore[attr-defined]
+
+
+async def test_activating_the_fallback_during_an_outage_is_no_failover(store: Store, clock: Clock) -> None:
+    active = await add_smtp(store.db, store.box, INSTANCE, active=True)
+    fallback = await add_smtp(store.db, store.box, INSTANCE, active=False)
+    await set_fallbacks(store.db, INSTANCE, [fallback])
+    sender = ScriptedSender(
+        lambda _e, t: ReplyClass.PROVIDER_FAULT if t.provider_id == active else ReplyClass.DELIVERED
+    )
+    worker, _ = new_worker(store, clock, sender, faults=1, cooldown=60.0, concurrency=1)
+    async with running(worker):
+        first = await insert_message(store.db, store.box, INSTANCE, clock())
+        worker.wake()
+        await reaches(store, first, DEFERRED)
+        clock.advance(BASE)
+        await reaches(store, first, SENT)
+        # The admin makes the fallback the active provider: mail goes there by configuration now.
+        await ProviderCommands(ProviderRepository(store.db), store.box).activate(INSTANCE, fallback)
+        second = await insert_message(store.db, store.box, INSTANCE, clock())
+        worker.wake()
+        await reaches(store, second, SENT)
+    assert sender.providers() == [active, fallback, fallback]
+
+    recorded = await HistoryLog(store.db, Bell()).window(INSTANCE, HistoryFilter(), HistoryRange(100, True))
+    switches = [
+        (e.type, e.payload["toProviderId"]) for e in recorded if e.type.startswith("mailgate.delivery.")
+    ]
+    assert switches == [(FAILED_OVER, fallback)]  # the activation has its own event
+    assert "instance.smtp.config.activated" in [e.type for e in recorded]
 
 
 async def test_when_every_provider_is_open_a_message_waits_for_the_first_probe(

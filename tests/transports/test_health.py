@@ -17,6 +17,7 @@ ADMIN = "zitadel.admin.v1.AdminService"
 DELIVERY = "mailgate.v1.DeliveryService"
 CONSOLE = "mailgate.v1.ConsoleService"
 HISTORY = "mailgate.v1.HistoryService"
+PROVIDERS = "mailgate.v1.ProviderService"
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
@@ -37,6 +38,7 @@ async def test_list_answers_every_service_with_its_status(
         DELIVERY: SERVING,
         CONSOLE: SERVING,
         HISTORY: SERVING,
+        PROVIDERS: SERVING,
     }
     assert not caplog.records  # no traceback for a method the server advertises
 
@@ -49,6 +51,7 @@ async def test_list_answers_every_service_with_its_status(
         DELIVERY: SERVING,
         CONSOLE: SERVING,
         HISTORY: SERVING,
+        PROVIDERS: SERVING,
         "extra.v1.Service": SERVING,
     }
 

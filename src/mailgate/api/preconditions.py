@@ -1,8 +1,10 @@
-"""If-Match as every API reads it (RFC 7232 3.1): the header, or the `if-match` call metadata.
+"""A write's precondition as every API reads it: If-Match (RFC 7232 3.1), the header or the
+`if-match` call metadata, and mailgate.v1's body `etag` field (AIP-154).
 
-`*` or a comma-separated list of entity tags (`"..."`, or weak `W/"..."`); empty list elements are
-allowed (RFC 7230 7). Anything else is INVALID_ARGUMENT. If-Match compares strongly, so a weak tag
-is read but never matches. What comes out is the domain's neutral precondition.
+If-Match is `*` or a comma-separated list of entity tags (`"..."`, or weak `W/"..."`); empty list
+elements are allowed (RFC 7230 7). If-Match compares strongly, so a weak tag is read but never
+matches. A body etag is one strong entity tag, as a read answered it. Anything else is
+INVALID_ARGUMENT. What comes out is the domain's neutral precondition.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from mailgate.errors import FieldViolation, InvalidArgument
 from mailgate.providers.preconditions import AnyVersion, OneOf, Precondition
 
 MALFORMED_ID = "MG-IF-MATCH-MALFORMED"
+BODY_MALFORMED_ID = "MG-ETAG-MALFORMED"
+TWICE_ID = "MG-ETAG-TWICE"
 # The metadata keys it arrives under: native gRPC, grpc-web and Connect send it as it is; the JSON
 # gateway forwards the If-Match header as grpc-gateway does with IANA's permanent headers.
 KEYS = ("if-match", "grpcgateway-if-match")
@@ -63,6 +67,25 @@ def from_metadata(metadata: Mapping[str, str]) -> Precondition | None:
         if value is not None:
             return if_match(value)
     return None
+
+
+def with_body_etag(metadata: Mapping[str, str], body_etag: str) -> Precondition | None:
+    """The precondition of a mailgate.v1 write: its body `etag` (empty: none) or the call's If-Match,
+    not both (which one failed decides 409 or 412 on HTTP, so a write names one)."""
+    header = from_metadata(metadata)
+    if not body_etag:
+        return header
+    if header is not None:
+        violation = FieldViolation(
+            field="etag", description="give the etag in the body or in If-Match, not both"
+        )
+        raise InvalidArgument(TWICE_ID, f"Invalid argument: {violation.description}", [violation])
+    found = _TAG.fullmatch(body_etag)
+    if found is None or found[1] is not None:
+        description = 'must be an etag a read answered, quotes included ("...")'
+        violation = FieldViolation(field="etag", description=description)
+        raise InvalidArgument(BODY_MALFORMED_ID, f"Invalid argument: etag {description}", [violation])
+    return OneOf(frozenset({body_etag}))
 
 
 def _malformed(value: str) -> InvalidArgument:

@@ -38,7 +38,20 @@ FALLBACKS_SET = "mailgate.delivery.fallbacks.set"
 # A breaker that opens is what makes messages fail over to the fallbacks; each message's own
 # provider is in its attempts (DeliveryService), not in the history.
 BREAKER_CHANGED = "mailgate.breaker.changed"
-MAILGATE_TYPES = (TESTED, TOKEN_ADDED, TOKEN_REVOKED, FALLBACKS_SET, BREAKER_CHANGED)
+# The provider an instance's messages are being sent through switched because of breakers: down
+# the candidates (the breaker of the provider left is open) or back up (it closed). Once per
+# switch, however many messages follow it (outbox/switches.py, store/routes.py).
+FAILED_OVER = "mailgate.delivery.failed_over"
+FAILED_BACK = "mailgate.delivery.failed_back"
+MAILGATE_TYPES = (
+    TESTED,
+    TOKEN_ADDED,
+    TOKEN_REVOKED,
+    FALLBACKS_SET,
+    BREAKER_CHANGED,
+    FAILED_OVER,
+    FAILED_BACK,
+)
 
 TYPES = ZITADEL_TYPES + MAILGATE_TYPES
 # Events belong to the instance, as ZITADEL's provider events do.

@@ -18,6 +18,8 @@ TYPE_NAMES = {
     ev.TOKEN_REVOKED: "API token revoked",
     ev.FALLBACKS_SET: "Delivery fallbacks set",
     ev.BREAKER_CHANGED: "Provider circuit breaker changed",
+    ev.FAILED_OVER: "Delivery failed over to another provider",
+    ev.FAILED_BACK: "Delivery failed back to a preferred provider",
 }
 AGGREGATE_NAMES = {ev.AGGREGATE_TYPE: "Instance"}
 assert set(TYPE_NAMES) == set(ev.TYPES)

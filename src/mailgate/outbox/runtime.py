@@ -20,6 +20,7 @@ from mailgate.store.health import HealthStore
 from mailgate.store.leases import LeaseStore
 from mailgate.store.providers import ProviderRepository
 from mailgate.store.retention import Retention
+from mailgate.store.routes import RouteStore
 
 _US = 1_000_000
 
@@ -47,7 +48,7 @@ class Delivery:
         policy = BreakerPolicy.from_settings(settings)
         self.worker = DeliveryWorker(
             LeaseStore(db),
-            Router(health, policy),
+            Router(health, RouteStore(db), policy),
             Targets(repo, box),
             sender,
             Schedule(RetryPolicy.from_settings(settings)),

@@ -309,8 +309,8 @@ class DeliveryWorker:
             )
             await self._settle(message, Next(MessageState.FAILED, reason="sealed"), started)
             return
-        candidates = await self._router.candidates(message.instance_id)
-        route = await self._router.route(message.instance_id, candidates, started)
+        routing = await self._router.routing(message.instance_id)
+        route = await self._router.route(message.instance_id, routing, started)
         if isinstance(route, Wait):
             wait_until = (
                 route.until_us if route.until_us is not None else started + round(NO_PROVIDER_WAIT * _US)

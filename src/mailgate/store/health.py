@@ -1,4 +1,5 @@
-"""Providers' circuit breakers in `provider_health`, and the providers a message may go to.
+"""Providers' circuit breakers in `provider_health`, and the providers a message may go to (with the
+instance's route, store/routes.py).
 
 Every replica reads and writes the same rows: a breaker opened by one replica's attempts holds for
 all, and turning an open breaker half-open is a guarded update, so exactly one replica probes.
@@ -6,7 +7,7 @@ all, and turning an open breaker half-open is a guarded update, so exactly one r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, RowMapping, and_, select, update
@@ -19,7 +20,7 @@ from mailgate.outbox.breaker import CLOSED, BreakerState, Health
 from mailgate.providers.model import State
 from mailgate.store import history
 from mailgate.store.database import Database
-from mailgate.store.tables import fallbacks, provider_health, providers
+from mailgate.store.tables import fallbacks, instances, provider_health, providers
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,15 @@ class Candidate:
     provider_id: str
     health: Health
     active: bool  # the instance's active provider; otherwise one of its fallbacks
+
+
+@dataclass(frozen=True)
+class Routing:
+    """An instance's candidates in order, and its route: the provider its messages are being sent
+    through (None until the next message sets it, store/routes.py)."""
+
+    candidates: tuple[Candidate, ...]
+    route: str | None
 
 
 def _health(row: RowMapping | None) -> Health:
@@ -66,9 +76,11 @@ class HealthStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def candidates(self, instance_id: str) -> list[Candidate]:
-        """The active provider, then the instance's fallbacks in their order, each with its breaker."""
+    async def routing(self, instance_id: str) -> Routing:
+        """The active provider, then the instance's fallbacks in their order, each with its breaker;
+        and the instance's route."""
         async with self._db.read() as conn:
+            route = await conn.scalar(select(instances.c.delivery_route).where(instances.c.id == instance_id))
             active = await conn.scalar(
                 select(providers.c.id).where(
                     providers.c.instance_id == instance_id, providers.c.state == int(State.ACTIVE)
@@ -89,13 +101,9 @@ class HealthStore:
             ids = ([active] if active is not None else []) + [
                 provider_id for (provider_id,) in listed if provider_id != active
             ]
-            rows = await conn.execute(
-                select(provider_health).where(
-                    provider_health.c.instance_id == instance_id, provider_health.c.provider_id.in_(ids)
-                )
-            )
-            health = {row["provider_id"]: _health(row) for row in rows.mappings()}
-        return [Candidate(pid, health.get(pid, CLOSED), pid == active) for pid in ids]
+            health = await read_breakers(conn, instance_id, ids)
+        candidates = tuple(Candidate(pid, health.get(pid, CLOSED), pid == active) for pid in ids)
+        return Routing(candidates, route)
 
     async def take_probe(
         self, instance_id: str, provider_id: str, seen: Health, probe: Health, now_us: int
@@ -117,6 +125,18 @@ class HealthStore:
         async with self._db.read() as conn:
             rows = await conn.execute(select(provider_health.c.provider_id, provider_health.c.state))
             return [(provider_id, BreakerState(state)) for provider_id, state in rows]
+
+
+async def read_breakers(
+    conn: AsyncConnection, instance_id: str, provider_ids: Sequence[str]
+) -> dict[str, Health]:
+    """The stored breakers of these providers (one without a row is closed, and not in the dict)."""
+    rows = await conn.execute(
+        select(provider_health).where(
+            provider_health.c.instance_id == instance_id, provider_health.c.provider_id.in_(provider_ids)
+        )
+    )
+    return {row["provider_id"]: _health(row) for row in rows.mappings()}
 
 
 BreakerTransition = tuple[str, str, Health, Health]  # instance, provider, before, after

@@ -24,7 +24,7 @@ from mailgate.providers.auth import (
 )
 from mailgate.providers.model import Change, HttpSettings, Page, Provider, SmtpSettings, State
 from mailgate.providers.sealing import Sealed
-from mailgate.store import changes, fallbacks, history
+from mailgate.store import changes, fallbacks, history, routes
 from mailgate.store.cache import TtlCache
 from mailgate.store.clock import now_us, to_datetime
 from mailgate.store.database import Database
@@ -290,6 +290,7 @@ class ProviderWrite:
             .where(providers.c.instance_id == self.instance_id, providers.c.id != provider_id)
             .values(version=providers.c.version + 1)
         )
+        await routes.reset_route(self._conn, self.instance_id)  # a new first candidate: no failover
 
     async def deactivate_others(self, provider_id: str, change: Change) -> list[str]:
         """Make every other active provider of the instance inactive (activation's first half);
@@ -326,6 +327,8 @@ class ProviderWrite:
 
     async def set_fallbacks(self, provider_ids: tuple[str, ...]) -> None:
         """Replace the instance's ordered fallback providers (after `lock`, so no removal races it)."""
+        if provider_ids != await self.fallbacks():  # new candidates: the route starts afresh
+            await routes.reset_route(self._conn, self.instance_id)
         await fallbacks.replace_fallbacks(self._conn, self.instance_id, provider_ids)
 
 

@@ -30,6 +30,9 @@ instances = Table(
     Column("history_hash", String(64), nullable=False, default=""),
     Column("history_anchor_sequence", BigInteger, nullable=False, default=0),
     Column("history_anchor_hash", String(64), nullable=False, default=""),
+    # The provider the instance's messages are being sent through (store/routes.py); None until the
+    # next message after a start, an activation or a new list of fallbacks.
+    Column("delivery_route", String(100), nullable=True),
 )
 
 providers = Table(

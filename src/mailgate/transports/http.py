@@ -259,7 +259,7 @@ class HttpApp:
         extra = []
         if result.status.code == code_pb2.UNAUTHENTICATED:
             extra = [(b"www-authenticate", _header_safe(result.status.message))]
-        current = stale_etag(result.status)
+        current = stale_etag(result.status, metadata)
         if current is not None:  # the If-Match header no longer holds: 412, with the etag to read again
             http, extra = 412, [(b"etag", current.encode("latin-1"))]
         await respond(send, http, status_json(result.status), extra=extra)

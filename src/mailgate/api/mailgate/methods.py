@@ -1,12 +1,13 @@
-"""DeliveryService and ConsoleService in the method table: the token, its permission, the proto's rules."""
+"""mailgate.v1's services in the method table: the token, its permission, the proto's rules."""
 
 from __future__ import annotations
 
 from mailgate.api import status
 from mailgate.api.mailgate.console import ConsoleServicer
 from mailgate.api.mailgate.history import HistoryServicer
+from mailgate.api.mailgate.providers import ProviderServicer
 from mailgate.api.mailgate.servicer import DeliveryServicer
-from mailgate.gen.mailgate.v1 import console_pb2, delivery_pb2, history_pb2
+from mailgate.gen.mailgate.v1 import console_pb2, delivery_pb2, history_pb2, providers_pb2
 from mailgate.pipeline.auth import Authenticator
 from mailgate.pipeline.methods import Method, bind_service
 from mailgate.pipeline.stages import VALIDATE, Authenticate, Authorize, Limit, Stages
@@ -46,3 +47,12 @@ def history_methods(servicer: HistoryServicer, authenticator: Authenticator) -> 
     """ListHistory and WatchHistory, with DeliveryService's stages and errors."""
     stages: Stages = (Authenticate(authenticator), Authorize(), VALIDATE)
     return bind_service(HISTORY_SERVICE, servicer, lambda _rpc: stages, status.encode)
+
+
+PROVIDER_SERVICE = providers_pb2.DESCRIPTOR.services_by_name["ProviderService"]
+
+
+def provider_methods(servicer: ProviderServicer, authenticator: Authenticator) -> list[Method]:
+    """GetProvider, ListProviders and the state changes, with DeliveryService's stages and errors."""
+    stages: Stages = (Authenticate(authenticator), Authorize(), VALIDATE)
+    return bind_service(PROVIDER_SERVICE, servicer, lambda _rpc: stages, status.encode)

@@ -7,7 +7,7 @@ from typing import TypedDict
 
 from google.protobuf import timestamp_pb2
 
-from mailgate.gen.mailgate.v1 import jwt_bearer_pb2
+from mailgate.gen.mailgate.ext.v1 import jwt_bearer_pb2
 from mailgate.gen.zitadel import admin_pb2, object_pb2, settings_pb2
 from mailgate.providers.auth import ClientCredentials, JwtBearer, NoAuth, OAuthGrant, PlainAuth
 from mailgate.providers.inputs import AuthRequest, LegacyAuth, ZitadelXOAuth2

@@ -19,12 +19,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
-from mailgate.gen.mailgate.v1 import jwt_bearer_pb2 as mailgate_dot_v1_dot_jwt__bearer__pb2
+from mailgate.gen.mailgate.ext.v1 import jwt_bearer_pb2 as mailgate_dot_ext_dot_v1_dot_jwt__bearer__pb2
 from mailgate.gen.zitadel import object_pb2 as zitadel_dot_object__pb2
 
 
 DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n\x16zitadel/settings.proto\x12\x13zitadel.settings.v1\x1a\x1cmailgate/v1/jwt_bearer.proto\x1a\x14zitadel/object.proto"\xfe\x01\n\nSMTPConfig\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails\x12\x16\n\x0esender_address\x18\x02 \x01(\t\x12\x13\n\x0bsender_name\x18\x03 \x01(\t\x12\x0b\n\x03tls\x18\x04 \x01(\x08\x12\x0c\n\x04host\x18\x05 \x01(\t\x12\x0c\n\x04user\x18\x06 \x01(\t\x12\x18\n\x10reply_to_address\x18\x07 \x01(\t\x12\x33\n\x05state\x18\x08 \x01(\x0e\x32$.zitadel.settings.v1.SMTPConfigState\x12\x13\n\x0b\x64\x65scription\x18\t \x01(\t\x12\n\n\x02id\x18\n \x01(\t"\x8e\x02\n\rEmailProvider\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails\x12\n\n\x02id\x18\x02 \x01(\t\x12\x36\n\x05state\x18\x03 \x01(\x0e\x32\'.zitadel.settings.v1.EmailProviderState\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x36\n\x04smtp\x18\x04 \x01(\x0b\x32&.zitadel.settings.v1.EmailProviderSMTPH\x00\x12\x36\n\x04http\x18\x05 \x01(\x0b\x32&.zitadel.settings.v1.EmailProviderHTTPH\x00\x42\x08\n\x06\x63onfig"\xaa\x02\n\x11\x45mailProviderSMTP\x12\x16\n\x0esender_address\x18\x01 \x01(\t\x12\x13\n\x0bsender_name\x18\x02 \x01(\t\x12\x0b\n\x03tls\x18\x03 \x01(\x08\x12\x0c\n\x04host\x18\x04 \x01(\t\x12\x0c\n\x04user\x18\x05 \x01(\t\x12\x18\n\x10reply_to_address\x18\x06 \x01(\t\x12/\n\x04none\x18\t \x01(\x0b\x32\x1f.zitadel.settings.v1.SMTPNoAuthH\x00\x12\x33\n\x05plain\x18\n \x01(\x0b\x32".zitadel.settings.v1.SMTPPlainAuthH\x00\x12\x37\n\x07xoauth2\x18\x0b \x01(\x0b\x32$.zitadel.settings.v1.SMTPXOAuth2AuthH\x00\x42\x06\n\x04\x41uth"\x0c\n\nSMTPNoAuth"\x0f\n\rSMTPPlainAuth"\xf9\x01\n\x0fSMTPXOAuth2Auth\x12\x16\n\x0etoken_endpoint\x18\x01 \x01(\t\x12\x0e\n\x06scopes\x18\x02 \x03(\t\x12T\n\x12\x63lient_credentials\x18\x03 \x01(\x0b\x32\x36.zitadel.settings.v1.SMTPXOAuth2Auth.ClientCredentialsH\x00\x12\x32\n\njwt_bearer\x18\xe8\x07 \x01(\x0b\x32\x1b.mailgate.v1.JwtBearerGrantH\x00\x1a&\n\x11\x43lientCredentials\x12\x11\n\tclient_id\x18\x01 \x01(\tB\x0c\n\nOAuth2Type":\n\x11\x45mailProviderHTTP\x12\x10\n\x08\x65ndpoint\x18\x01 \x01(\t\x12\x13\n\x0bsigning_key\x18\x02 \x01(\t*f\n\x0fSMTPConfigState\x12!\n\x1dSMTP_CONFIG_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12SMTP_CONFIG_ACTIVE\x10\x01\x12\x18\n\x14SMTP_CONFIG_INACTIVE\x10\x02*r\n\x12\x45mailProviderState\x12$\n EMAIL_PROVIDER_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x45MAIL_PROVIDER_ACTIVE\x10\x01\x12\x1b\n\x17\x45MAIL_PROVIDER_INACTIVE\x10\x02\x42.Z,github.com/zitadel/zitadel/pkg/grpc/settingsb\x06proto3'
+    b'\n\x16zitadel/settings.proto\x12\x13zitadel.settings.v1\x1a mailgate/ext/v1/jwt_bearer.proto\x1a\x14zitadel/object.proto"\xfe\x01\n\nSMTPConfig\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails\x12\x16\n\x0esender_address\x18\x02 \x01(\t\x12\x13\n\x0bsender_name\x18\x03 \x01(\t\x12\x0b\n\x03tls\x18\x04 \x01(\x08\x12\x0c\n\x04host\x18\x05 \x01(\t\x12\x0c\n\x04user\x18\x06 \x01(\t\x12\x18\n\x10reply_to_address\x18\x07 \x01(\t\x12\x33\n\x05state\x18\x08 \x01(\x0e\x32$.zitadel.settings.v1.SMTPConfigState\x12\x13\n\x0b\x64\x65scription\x18\t \x01(\t\x12\n\n\x02id\x18\n \x01(\t"\x8e\x02\n\rEmailProvider\x12*\n\x07\x64\x65tails\x18\x01 \x01(\x0b\x32\x19.zitadel.v1.ObjectDetails\x12\n\n\x02id\x18\x02 \x01(\t\x12\x36\n\x05state\x18\x03 \x01(\x0e\x32\'.zitadel.settings.v1.EmailProviderState\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x36\n\x04smtp\x18\x04 \x01(\x0b\x32&.zitadel.settings.v1.EmailProviderSMTPH\x00\x12\x36\n\x04http\x18\x05 \x01(\x0b\x32&.zitadel.settings.v1.EmailProviderHTTPH\x00\x42\x08\n\x06\x63onfig"\xaa\x02\n\x11\x45mailProviderSMTP\x12\x16\n\x0esender_address\x18\x01 \x01(\t\x12\x13\n\x0bsender_name\x18\x02 \x01(\t\x12\x0b\n\x03tls\x18\x03 \x01(\x08\x12\x0c\n\x04host\x18\x04 \x01(\t\x12\x0c\n\x04user\x18\x05 \x01(\t\x12\x18\n\x10reply_to_address\x18\x06 \x01(\t\x12/\n\x04none\x18\t \x01(\x0b\x32\x1f.zitadel.settings.v1.SMTPNoAuthH\x00\x12\x33\n\x05plain\x18\n \x01(\x0b\x32".zitadel.settings.v1.SMTPPlainAuthH\x00\x12\x37\n\x07xoauth2\x18\x0b \x01(\x0b\x32$.zitadel.settings.v1.SMTPXOAuth2AuthH\x00\x42\x06\n\x04\x41uth"\x0c\n\nSMTPNoAuth"\x0f\n\rSMTPPlainAuth"\xfd\x01\n\x0fSMTPXOAuth2Auth\x12\x16\n\x0etoken_endpoint\x18\x01 \x01(\t\x12\x0e\n\x06scopes\x18\x02 \x03(\t\x12T\n\x12\x63lient_credentials\x18\x03 \x01(\x0b\x32\x36.zitadel.settings.v1.SMTPXOAuth2Auth.ClientCredentialsH\x00\x12\x36\n\njwt_bearer\x18\xe8\x07 \x01(\x0b\x32\x1f.mailgate.ext.v1.JwtBearerGrantH\x00\x1a&\n\x11\x43lientCredentials\x12\x11\n\tclient_id\x18\x01 \x01(\tB\x0c\n\nOAuth2Type":\n\x11\x45mailProviderHTTP\x12\x10\n\x08\x65ndpoint\x18\x01 \x01(\t\x12\x13\n\x0bsigning_key\x18\x02 \x01(\t*f\n\x0fSMTPConfigState\x12!\n\x1dSMTP_CONFIG_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12SMTP_CONFIG_ACTIVE\x10\x01\x12\x18\n\x14SMTP_CONFIG_INACTIVE\x10\x02*r\n\x12\x45mailProviderState\x12$\n EMAIL_PROVIDER_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x45MAIL_PROVIDER_ACTIVE\x10\x01\x12\x1b\n\x17\x45MAIL_PROVIDER_INACTIVE\x10\x02\x42.Z,github.com/zitadel/zitadel/pkg/grpc/settingsb\x06proto3'
 )
 
 _globals = globals()
@@ -33,24 +33,24 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, "zitadel.settings_pb2", _glo
 if not _descriptor._USE_C_DESCRIPTORS:
     _globals["DESCRIPTOR"]._loaded_options = None
     _globals["DESCRIPTOR"]._serialized_options = b"Z,github.com/zitadel/zitadel/pkg/grpc/settings"
-    _globals["_SMTPCONFIGSTATE"]._serialized_start = 1273
-    _globals["_SMTPCONFIGSTATE"]._serialized_end = 1375
-    _globals["_EMAILPROVIDERSTATE"]._serialized_start = 1377
-    _globals["_EMAILPROVIDERSTATE"]._serialized_end = 1491
-    _globals["_SMTPCONFIG"]._serialized_start = 100
-    _globals["_SMTPCONFIG"]._serialized_end = 354
-    _globals["_EMAILPROVIDER"]._serialized_start = 357
-    _globals["_EMAILPROVIDER"]._serialized_end = 627
-    _globals["_EMAILPROVIDERSMTP"]._serialized_start = 630
-    _globals["_EMAILPROVIDERSMTP"]._serialized_end = 928
-    _globals["_SMTPNOAUTH"]._serialized_start = 930
-    _globals["_SMTPNOAUTH"]._serialized_end = 942
-    _globals["_SMTPPLAINAUTH"]._serialized_start = 944
-    _globals["_SMTPPLAINAUTH"]._serialized_end = 959
-    _globals["_SMTPXOAUTH2AUTH"]._serialized_start = 962
-    _globals["_SMTPXOAUTH2AUTH"]._serialized_end = 1211
-    _globals["_SMTPXOAUTH2AUTH_CLIENTCREDENTIALS"]._serialized_start = 1159
-    _globals["_SMTPXOAUTH2AUTH_CLIENTCREDENTIALS"]._serialized_end = 1197
-    _globals["_EMAILPROVIDERHTTP"]._serialized_start = 1213
-    _globals["_EMAILPROVIDERHTTP"]._serialized_end = 1271
+    _globals["_SMTPCONFIGSTATE"]._serialized_start = 1281
+    _globals["_SMTPCONFIGSTATE"]._serialized_end = 1383
+    _globals["_EMAILPROVIDERSTATE"]._serialized_start = 1385
+    _globals["_EMAILPROVIDERSTATE"]._serialized_end = 1499
+    _globals["_SMTPCONFIG"]._serialized_start = 104
+    _globals["_SMTPCONFIG"]._serialized_end = 358
+    _globals["_EMAILPROVIDER"]._serialized_start = 361
+    _globals["_EMAILPROVIDER"]._serialized_end = 631
+    _globals["_EMAILPROVIDERSMTP"]._serialized_start = 634
+    _globals["_EMAILPROVIDERSMTP"]._serialized_end = 932
+    _globals["_SMTPNOAUTH"]._serialized_start = 934
+    _globals["_SMTPNOAUTH"]._serialized_end = 946
+    _globals["_SMTPPLAINAUTH"]._serialized_start = 948
+    _globals["_SMTPPLAINAUTH"]._serialized_end = 963
+    _globals["_SMTPXOAUTH2AUTH"]._serialized_start = 966
+    _globals["_SMTPXOAUTH2AUTH"]._serialized_end = 1219
+    _globals["_SMTPXOAUTH2AUTH_CLIENTCREDENTIALS"]._serialized_start = 1167
+    _globals["_SMTPXOAUTH2AUTH_CLIENTCREDENTIALS"]._serialized_end = 1205
+    _globals["_EMAILPROVIDERHTTP"]._serialized_start = 1221
+    _globals["_EMAILPROVIDERHTTP"]._serialized_end = 1279
 # @@protoc_insertion_point(module_scope)

@@ -1,4 +1,4 @@
-from mailgate.gen.mailgate.v1 import jwt_bearer_pb2 as _jwt_bearer_pb2
+from mailgate.gen.mailgate.ext.v1 import jwt_bearer_pb2 as _jwt_bearer_pb2
 from mailgate.gen.zitadel import object_pb2 as _object_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper

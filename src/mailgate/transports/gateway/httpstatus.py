@@ -33,10 +33,15 @@ HTTP_STATUS_BY_CODE: Mapping[int, int] = MappingProxyType(
 UNKNOWN_CODE_STATUS = 500
 
 
-def stale_etag(status: status_pb2.Status) -> str | None:
-    """The current etag of a write refused for its If-Match (ABORTED with mailgate.v1.EtagMismatch),
-    answered 412 Precondition Failed on HTTP (RFC 7232 3.1); None for any other status."""
-    if status.code != code_pb2.ABORTED:
+# The metadata a JSON request's If-Match arrives as (the header; Grpc-Metadata-If-Match).
+IF_MATCH_KEYS = ("grpcgateway-if-match", "if-match")
+
+
+def stale_etag(status: status_pb2.Status, metadata: Mapping[str, str]) -> str | None:
+    """The current etag of a write refused for its If-Match (ABORTED with mailgate.v1.EtagMismatch,
+    and the request carried If-Match), answered 412 Precondition Failed on HTTP (RFC 7232 3.1); None
+    for any other status. A body etag's mismatch (mailgate.v1) stays ABORTED's 409, as AIP-154 says."""
+    if status.code != code_pb2.ABORTED or not any(key in metadata for key in IF_MATCH_KEYS):
         return None
     for detail in status.details:
         if detail.Is(etag_pb2.EtagMismatch.DESCRIPTOR):

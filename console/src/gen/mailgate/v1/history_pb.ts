@@ -3,7 +3,8 @@
 /* eslint-disable */
 
 // mailgate's change history: every change to an instance's email providers, tokens, fallbacks and
-// breakers, recorded in the same transaction as the change, with who made it. No secret ever
+// breakers, and each failover of its delivery (and back), recorded in the same transaction as the
+// change, with who made it. No secret ever
 // enters the history, not even encrypted: a secret change is `secret_changed` plus a keyed
 // fingerprint.
 //
@@ -40,7 +41,8 @@ export type HistoryEvent = Message<"mailgate.v1.HistoryEvent"> & {
 
   /**
    * ZITADEL's name for the eight provider events (`instance.smtp.config.added`, ...), mailgate's
-   * under `mailgate.` (`mailgate.smtp.config.tested`, `mailgate.token.added`, ...).
+   * under `mailgate.` (`mailgate.smtp.config.tested`, `mailgate.token.added`,
+   * `mailgate.breaker.changed`, `mailgate.delivery.failed_over`, ...); ListEventTypes lists them all.
    *
    * @generated from field: string type = 2;
    */

@@ -64,17 +64,34 @@ class Mailgate:
     admin: admin_pb2_grpc.AdminServiceStub  # on a connection of its own
     instances: dict[int, Instance]  # by the SMTP port its provider sends to
 
+    def pids(self) -> list[int]:
+        """The serve process and its children (the delivery child), as /proc shows them now."""
+        found = [self.process.pid]
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # it ended while we looked
+            if parent == self.process.pid:
+                found.append(int(stat.parent.name))
+        return found
+
     def rss(self) -> int:
-        """The process's resident memory in bytes (VmRSS)."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-        raise RuntimeError("no VmRSS")
+        """Resident memory in bytes (VmRSS) of the serve process and its delivery child together."""
+        total = 0
+        for pid in self.pids():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        return total
 
     def cpu_seconds(self) -> float:
-        """CPU time the process has used (user and system, all its threads)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU time (user and system, all threads) of the serve process and its delivery child."""
+        total = 0
+        for pid in self.pids():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def log_tail(self, lines: int = 20) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

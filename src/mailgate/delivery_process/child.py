@@ -25,7 +25,7 @@ from mailgate.outbox.runtime import Delivery
 from mailgate.secrets import SecretBox, load_master_key
 from mailgate.store import changes
 from mailgate.store.changes import ChangeListener
-from mailgate.store.database import Database, listener_dsn
+from mailgate.store.database import DELIVERY_POOL, Database, listener_dsn
 from mailgate.store.providers import ProviderRepository
 
 log = logging.getLogger("mailgate.delivery")
@@ -48,7 +48,7 @@ class Child:
     def __init__(self, settings: Settings, pipes: ParentPipes) -> None:
         self.settings = settings
         self.pipes = pipes
-        self.db = Database(settings)
+        self.db = Database(settings, DELIVERY_POOL)
         self.repo = ProviderRepository(self.db)
         self.registry = CollectorRegistry()
         box = SecretBox(load_master_key(settings))

@@ -50,10 +50,14 @@ class DatabaseUnreachable(MailgateError):
     """No connection to the database could be opened; the message says why (never a password)."""
 
 
+API_POOL = (10, 20)  # PostgreSQL connections kept, and opened beyond them under load
+DELIVERY_POOL = (3, 5)  # the delivery child's: a claim, a group commit, a renewal and reads at a time
+
+
 class Database:
     """Owns the engine; `read()` and `write()` open transactions of the right kind."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, pool: tuple[int, int] = API_POOL) -> None:
         self.is_sqlite = not settings.uses_postgres
         if self.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -61,7 +65,7 @@ class Database:
         # (names, addresses, sealed secrets and, later, message bodies stay out of the log).
         options: dict[str, Any] = {"pool_pre_ping": not self.is_sqlite, "hide_parameters": True}
         if not self.is_sqlite:
-            options.update(pool_size=10, max_overflow=20)
+            options.update(pool_size=pool[0], max_overflow=pool[1])
         self.engine: AsyncEngine = create_async_engine(database_url(settings), **options)
         # Rung after a write transaction that recorded history events commits (store.history).
         self.history_bell = Bell()

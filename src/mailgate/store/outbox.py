@@ -95,16 +95,15 @@ class OutboxWrite:
 
     async def insert(self, new: NewMessage) -> Message:
         """Store the message, QUEUED and due now; DuplicateKey if a concurrent insert took its key."""
+        row = new_row(self.instance_id, new, self._box)
         try:
-            await self._conn.execute(insert(messages).values(new_row(self.instance_id, new, self._box)))
+            await self._conn.execute(insert(messages).values(row))
         except IntegrityError as exc:
             if violated_constraint(exc) == KEY_INDEX:
                 raise DuplicateKey(new.request.idempotency_key or "") from None
             raise
         self.queued = True
-        message = await self.get(new.id)
-        assert message is not None
-        return message
+        return row_to_message(self._box, row, None)  # the row as stored: no read back
 
     async def get(self, message_id: str) -> Message | None:
         return await _get(self._conn, self._box, self.instance_id, message_id)

@@ -7,6 +7,7 @@ attempt's number), so a page of messages is one query.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,7 +42,7 @@ def _optional_time(us: int | None) -> datetime | None:
     return None if us is None else to_datetime(us)
 
 
-def row_to_message(box: SecretBox, row: RowMapping, last: Attempt | None) -> Message:
+def row_to_message(box: SecretBox, row: RowMapping | Mapping[str, Any], last: Attempt | None) -> Message:
     sealed = MessageSecrets(box, row["instance_id"], row["id"])
     return Message(
         instance_id=row["instance_id"],
@@ -91,6 +92,8 @@ def new_row(instance_id: str, new: NewMessage, box: SecretBox) -> dict[str, Any]
         "next_attempt_us": new.created_us,
         "attempts_made": 0,
         "max_attempts": request.max_attempts,
+        "provider_id": None,  # no attempt yet
+        "sent_us": None,
     }
 
 

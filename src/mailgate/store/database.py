@@ -50,7 +50,7 @@ class DatabaseUnreachable(MailgateError):
     """No connection to the database could be opened; the message says why (never a password)."""
 
 
-API_POOL = (10, 20)  # PostgreSQL connections kept, and opened beyond them under load
+API_POOL = (10, 10)  # PostgreSQL connections kept, and opened beyond them under load
 DELIVERY_POOL = (3, 5)  # the delivery child's: a claim, a group commit, a renewal and reads at a time
 
 

@@ -1,5 +1,6 @@
 """The SMTP conversation test emails and notifications share: connect, TLS, EHLO, AUTH, MAIL FROM,
-RCPT TO, DATA, RSET, QUIT, each step recorded.
+RCPT TO, DATA, RSET, QUIT, each step recorded; and, for notifications to a server offering
+PIPELINING, the envelope in one write (`Conversation.pipelined`, over delivery.pipelining).
 
 aiosmtplib speaks the protocol; this module decides where to connect (the address the outbound
 policy checked), how to secure the connection, which AUTH to use, and records every step in the

@@ -6,6 +6,12 @@ Several recipients: each RCPT is answered on its own. When every refusal is reci
 ones, the attempt is DELIVERED and its detail names the refused ones. When any refusal could still
 pass later (4xx, a 5.7.x relay denial the next provider may not make), nothing is sent at all and
 the attempt takes that refusal's class: the retry goes to every recipient, none of them twice.
+
+When the server's EHLO offers PIPELINING (RFC 2920), the envelope goes in one write: [RSET on a
+reused connection], MAIL FROM, RCPT TO and, with one recipient, DATA; then the message. A pooled
+message costs 2 round trips rather than 5. With several recipients DATA waits until the RCPT
+replies were judged as above. Every reply is recorded at its stage as the sequential steps record
+it; without PIPELINING the conversation is sequential, as the test email's always is.
 """
 
 from __future__ import annotations

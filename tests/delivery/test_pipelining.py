@@ -5,7 +5,10 @@ stays the sequential conversation."""
 
 from __future__ import annotations
 
+import email.policy
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from email.message import EmailMessage
+from email.parser import BytesParser
 
 import pytest
 
@@ -13,7 +16,7 @@ from mailgate.config import Settings
 from mailgate.delivery.deliver import DeliveryEngine
 from mailgate.delivery.report import Stage, TestReport
 from mailgate.delivery.smtp import SmtpTester, TestEmail
-from mailgate.outbox.model import ReplyClass
+from mailgate.outbox.model import Bodies, ReplyClass
 from tests.delivery.conftest import MAIL_NAME, Pki
 from tests.fixtures.secrets import assert_no_secrets
 from tests.fixtures.smtp import Hold, RawServer
@@ -134,6 +137,22 @@ async def test_an_aiosmtpd_server_offering_pipelining_gets_every_message_over_on
         Stage.DATA: (250, "2.0.0"),
     }
     assert_no_secrets(caplog, *results)
+
+
+async def test_the_message_after_a_pipelined_envelope_arrives_exactly(
+    engine: DeliveryEngine, sink: RunningSink
+) -> None:
+    # The message goes out after the pipelined DATA's 354: CRLF line ends, leading dots doubled.
+    text = ".a line that starts with a dot\n..and one with two\nand the end.\n"
+    sent = notification(unique(), bodies=Bodies(text, None))
+    result = await engine.send(sent, smtp_target(sink.host, tls=True, auth=plain()))
+
+    assert result.reply_class is ReplyClass.DELIVERED
+    [envelope] = sink.sink.messages
+    message = BytesParser(policy=email.policy.default).parsebytes(envelope.original_content)
+    assert isinstance(message, EmailMessage) and not message.defects
+    assert message["Message-ID"] == sent.message_id
+    assert message.get_content().replace("\r\n", "\n") == text
 
 
 # --- refusals inside the group ---------------------------------------------------------------------

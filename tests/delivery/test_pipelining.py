@@ -285,6 +285,44 @@ async def test_a_server_hanging_up_at_the_message_is_transient_and_discarded(
     assert engine.pool.counts("p-1") == (0, 0, 0)
 
 
+async def test_replies_that_arrive_together_are_each_read_whole(
+    engine: DeliveryEngine, raw_server: Scripted
+) -> None:
+    # The group's replies come in one write; MAIL's has two lines.
+    script: dict[str, str | bytes] = {"MAIL": b"250-2.1.0 Sender ok\r\n250 2.1.0 Go on\r\n"}
+    server = await pipelining_peer(raw_server, script, hold=until("DATA"))
+    result = await engine.send(notification(), smtp_target(at(server), auth=plain()))
+
+    assert result.reply_class is ReplyClass.DELIVERED
+    transcript = result.report.transcript
+    at_mail = transcript.index("S: 250-2.1.0 Sender ok")
+    assert transcript[at_mail : at_mail + 3] == (
+        "S: 250-2.1.0 Sender ok",
+        "S: 250 2.1.0 Go on",
+        "S: 250 2.1.5 ok",
+    )
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+async def test_a_reply_that_is_not_smtp_fails_its_stage_alike_either_way(
+    engine: DeliveryEngine, raw_server: Scripted, pipelining: bool
+) -> None:
+    script: dict[str, str | bytes] = {"RCPT": b"what is this\r\n"}
+    if pipelining:
+        server = await pipelining_peer(raw_server, script)
+    else:
+        server = await raw_server("script", script)
+    result = await engine.send(notification(), smtp_target(at(server), auth=plain()))
+
+    report = result.report
+    assert (result.reply_class, report.stage, report.detail) == (
+        ReplyClass.PROVIDER_FAULT,
+        Stage.RCPT_TO,
+        "the server's reply is not valid SMTP: Malformed SMTP response line: what is this\r\n",
+    )
+    assert engine.pool.counts("p-1") == (0, 0, 0)
+
+
 # --- several recipients ----------------------------------------------------------------------------
 
 

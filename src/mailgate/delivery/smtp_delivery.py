@@ -163,35 +163,34 @@ class _Attempt:
         return True
 
     async def transaction(self, composed: Composed, *, reset: bool) -> tuple[list[_Refusal], bool] | None:
-        """RSET (with `reset`, on a pooled connection), MAIL FROM and RCPT TO, pipelined when the
-        server offers it, with DATA and the message too for one recipient: the refused recipients
-        when the others may have the message, and whether it was sent. None if the RSET failed:
-        the pooled connection is closed and the caller opens a new one."""
+        """The envelope (see `envelope`) judged: the refused recipients when the others may have the
+        message, and whether it was sent. None if the pooled connection is gone or its RSET failed:
+        it is closed, and the caller opens a new one."""
         conv = self.conv
-        transaction = None
-        if reset and not conv.connection.alive:
-            pass
-        elif conv.pipelining:
-            conv.connection.messages += 1
-            single = len(composed.recipients) == 1
-            transaction = await conv.pipelined(
-                composed.mail_from,
-                composed.smtputf8,
-                composed.recipients,
-                reset=reset,
-                message=composed.data if single else None,
-            )
-        elif not reset or await self.reset():
-            conv.connection.messages += 1
-            await conv.mail_from(composed.mail_from, composed.smtputf8)
-            replies = [await self.rcpt_to(address) for address in composed.recipients]
-            transaction = Transaction(tuple(replies), sent=False)
-        if transaction is None:
+        envelope = await self.envelope(composed, reset) if not reset or conv.connection.alive else None
+        if envelope is None:
             conv.rec.note("the pooled connection is no longer usable: opening a new one")
             conv.connection.abort()
             conv.detach()
             return None
-        return self.judge(composed.recipients, transaction.recipients), transaction.sent
+        return self.judge(composed.recipients, envelope.recipients), envelope.sent
+
+    async def envelope(self, composed: Composed, reset: bool) -> Transaction | None:
+        """RSET (with `reset`, on a pooled connection), MAIL FROM and RCPT TO: pipelined when the
+        server offers it, with DATA and the message too for one recipient. None if the RSET failed."""
+        conv = self.conv
+        if conv.pipelining:
+            conv.connection.messages += 1
+            message = composed.data if len(composed.recipients) == 1 else None
+            return await conv.pipelined(
+                composed.mail_from, composed.smtputf8, composed.recipients, reset=reset, message=message
+            )
+        if reset and not await self.reset():
+            return None
+        conv.connection.messages += 1
+        await conv.mail_from(composed.mail_from, composed.smtputf8)
+        replies = [await self.rcpt_to(address) for address in composed.recipients]
+        return Transaction(tuple(replies), sent=False)
 
     async def reset(self) -> bool:
         """RSET on a pooled connection; False if it failed (the server closed it while it idled)."""

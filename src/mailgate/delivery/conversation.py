@@ -676,6 +676,7 @@ class Conversation:
             return await self.envelope_replies(pipe, len(recipients), message)
 
     def pipeline(self) -> Pipeline:
+        """A command group on this connection; a connection already gone fails the stage in progress."""
         try:
             return Pipeline(self.smtp, self.settings.smtp_command_timeout)
         except PEER_ERRORS as exc:

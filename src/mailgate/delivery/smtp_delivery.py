@@ -206,6 +206,7 @@ class _Attempt:
         return reply
 
     def readable(self, reply: SMTPResponse) -> None:
+        """Fail at RCPT_TO for a reply without a valid code (aiosmtplib reads "-1 no" as -1)."""
         if not 0 <= reply.code <= 999:
             detail = f"the server's reply is not valid SMTP: {reply.message}"
             raise self.conv.fail(Stage.RCPT_TO, detail, Cause.UNREADABLE)

@@ -21,7 +21,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 from tests.delivery.conftest import MAIL_NAME
 from tests.fixtures.credentials import PASSWORD, USER
-from tests.fixtures.smtp import FreePortController
+from tests.fixtures.smtp import FreePortController, offer_pipelining
 
 OTHER_PASSWORD = "pw-0ther-S3cret-41d7"  # the sink accepts both: a provider can change its secret
 
@@ -38,7 +38,8 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> No
 class Sink:
     """What the counting SMTP server saw, shared with its protocol instances (in the server's thread)."""
 
-    def __init__(self) -> None:
+    def __init__(self, pipelining: bool = False) -> None:
+        self.pipelining = pipelining  # EHLO offers PIPELINING
         # SMTP sessions (connections that said EHLO), ever: with tls on, mailgate first tries
         # implicit TLS on a new connection, which a STARTTLS server answers in plaintext, so
         # tcp_connections counts that probe too.
@@ -64,7 +65,16 @@ class Sink:
             self.connections += 1
             self.live.add(server)
             self.most_at_once = max(self.most_at_once, len(self.live))
-        return responses
+        return offer_pipelining(responses) if self.pipelining else responses
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address.startswith("later@"):
+            return "451 4.3.0 Sender address verification failed, try again later"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"  # aiosmtpd's own
 
     async def handle_RSET(self, server: Any, session: Any, envelope: Any) -> str:
         self.rsets += 1
@@ -154,9 +164,12 @@ class RunningSink:
 
 
 @contextmanager
-def counting_sink(tls_context: ssl.SSLContext | None = None) -> Iterator[RunningSink]:
-    """A counting aiosmtpd server: with `tls_context`, STARTTLS required and AUTH only after it."""
-    sink = Sink()
+def counting_sink(
+    tls_context: ssl.SSLContext | None = None, *, pipelining: bool = False
+) -> Iterator[RunningSink]:
+    """A counting aiosmtpd server: with `tls_context`, STARTTLS required and AUTH only after it;
+    with `pipelining`, PIPELINING offered."""
+    sink = Sink(pipelining)
     kwargs: dict[str, Any] = {"authenticator": check_passwords}
     if tls_context is not None:
         kwargs.update(tls_context=tls_context, require_starttls=True)

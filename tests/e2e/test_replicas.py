@@ -41,7 +41,7 @@ CALLS_AT_ONCE = 32
 
 @pytest.fixture
 def sink() -> Iterator[RunningSink]:
-    with counting_sink() as running:
+    with counting_sink(pipelining=True) as running:  # as the big providers: the pipelined path
         yield running
 
 

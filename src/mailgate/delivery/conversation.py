@@ -1,5 +1,6 @@
 """The SMTP conversation test emails and notifications share: connect, TLS, EHLO, AUTH, MAIL FROM,
-RCPT TO, DATA, RSET, QUIT, each step recorded.
+RCPT TO, DATA, RSET, QUIT, each step recorded; and, for notifications to a server offering
+PIPELINING, the envelope in one write (`Conversation.pipelined`, over delivery.pipelining).
 
 aiosmtplib speaks the protocol; this module decides where to connect (the address the outbound
 policy checked), how to secure the connection, which AUTH to use, and records every step in the
@@ -17,7 +18,7 @@ import logging
 import os
 import socket
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -30,6 +31,7 @@ from mailgate.providers.auth import OAUTH_GRANTS, JwtBearer, NoAuth, OAuthGrant,
 from mailgate.providers.sealing import Secret
 
 from .oauth import TokenCache, TokenError
+from .pipelining import Pipeline
 from .policy import POLICY_REFUSED_ID, OutboundPolicy, PolicyRefused, ResolveError, Resolver, parse_ip
 from .redaction import REDACTED, Redactor
 from .report import SPLIT_ERROR, Recorder, Stage, TestReport, TlsMode
@@ -586,8 +588,9 @@ class Conversation:
             self.client.tokens.forget(grant)
             raise self.fail(Stage.AUTH, f"the server answered {response.code}", Cause.REPLY)
 
-    async def mail_from(self, address: str, smtputf8: bool) -> None:
-        """MAIL FROM, with SMTPUTF8 (and 8BITMIME when offered) if an address needs it."""
+    def mail_command(self, address: str, smtputf8: bool) -> tuple[str, tuple[bytes, ...]]:
+        """MAIL FROM as shown and as sent, with SMTPUTF8 (and 8BITMIME when offered) if an address
+        needs it; fails at MAIL_FROM when the server lacks SMTPUTF8."""
         smtp = self.smtp
         self.rec.stage = Stage.MAIL_FROM
         options: list[bytes] = []
@@ -600,7 +603,12 @@ class Conversation:
                 options.append(b"BODY=8BITMIME")
         line = f"FROM:<{address}>"
         shown = " ".join(["MAIL", line, *(option.decode() for option in options)])
-        await self.command(Stage.MAIL_FROM, shown, b"MAIL", line.encode(), *options, expect=(250,))
+        return shown, (b"MAIL", line.encode(), *options)
+
+    async def mail_from(self, address: str, smtputf8: bool) -> None:
+        """MAIL FROM, with SMTPUTF8 (and 8BITMIME when offered) if an address needs it."""
+        shown, args = self.mail_command(address, smtputf8)
+        await self.command(Stage.MAIL_FROM, shown, *args, expect=(250,))
 
     async def rcpt_to(self, address: str, expect: tuple[int, ...] = (250, 251)) -> aiosmtplib.SMTPResponse:
         """RCPT TO; with an empty `expect` a refusal is returned rather than raised."""
@@ -619,9 +627,141 @@ class Conversation:
         """RSET: a clean transaction state on a reused connection (recorded at MAIL_FROM)."""
         await self.command(Stage.MAIL_FROM, "RSET", b"RSET", expect=(250,))
 
+    # --- pipelining (RFC 2920) --------------------------------------------------------------------
+
+    @property
+    def pipelining(self) -> bool:
+        """True if the server's EHLO offered PIPELINING."""
+        return self.smtp.supports_extension("pipelining")
+
+    async def pipelined(
+        self,
+        sender: str,
+        smtputf8: bool,
+        recipients: Sequence[str],
+        *,
+        reset: bool,
+        message: bytes | None,
+    ) -> Transaction | None:
+        """[RSET], MAIL FROM, every RCPT TO and, with `message`, DATA in one write; then, when all
+        of them were accepted, the message. Each reply is recorded at its stage, as the sequential
+        steps record it. None if the RSET failed (the pooled connection is no longer usable); a
+        refused MAIL FROM or DATA raises; the RCPT replies are the caller's to judge."""
+        mail_shown, mail_args = self.mail_command(sender, smtputf8)
+        commands: list[tuple[str, tuple[bytes, ...]]] = [("RSET", (b"RSET",))] if reset else []
+        commands.append((mail_shown, mail_args))
+        for address in recipients:
+            line = f"TO:<{address}>"
+            commands.append((f"RCPT {line}", (b"RCPT", line.encode())))
+        if message is not None:
+            commands.append(("DATA", (b"DATA",)))
+        names = ", ".join(dict.fromkeys(shown.split(" ", 1)[0] for shown, _ in commands))
+        self.rec.note(f"the server offers PIPELINING: {names} in one write")
+        for shown, _ in commands:
+            self.rec.client(shown)
+        with self.pipeline() as pipe:
+            try:
+                pipe.send(*(b" ".join(args) for _, args in commands))
+            except PEER_ERRORS as exc:
+                raise self.stage_failure(exc) from None
+            if reset:
+                try:
+                    reply = await pipe.reply()
+                except PEER_ERRORS as exc:
+                    self.stage_failure(exc)  # recorded; the caller opens a new connection
+                    return None
+                self.rec.server(reply.code, reply.message)
+                if reply.code != 250:
+                    return None
+            return await self.envelope_replies(pipe, len(recipients), message)
+
+    def pipeline(self) -> Pipeline:
+        """A command group on this connection; a connection already gone fails the stage in progress."""
+        try:
+            return Pipeline(self.smtp, self.settings.smtp_command_timeout)
+        except PEER_ERRORS as exc:
+            raise self.stage_failure(exc) from None
+
+    async def envelope_replies(self, pipe: Pipeline, count: int, message: bytes | None) -> Transaction:
+        """MAIL FROM's reply, the `count` RCPT replies, and DATA's and the message's if `message`."""
+        mail = await self.step(pipe.reply)
+        self.rec.server(mail.code, mail.message)
+        if mail.code != 250:
+            await self.after_refusal(pipe, count, data=message is not None)
+            raise self.fail(Stage.MAIL_FROM, f"the server answered {mail.code}", _reply_cause(mail.code))
+        self.rec.stage = Stage.RCPT_TO
+        replies: list[aiosmtplib.SMTPResponse] = []
+        for _ in range(count):
+            reply = await self.step(pipe.reply)
+            self.rec.server(reply.code, reply.message)
+            replies.append(reply)
+        if message is None:
+            return Transaction(tuple(replies), sent=False)
+        if not all(reply.code in (250, 251) for reply in replies):
+            await self.after_refusal(pipe, 0, data=True, accepted=any(r.code in (250, 251) for r in replies))
+            return Transaction(tuple(replies), sent=False)
+        self.rec.stage = Stage.DATA
+        start = await self.step(pipe.reply)
+        self.rec.server(start.code, start.message)
+        if start.code != 354:
+            raise self.fail(Stage.DATA, f"the server answered {start.code}", _reply_cause(start.code))
+        self.rec.note(f"sending the message ({len(message)} bytes) and the final '.'")
+        pipe.send_message(message)
+        done = await self.step(pipe.reply)
+        self.rec.server(done.code, done.message)
+        if done.code != 250:
+            raise self.fail(Stage.DATA, f"the server answered {done.code}", _reply_cause(done.code))
+        return Transaction(tuple(replies), sent=True)
+
+    async def after_refusal(self, pipe: Pipeline, count: int, *, data: bool, accepted: bool = False) -> None:
+        """Read the replies to what was pipelined after a refusal (`count` RCPTs, then DATA's if
+        `data`) into the transcript only: the refusal decides. A DATA the server still answered
+        354 ends with a lone "." when no recipient was accepted (RFC 2920 3.1), and otherwise
+        closes the connection: an empty message never goes to anyone. A failure here closes the
+        connection rather than deciding the attempt."""
+        try:
+            for _ in range(count):
+                reply = await pipe.reply()
+                self.rec.transcribe(reply.code, reply.message)
+                accepted = accepted or reply.code in (250, 251)
+            if not data:
+                return
+            reply = await pipe.reply()
+            self.rec.transcribe(reply.code, reply.message)
+            if reply.code != 354:
+                return
+            if accepted:
+                self.rec.note(
+                    "the server accepted DATA and a recipient after a refusal: closing the connection"
+                )
+                pipe.abort()
+                return
+            self.rec.note("the server accepted DATA although no recipient was: ending it with a lone '.'")
+            self.rec.client(".")
+            pipe.send(b".")
+            reply = await pipe.reply()
+            self.rec.transcribe(reply.code, reply.message)
+        except PEER_ERRORS as exc:
+            detail, _ = self.problem(_cause(exc), self.rec.stage)
+            self.rec.note(f"{detail}; closing the connection")
+            pipe.abort()
+
     async def quit(self) -> None:
         # A raw QUIT (not smtp.quit(), which closes gracefully) leaves the transport for close() to abort.
         await self.command(Stage.QUIT, "QUIT", b"QUIT", expect=(221,))
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """How a pipelined envelope went: each RCPT's reply, and whether the message went with it."""
+
+    recipients: tuple[aiosmtplib.SMTPResponse, ...]
+    sent: bool
+
+
+def _reply_cause(code: int) -> Cause:
+    # aiosmtplib reads "-1 no" as code -1: a reply without a valid code is no SMTP reply.
+    return Cause.REPLY if 0 <= code <= 999 else Cause.UNREADABLE
 
 
 def _cause(exc: BaseException) -> BaseException:

@@ -246,7 +246,12 @@ class Recorder:
     def server(self, code: int, message: str) -> None:
         """Record a server reply (all its lines) and remember it as the stage's reply."""
         self.remember(code, message)
-        lines = self.reply_text.split("\n")
+        self.transcribe(code, message)
+
+    def transcribe(self, code: int, message: str) -> None:
+        """Record a server reply in the transcript only: one that decides nothing (a reply to a
+        command pipelined after a refused one)."""
+        lines = _utf8(message).split("\n")
         for index, line in enumerate(lines):
             sep = "-" if index < len(lines) - 1 else " "
             status, rest = _status_split(line)

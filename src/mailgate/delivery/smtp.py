@@ -1,5 +1,9 @@
 """The test email: one SMTP conversation (delivery.conversation) from connect to QUIT, within
-MAILGATE_SMTP_TEST_TIMEOUT, failing as ZITADEL's error for the stage it was at."""
+MAILGATE_SMTP_TEST_TIMEOUT, failing as ZITADEL's error for the stage it was at.
+
+It never pipelines, even when the server offers PIPELINING: its report is a diagnostic timeline,
+and each step's duration is that step's own round trip only when one command waits for its reply.
+"""
 
 from __future__ import annotations
 

@@ -4,10 +4,11 @@ An aiosmtpd server requiring STARTTLS, then AUTH PLAIN/LOGIN with USER and PASSW
 certificate (for NAME and 127.0.0.1) from a trustme CA. Its EHLO offers PIPELINING (RFC 2920), as
 Gmail, SES, SendGrid, Mailgun and Postmark do: aiosmtpd reads commands line by line from a buffered
 stream and answers each in order, so a client may send several in one write. Beside it a TCP
-relay to it that delays each direction, as a provider some milliseconds away. It discards what it
-receives; with `report` it also writes one line per accepted message to stdout: the first
-recipient, the time of its 250 (time.monotonic_ns, the same clock in every process of the machine)
-and the client's port.
+relay to it that delays each direction, as a provider some milliseconds away; and a second server,
+the same but without PIPELINING, behind a relay of its own (what mailgate does when it cannot
+pipeline). They discard what they receive; with `report` the sink also writes one line per
+accepted message to stdout: the first recipient, the time of its 250 (time.monotonic_ns, the same
+clock in every process of the machine) and the client's port.
 
     async with sink(certificates(folder), delay=0.005, report=True) as running: ...
 """
@@ -95,6 +96,7 @@ class Arrivals:
 class RunningSink:
     port: int  # the server itself
     relayed_port: int  # through the delaying relay
+    sequential_port: int  # through a relay too, to a server like it that does not offer PIPELINING
     arrivals: Arrivals
 
 
@@ -112,7 +114,7 @@ async def sink(certs: Certificates, delay: float = 0.0, report: bool = False) ->
         stdout=asyncio.subprocess.PIPE,
     )
     assert process.stdout is not None and process.stdin is not None
-    port, relayed = (await process.stdout.readline()).split()
+    port, relayed, sequential = (await process.stdout.readline()).split()
     arrivals = Arrivals()
 
     async def read() -> None:
@@ -122,7 +124,7 @@ async def sink(certs: Certificates, delay: float = 0.0, report: bool = False) ->
 
     reader = asyncio.create_task(read())
     try:
-        yield RunningSink(int(port), int(relayed), arrivals)
+        yield RunningSink(int(port), int(relayed), int(sequential), arrivals)
     finally:
         process.stdin.close()
         await asyncio.wait_for(process.wait(), 30)
@@ -130,7 +132,7 @@ async def sink(certs: Certificates, delay: float = 0.0, report: bool = False) ->
 
 
 def serve(cert_file: str, key_file: str, delay: float, report: bool) -> None:
-    """The child process: the server and the relay; prints both ports, stops when stdin closes."""
+    """The child process: the servers and their relays; prints the ports, stops when stdin closes."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -138,10 +140,15 @@ def serve(cert_file: str, key_file: str, delay: float, report: bool) -> None:
     writing = threading.Lock()  # the server's thread writes lines, the flusher flushes them
 
     class Discard:
+        def __init__(self, pipelining: bool) -> None:
+            self.pipelining = pipelining
+
         async def handle_EHLO(
             self, server: object, session: Any, envelope: object, hostname: str, responses: list[str]
         ) -> list[str]:
             session.host_name = hostname  # aiosmtpd leaves it to a handler with this hook
+            if not self.pipelining:
+                return responses
             # Before the last line ("250 HELP"): only the last has a space after its code.
             return [*responses[:-1], "250-PIPELINING", responses[-1]]
 
@@ -160,23 +167,32 @@ def serve(cert_file: str, key_file: str, delay: float, report: bool) -> None:
     logging.getLogger("mail.log").setLevel(logging.ERROR)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert_file, key_file)
-    controller = Controller(
-        Discard(),
-        hostname=LOCAL,
-        port=0,
-        server_hostname=NAME,
-        authenticator=check,
-        tls_context=context,
-        require_starttls=True,
-    )
-    # Controller has no free-port mode of its own: bind first, then hand over the socket's port.
-    with socket.socket() as probe:
-        probe.bind((LOCAL, 0))
-        controller.port = probe.getsockname()[1]
-    controller.start()
+
+    def started(pipelining: bool) -> Controller:
+        controller = Controller(
+            Discard(pipelining),
+            hostname=LOCAL,
+            port=0,
+            server_hostname=NAME,
+            authenticator=check,
+            tls_context=context,
+            require_starttls=True,
+        )
+        # Controller has no free-port mode of its own: bind first, then hand over the socket's port.
+        with socket.socket() as probe:
+            probe.bind((LOCAL, 0))
+            controller.port = probe.getsockname()[1]
+        controller.start()
+        return controller
+
+    controllers = [started(pipelining=True), started(pipelining=False)]
     loop = asyncio.new_event_loop()
-    relay = loop.run_until_complete(asyncio.start_server(_relay(controller.port, delay), LOCAL, 0))
-    print(controller.port, relay.sockets[0].getsockname()[1], flush=True)
+    relays = [
+        loop.run_until_complete(asyncio.start_server(_relay(controller.port, delay), LOCAL, 0))
+        for controller in controllers
+    ]
+    ports = [controllers[0].port, *(relay.sockets[0].getsockname()[1] for relay in relays)]
+    print(*ports, flush=True)
 
     def flush() -> None:  # a line per message, written in batches: the sink's own cost stays small
         while True:
@@ -188,7 +204,8 @@ def serve(cert_file: str, key_file: str, delay: float, report: bool) -> None:
         sys.stdin.read()
         with writing:
             out.flush()
-        controller.stop()
+        for controller in controllers:
+            controller.stop()
         os._exit(0)  # the relay's connections go with the process; nothing in it needs a goodbye
 
     if report:

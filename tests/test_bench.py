@@ -35,6 +35,7 @@ def test_the_delivery_benchmark_prints_every_ratio_with_its_goal() -> None:
         "loopback sqlite served / bare = ",
         "10 ms round trip sqlite served / bare = ",
         "10 ms round trip sqlite served / courier = ",
+        "10 ms round trip, no PIPELINING sqlite served / bare = ",
         "(goal >= 0.7x)",
         "(goal >= 5x)",
         "enqueue-to-250 at ",

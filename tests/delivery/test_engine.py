@@ -37,9 +37,10 @@ async def engine(settings: Settings) -> AsyncIterator[DeliveryEngine]:
     await engine.close()
 
 
-@pytest.fixture
-def sink(pki: Pki) -> Iterator[RunningSink]:
-    with counting_sink(pki.server) as running:
+@pytest.fixture(params=[False, True], ids=["sequential", "pipelining"])
+def sink(pki: Pki, request: pytest.FixtureRequest) -> Iterator[RunningSink]:
+    """The counting sink, with and without PIPELINING: each rule holds for both conversations."""
+    with counting_sink(pki.server, pipelining=request.param) as running:
         yield running
 
 

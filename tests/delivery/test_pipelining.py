@@ -339,38 +339,6 @@ async def test_several_recipients_are_judged_before_data_is_sent(
     assert "* the server offers PIPELINING: MAIL, RCPT in one write" in result.report.transcript
 
 
-async def test_a_permanently_refused_recipient_leaves_the_others_delivered(
-    engine: DeliveryEngine, sink: RunningSink
-) -> None:
-    first, second = unique(), unique()
-    sent = notification(first, "reject@example.com", second)
-    result = await engine.send(sent, smtp_target(sink.host, tls=True, auth=plain()))
-
-    assert result.reply_class is ReplyClass.DELIVERED
-    assert result.report.detail == (
-        "delivered to 2 of 3 recipients; refused: reject@example.com "
-        "(550 5.1.1 <reject@example.com>: Recipient address rejected: User unknown)"
-    )
-    [envelope] = sink.sink.messages
-    assert envelope.rcpt_tos == [first, second]
-
-
-async def test_a_refusal_that_may_pass_later_sends_to_nobody(
-    engine: DeliveryEngine, sink: RunningSink
-) -> None:
-    target = smtp_target(sink.host, tls=True, auth=plain())
-    result = await engine.send(notification(unique(), "full@example.com", "reject@example.com"), target)
-
-    assert result.reply_class is ReplyClass.TRANSIENT
-    report = result.report
-    assert (report.stage, report.reply_code, report.enhanced_status_code) == (Stage.RCPT_TO, 452, "4.2.2")
-    assert result.retry_after == 120.0  # "try again in 2 minutes"
-    assert report.detail.endswith("sent to none") and sink.sink.messages == []
-    again = await engine.send(notification(unique()), target)
-    assert again.reply_class is ReplyClass.DELIVERED
-    assert (sink.sink.connections, sink.sink.rsets) == (1, 1)
-
-
 # --- the pooled connection ---------------------------------------------------------------------------
 
 

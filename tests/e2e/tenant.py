@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
 from mailgate.gen.mailgate.v1 import delivery_pb2 as pb
 from mailgate.gen.zitadel import admin_pb2
 from tests.fixtures.rpc import Admin, caller
@@ -63,6 +66,18 @@ def data_lines(commands: list[str]) -> list[bytes]:
         else:
             current.append(line[1:] if line.startswith("..") else line)
     return found
+
+
+async def delivered_attempts(http_address: str) -> float:
+    """The attempts that delivered, by a served mailgate's /metrics at `http_address` (host:port)."""
+    async with httpx.AsyncClient(base_url=f"http://{http_address}") as client:
+        text = (await client.get("/metrics")).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "mailgate_delivery_attempts_total" and sample.labels["reply_class"] == "delivered"
+    )
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> None:

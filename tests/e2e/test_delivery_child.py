@@ -8,20 +8,17 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
-import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from mailgate.gen.mailgate.v1 import delivery_pb2 as pb
 from mailgate.gen.mailgate.v1 import delivery_pb2_grpc
 from mailgate.gen.zitadel import admin_pb2, admin_pb2_grpc
 from tests.delivery.sinks import RunningSink, counting_sink
-from tests.e2e.tenant import eventually
+from tests.e2e.tenant import delivered_attempts, eventually
 from tests.fixtures.network import LOCAL, LOCAL_ALLOW_ENV, free_port
 from tests.fixtures.processes import Served, clean_env, create_token
 
@@ -120,17 +117,6 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-async def _delivered(http_addr: str) -> float:
-    async with httpx.AsyncClient(base_url=f"http://{http_addr}") as client:
-        text = (await client.get("/metrics")).text
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == "mailgate_delivery_attempts_total" and sample.labels["reply_class"] == "delivered"
-    )
-
-
 async def test_serve_sends_through_a_child_at_a_lower_priority_woken_over_its_pipe(
     tmp_path: Path, sinks: tuple[RunningSink, RunningSink]
 ) -> None:
@@ -151,7 +137,7 @@ async def test_serve_sends_through_a_child_at_a_lower_priority_woken_over_its_pi
 
         # The child's counters, on the parent's /metrics.
         async def counted() -> bool:
-            return await _delivered(env["MAILGATE_HTTP_ADDR"]) == 1
+            return await delivered_attempts(env["MAILGATE_HTTP_ADDR"]) == 1
 
         await eventually(counted, timeout=WAIT, what="one delivery counted")
 
@@ -192,10 +178,7 @@ async def test_the_child_ends_with_its_parent(tmp_path: Path) -> None:
     child = await _child(served)
     served.process.send_signal(signal.SIGKILL)  # the parent alone: the kernel tells the child
     served.process.wait()
-    deadline = time.monotonic() + WAIT
-    while _alive(child) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _alive(child), "the delivery child outlived its parent"
+    await eventually(lambda: not _alive(child), timeout=WAIT, what="the delivery child gone with its parent")
 
 
 async def test_inline_delivery_runs_in_the_serve_process(

@@ -17,15 +17,13 @@ from pathlib import Path
 
 import asyncpg
 import grpc
-import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from mailgate.gen.mailgate.v1 import delivery_pb2 as pb
 from mailgate.gen.mailgate.v1 import delivery_pb2_grpc
 from mailgate.gen.zitadel import admin_pb2, admin_pb2_grpc
 from tests.delivery.sinks import RunningSink, counting_sink
-from tests.e2e.tenant import eventually, parsed
+from tests.e2e.tenant import delivered_attempts, eventually, parsed
 from tests.fixtures.database import PG_SKIP, PG_URL, TEST_KEY, fresh_database
 from tests.fixtures.network import LOCAL, LOCAL_ALLOW_ENV, free_port
 from tests.fixtures.processes import Served, clean_env, create_token, run_cli
@@ -52,15 +50,7 @@ class Replica:
 
     async def delivered(self) -> float:
         """The replica's attempts that delivered, from its /metrics."""
-        async with httpx.AsyncClient(base_url=f"http://{LOCAL}:{self.http_port}") as client:
-            text = (await client.get("/metrics")).text
-        return sum(
-            sample.value
-            for family in text_string_to_metric_families(text)
-            for sample in family.samples
-            if sample.name == "mailgate_delivery_attempts_total"
-            and sample.labels["reply_class"] == "delivered"
-        )
+        return await delivered_attempts(f"{LOCAL}:{self.http_port}")
 
 
 @dataclass

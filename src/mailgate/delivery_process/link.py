@@ -10,6 +10,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+# Bytes written and not yet read by the other side beyond which further lines are dropped: a
+# process that stopped reading must not grow the writer's memory (the work is found by polling).
+BACKLOG = 1 << 20
+
 
 @dataclass(frozen=True)
 class Changed:

@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator
 
-from mailgate.delivery_process.link import Line, LinkError, decode, encode
+from mailgate.delivery_process.link import BACKLOG, Line, LinkError, decode, encode
 
 
 class ParentPipes:
@@ -36,6 +36,7 @@ class ParentPipes:
                 yield exc
 
     def send(self, line: Line) -> None:
-        """Queue `line` for the parent; nothing if the pipe is gone (the parent died)."""
-        if not self._writer.is_closing():
+        """Queue `line` for the parent; nothing if the pipe is gone (the parent died) or the parent
+        is not reading (its watchers look again on their own)."""
+        if not self._writer.is_closing() and self._writer.transport.get_write_buffer_size() <= BACKLOG:
             self._writer.write(encode(line))

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Mapping
 
 from mailgate.delivery_process.link import (
+    BACKLOG,
     Changed,
     Line,
     LinkError,
@@ -100,8 +101,8 @@ class DeliveryProcess:
         process = self._process
         if process is None or process.returncode is not None or process.stdin is None:
             return False
-        if process.stdin.is_closing():
-            return False
+        if process.stdin.is_closing() or process.stdin.transport.get_write_buffer_size() > BACKLOG:
+            return False  # gone, or not reading: a stuck child must not grow this process's memory
         process.stdin.write(encode(line))
         return True
 

@@ -45,11 +45,7 @@ async def append(
         digest = chain_hash(prev, canonical(instance_id, sequence, at_us, actor, draft))
         events.append(_event(instance_id, sequence, at_us, actor, draft, prev, digest))
         prev = digest
-    await conn.execute(
-        update(instances)
-        .where(instances.c.id == instance_id)
-        .values(history_sequence=events[-1].sequence, history_hash=prev)
-    )
+    # The insert moves the chain's head too (migration 0007's trigger): one statement.
     await conn.execute(insert(history_events), [_row(event) for event in events])
     await changes.announce(conn, changes.HISTORY)
     return events

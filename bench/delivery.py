@@ -355,7 +355,8 @@ async def memory(
 @dataclass(frozen=True)
 class Link:
     """How far the sink is: its port; why the throughput goals do not apply there (None: they do);
-    whether latency and GetEmailProviderById are measured there at half the rate."""
+    whether latency and GetEmailProviderById are measured there at half the rate; whether the sink
+    offers PIPELINING there."""
 
     label: str
     port: int
@@ -363,6 +364,7 @@ class Link:
     courier_messages: int
     no_throughput_goal: str | None
     half_rate: bool = True
+    pipelining: bool = True  # the sink offers PIPELINING there
 
 
 @contextlib.asynccontextmanager
@@ -403,6 +405,7 @@ async def measure(options: Options) -> Verdict:
                     far,
                     SEQUENTIAL,
                     half_rate=False,
+                    pipelining=False,
                 ),
             ]
             servers: dict[str, Mailgate] = {}
@@ -463,7 +466,8 @@ async def _rounds(
     best = {name: max(found) for name, found in rates.items()}
     print(
         f"delivery: {link.label}: {link.messages} messages x {options.rounds} rounds, STARTTLS + AUTH PLAIN,"
-        " the sink offers PIPELINING (bare aiosmtplib does not pipeline),"
+        f" the sink {'offers' if link.pipelining else 'does not offer'} PIPELINING"
+        " (bare aiosmtplib does not pipeline),"
         f" {options.in_flight} SendEmail calls in flight, {connections} SMTP connections"
         f" (MAILGATE_DELIVERY_WORKERS, MAILGATE_SMTP_POOL_SIZE), courier {link.courier_messages} messages",
         flush=True,

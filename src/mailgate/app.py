@@ -119,7 +119,8 @@ async def build_services(
     registry.register(gauges)
     delivery: Delivery | DeliveryProcess
     if child_env is not None and settings.delivery_process == "child" and settings.delivery_workers > 0:
-        delivery = DeliveryProcess(child_env, settings.shutdown_grace, lambda what: on_change(what))
+        # on_change (below) needs `delivery` in turn: looked up when the child first reports.
+        delivery = DeliveryProcess(child_env, lambda what: on_change(what))
         if db.is_sqlite:
             db.subscribe(delivery.forward)
     else:

@@ -40,9 +40,8 @@ STOP_MARGIN = 5.0  # beyond the grace period, for the child to release what it h
 class DeliveryProcess:
     """The delivery child of this serve process, with the same methods as an inline `Delivery`."""
 
-    def __init__(self, env: Mapping[str, str], grace: float, on_change: Callable[[str | None], None]) -> None:
+    def __init__(self, env: Mapping[str, str], on_change: Callable[[str | None], None]) -> None:
         self._env = dict(env)
-        self._grace = grace
         self._on_change = on_change
         self._process: asyncio.subprocess.Process | None = None
         self._supervising: asyncio.Task[None] | None = None

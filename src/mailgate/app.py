@@ -160,16 +160,15 @@ async def build_services(
     services.new_database = new_database
     services.history = history
 
-    def on_change(what: str | None) -> None:
-        """Another process (a replica, or the delivery child) committed a change to `what`."""
-        if what in (None, changes.PROVIDERS):
-            repo.forget()
-        if what in (None, changes.TOKENS):
-            authenticator.forget()
-        if what in (None, changes.OUTBOX):
-            delivery.wake()
-        if what in (None, changes.HISTORY):
-            db.history_bell.ring()
+    # Another process (a replica, or the delivery child) committed a change.
+    on_change = changes.reacting(
+        {
+            changes.PROVIDERS: repo.forget,
+            changes.TOKENS: authenticator.forget,
+            changes.OUTBOX: delivery.wake,
+            changes.HISTORY: db.history_bell.ring,
+        }
+    )
 
     if settings.uses_postgres:
         services.listener = ChangeListener(listener_dsn(settings), on_change)

@@ -484,9 +484,7 @@ class Conversation:
         smtp = self.smtp
         response = await self.call(stage, shown, lambda: smtp.execute_command(*args))
         if expect and response.code not in expect:
-            # aiosmtplib reads "-1 no" as code -1: a reply without a valid code is no SMTP reply.
-            cause = Cause.REPLY if 0 <= response.code <= 999 else Cause.UNREADABLE
-            raise self.fail(stage, f"the server answered {response.code}", cause)
+            raise self.fail(stage, f"the server answered {response.code}", _reply_cause(response.code))
         return response
 
     async def ehlo(self) -> None:

@@ -53,18 +53,15 @@ class Child:
         self.registry = CollectorRegistry()
         box = SecretBox(load_master_key(settings))
         self.delivery = Delivery(settings, self.db, box, self.repo, DeliveryEngine(settings), self.registry)
+        # Another process changed something: providers to read afresh, messages due.
+        self.on_change = changes.reacting(
+            {changes.PROVIDERS: self.repo.forget, changes.OUTBOX: self.delivery.wake}
+        )
         self.listener: ChangeListener | None = None
         if settings.uses_postgres:
             self.listener = ChangeListener(listener_dsn(settings), self.on_change)
         else:  # no NOTIFY: what the workers commit (breaker events, released messages) goes up the pipe
             self.db.subscribe(lambda what: pipes.send(Changed(what)))
-
-    def on_change(self, what: str | None) -> None:
-        """Another process changed `what` (None: anything may have changed)."""
-        if what in (None, changes.PROVIDERS):
-            self.repo.forget()
-        if what in (None, changes.OUTBOX):
-            self.delivery.wake()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set or the parent closes the pipe, then drain."""

@@ -7,7 +7,9 @@ no NOTIFY (None: anything may have changed); metrics lines carry the child's Pro
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 # Bytes written and not yet read by the other side beyond which further lines are dropped: a
@@ -70,3 +72,21 @@ def decode(raw: bytes) -> Line:
         case {"metrics": int() as request, "text": str() as text}:
             return MetricsText(request, text)
     raise LinkError("an unknown line")
+
+
+async def read_lines(reader: asyncio.StreamReader) -> AsyncIterator[Line | LinkError]:
+    """Each line the other process writes (or why it is none of ours), until it closes its end."""
+    while raw := await reader.readline():
+        try:
+            yield decode(raw)
+        except LinkError as exc:
+            yield exc
+
+
+def write_line(writer: asyncio.StreamWriter, line: Line) -> bool:
+    """Queue `line` for the other process; False, writing nothing, if its end is gone or it has
+    left BACKLOG bytes unread."""
+    if writer.is_closing() or writer.transport.get_write_buffer_size() > BACKLOG:
+        return False
+    writer.write(encode(line))
+    return True

@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator
 
-from mailgate.delivery_process.link import BACKLOG, Line, LinkError, decode, encode
+from mailgate.delivery_process.link import Line, LinkError, read_lines, write_line
 
 
 class ParentPipes:
@@ -27,16 +27,11 @@ class ParentPipes:
         )
         return cls(reader, asyncio.StreamWriter(transport, protocol, None, loop))
 
-    async def lines(self) -> AsyncIterator[Line | LinkError]:
+    def lines(self) -> AsyncIterator[Line | LinkError]:
         """Each line the parent writes, until it closes the pipe (or dies)."""
-        while raw := await self._reader.readline():
-            try:
-                yield decode(raw)
-            except LinkError as exc:
-                yield exc
+        return read_lines(self._reader)
 
     def send(self, line: Line) -> None:
         """Queue `line` for the parent; nothing if the pipe is gone (the parent died) or the parent
         is not reading (its watchers look again on their own)."""
-        if not self._writer.is_closing() and self._writer.transport.get_write_buffer_size() <= BACKLOG:
-            self._writer.write(encode(line))
+        write_line(self._writer, line)

@@ -18,14 +18,13 @@ import sys
 from collections.abc import Callable, Mapping
 
 from mailgate.delivery_process.link import (
-    BACKLOG,
     Changed,
     Line,
     LinkError,
     MetricsText,
     MetricsWanted,
-    decode,
-    encode,
+    read_lines,
+    write_line,
 )
 
 log = logging.getLogger("mailgate.delivery")
@@ -100,10 +99,7 @@ class DeliveryProcess:
         process = self._process
         if process is None or process.returncode is not None or process.stdin is None:
             return False
-        if process.stdin.is_closing() or process.stdin.transport.get_write_buffer_size() > BACKLOG:
-            return False  # gone, or not reading: a stuck child must not grow this process's memory
-        process.stdin.write(encode(line))
-        return True
+        return write_line(process.stdin, line)  # not if it stopped reading: it must not grow our memory
 
     async def _supervise(self) -> None:
         pause = RESTART_FIRST
@@ -143,13 +139,12 @@ class DeliveryProcess:
 
     async def _read(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
-        while raw := await process.stdout.readline():
-            try:
-                line = decode(raw)
-            except LinkError as exc:
-                log.warning("a line from the delivery child was not understood", extra={"error": str(exc)})
-                continue
+        async for line in read_lines(process.stdout):
             match line:
+                case LinkError() as error:
+                    log.warning(
+                        "a line from the delivery child was not understood", extra={"error": str(error)}
+                    )
                 case Changed(what):
                     self._on_change(what)
                 case MetricsText(request, text):

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import asyncpg
@@ -43,6 +43,18 @@ async def announce(conn: AsyncConnection, what: str) -> None:
     announced.add(what)
     if conn.dialect.name == "postgresql":
         await conn.execute(text("SELECT pg_notify(:channel, :what)"), {"channel": CHANNEL, "what": what})
+
+
+def reacting(handlers: Mapping[str, Callable[[], None]]) -> Callable[[str | None], None]:
+    """What a process does on hearing of another process's change: the handler of what changed,
+    or every handler for None (anything may have changed: notifications may have been missed)."""
+
+    def on_change(what: str | None) -> None:
+        for name, handler in handlers.items():
+            if what is None or what == name:
+                handler()
+
+    return on_change
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,26 @@ def test_connection_limits_must_be_positive(name: str, value: str) -> None:
     assert refused.value.name == name
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("MAILGATE_DELIVERY_PROCESS", "thread", "must be child or inline"),
+        ("MAILGATE_DELIVERY_NICE", "20", "must be a whole number from 0 to 19"),
+        ("MAILGATE_DELIVERY_NICE", "-5", "must be a whole number from 0 to 19"),  # never above the API
+    ],
+)
+def test_where_and_how_low_delivery_runs_is_checked(name: str, value: str, reason: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({name: value})
+    assert str(refused.value) == f"{name}: {reason}"
+
+
+def test_delivery_runs_in_a_child_ten_steps_below_the_api_by_default() -> None:
+    settings = Settings.from_env({})
+    assert (settings.delivery_process, settings.delivery_nice) == ("child", 10)
+    assert Settings.from_env({"MAILGATE_DELIVERY_PROCESS": " Inline "}).delivery_process == "inline"
+
+
 def test_serve_stops_at_a_bad_origin_with_one_line(tmp_path: Path) -> None:
     env = clean_env(
         MAILGATE_DATA_DIR=str(tmp_path / "data"),
